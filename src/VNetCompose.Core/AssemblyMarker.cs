@@ -1,0 +1,1 @@
+namespace VNetCompose.Core; internal static class AssemblyMarker { }

@@ -1,0 +1,53 @@
+using System.Net;
+
+namespace VNetCompose.Kernel;
+
+/// <summary>
+/// The driver through which VNetCompose touches the kernel. The real implementation speaks
+/// rtnetlink and nf_tables over netlink sockets; tests use an in-memory model with the same rules
+/// (unique names per namespace, veth peers vanish together, EEXIST/ENOENT).
+/// Every failure is a <see cref="KernelException"/>. Methods are synchronous and thread-safe
+/// per namespace; none of them switches the calling thread into another namespace.
+/// </summary>
+public interface IKernel : IDisposable
+{
+    /// <summary>Named namespaces (as <c>ip netns list</c>).</summary>
+    IReadOnlyList<string> ListNamespaces();
+
+    /// <summary>Creates a named namespace the way <c>ip netns add</c> does. EEXIST if it exists.</summary>
+    void CreateNamespace(string name);
+
+    /// <summary>Unmounts and unlinks a named namespace (as <c>ip netns del</c>). ENOENT if missing.</summary>
+    void DeleteNamespace(string name);
+
+    /// <summary>Observes several namespaces; veth peers are resolved to namespaces of this set.</summary>
+    IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces);
+
+    void CreateVeth(VethEndRequest a, VethEndRequest b);
+    void CreateBridge(NetnsId ns, BridgeRequest request);
+    void CreateTuntap(NetnsId ns, TuntapRequest request);
+    void UpdateLink(NetnsId ns, string name, LinkUpdate update);
+    void DeleteLink(NetnsId ns, string name);
+
+    void AddAddress(NetnsId ns, string link, IPAddress address, int prefixLength);
+    void DeleteAddress(NetnsId ns, string link, IPAddress address, int prefixLength);
+
+    /// <summary>Adds or replaces (NLM_F_REPLACE) a main-table route.</summary>
+    void ReplaceRoute(NetnsId ns, RouteRequest route);
+    void DeleteRoute(NetnsId ns, RouteRequest route);
+
+    /// <summary>Reads /proc/sys/KEY (dotted form) inside the namespace; null if the key does not exist.</summary>
+    string? ReadSysctl(NetnsId ns, string key);
+    void WriteSysctl(NetnsId ns, string key, string value);
+
+    /// <summary>All nftables tables of the namespace with their base chains.</summary>
+    IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns);
+
+    /// <summary>The inet table <paramref name="name"/> decoded into NAT rules; null if absent.</summary>
+    NatTableState? ReadNatTable(NetnsId ns, string name);
+
+    /// <summary>Deletes (if present) and creates the table with its chains and rules in one nf_tables transaction.</summary>
+    void ReplaceNatTable(NetnsId ns, NatTableState table);
+
+    void DeleteNatTable(NetnsId ns, string name);
+}

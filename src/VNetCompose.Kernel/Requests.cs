@@ -1,0 +1,34 @@
+using System.Net;
+
+namespace VNetCompose.Kernel;
+
+/// <summary>One end of a veth pair to create. Each end is created directly in its namespace.</summary>
+public sealed record VethEndRequest(NetnsId Namespace, string Name, int? Mtu = null, string? Mac = null, string? Alias = null, uint Group = 0);
+
+public sealed record BridgeRequest(string Name, int? Mtu = null, string? Mac = null, string? Alias = null, bool Stp = false, bool VlanFiltering = false, uint Group = 0);
+
+public sealed record TuntapRequest(string Name, TunMode Mode, int? Owner = null, int? Group = null, bool MultiQueue = false, int? Mtu = null, string? Mac = null, string? Alias = null, uint LinkGroup = 0);
+
+/// <summary>A change to an existing link; null fields are left as they are.</summary>
+/// <param name="Master">Name of the bridge to enslave to; empty string detaches (nomaster).</param>
+public sealed record LinkUpdate(
+    int? Mtu = null,
+    string? Mac = null,
+    string? Master = null,
+    bool? Up = null,
+    string? Alias = null,
+    string? NewName = null,
+    bool? Stp = null,
+    uint? Group = null)
+{
+    public bool IsEmpty => this == new LinkUpdate();
+}
+
+/// <summary>A route of the main table. <see cref="Destination"/>/<see cref="PrefixLength"/> 0 is the default route.</summary>
+public sealed record RouteRequest(
+    IPAddress Destination,
+    int PrefixLength,
+    IPAddress? Gateway = null,
+    string? Device = null,
+    int? Metric = null,
+    byte Protocol = RouteProtocols.VNet);

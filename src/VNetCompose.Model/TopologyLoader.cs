@@ -1,0 +1,1 @@
+namespace VNetCompose.Model; internal static class TopologyLoader { }

@@ -1,0 +1,1 @@
+namespace VNetCompose.Netlink; internal static class AssemblyMarker { }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of VNetCompose. Needs root (the kernel tests create namespaces, veths,
+# bridges, taps and nftables tables inside sandbox namespaces of their own).
+# Installs what the tests need when it is missing: nft (nftables) and ping (iputils-ping).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+dotnet build VNetCompose.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
+dotnet test VNetCompose.sln -c Release --no-build -nologo "$@"

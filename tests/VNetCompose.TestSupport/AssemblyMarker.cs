@@ -1,0 +1,1 @@
+namespace VNetCompose.TestSupport; internal static class AssemblyMarker { }
