@@ -1,0 +1,20 @@
+namespace VNetCompose.Model;
+
+public enum DiagnosticSeverity { Error, Warning }
+
+/// <summary>A problem found in a topology file, with its position and the key path (<c>veths[1].a.name</c>).</summary>
+public sealed record Diagnostic(DiagnosticSeverity Severity, string File, int Line, int Column, string KeyPath, string Message)
+{
+    /// <summary>Compiler-style: <c>file:line:col: error: key.path: message</c>.</summary>
+    public override string ToString() =>
+        $"{File}:{Line}:{Column}: {(Severity == DiagnosticSeverity.Error ? "error" : "warning")}: "
+        + (KeyPath.Length == 0 ? "" : KeyPath + ": ") + Message;
+}
+
+/// <summary>The outcome of loading a topology: the model when there is no error, and every diagnostic.</summary>
+public sealed record LoadResult(Topology? Topology, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool Succeeded => Topology is not null;
+    public IEnumerable<Diagnostic> Errors => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
+    public IEnumerable<Diagnostic> Warnings => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning);
+}
