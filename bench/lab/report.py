@@ -120,6 +120,11 @@ def targets(by_variant: dict[str, list[dict]]) -> list[str]:
     return ["| target | value | |", "|---|---|---|", *rows, ""]
 
 
+def load_range(records: list[dict]) -> str:
+    loads = [r["loadavg"] for r in records]
+    return f"{min(loads):.2f}–{max(loads):.2f}" if loads else "-"
+
+
 def write(run_dir: Path, results: Path) -> None:
     meta = json.loads((run_dir / "meta.json").read_text())
     all_records = [json.loads(p.read_text()) for p in sorted(run_dir.glob("*-n*-r*.json"))]
@@ -133,14 +138,19 @@ def write(run_dir: Path, results: Path) -> None:
         "warm-up run each.",
         "",
         f"Machine: kernel {m['kernel']}, {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB RAM, {m['os']}; "
-        f"load average at start {' '.join(m['loadavg_at_start'])}.",
+        f"load average at start {' '.join(m['loadavg_at_start'])}, "
+        f"before each measured run {load_range(records)} (other work shares this machine: "
+        "the reason for the min–max spread).",
         f"Tools: {m['iproute2']}, {m['nft']}, {m['python']}, python3-pyroute2 {m['pyroute2']}.",
         "",
-        "Wall time is measured around each command; user/sys seconds and peak RSS come from wait4() on "
-        "it and cover its whole process tree (peak RSS is the largest single process in the tree, not a "
-        "sum). Medians and ranges are over valid runs only: a run is valid when the command succeeded, "
-        "the lab passed the `ip -j`/`nft -j` check and ping host 1 → host N after bring-up, and no "
-        "namespace was left after teardown. Reproduce with `bench/run.sh` (see bench/README.md).",
+        "Wall time is measured around each command; user/sys seconds come from wait4() on it and cover "
+        "its whole process tree; peak RSS is GNU time's %M for it, the largest resident set of any single "
+        "process in the tree (not a sum). Medians and ranges are over valid runs only: a run is valid when "
+        "every command succeeded, the lab passed the `ip -j`/`nft -j` check and ping host 1 → host N after "
+        "bring-up, and no namespace was left after teardown. A teardown that deletes namespaces returns "
+        "before the kernel has freed their links (that cleanup is asynchronous); the harness pauses after "
+        "each teardown so it does not spill into the next measurement. "
+        "Reproduce with `bench/run.sh` (see bench/README.md).",
         "",
     ]
     for name, description in meta["variants"].items():
