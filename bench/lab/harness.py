@@ -35,8 +35,6 @@ from labspec import Lab
 from variants import Commands, Variant, all_variants
 
 BENCH = Path(__file__).resolve().parent.parent
-PHASES = ("up", "noop", "plan", "down")
-PHASE_TIMEOUT_S = 1800
 
 
 class Interrupted(Exception):

@@ -7,6 +7,7 @@ command is None does not exist for that variant ("n/a" in the results).
 from __future__ import annotations
 
 import shlex
+import subprocess
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -185,8 +186,6 @@ class Pyroute2Variant(Variant):
     )
 
     def unavailable_reason(self) -> str | None:
-        import subprocess
-
         probe = subprocess.run([DEBIAN_PYTHON, "-c", "import pyroute2"], capture_output=True)
         return None if probe.returncode == 0 else f"{DEBIAN_PYTHON} cannot import pyroute2"
 
