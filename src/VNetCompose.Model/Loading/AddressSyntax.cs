@@ -151,8 +151,9 @@ internal static partial class AddressSyntax
         int? portNumber = null;
         if (port is not null)
         {
-            if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) || port.Length > 5)
+            if (!IsDecimal(port, maxDigits: 5))
                 return EndpointError(text, out error);
+            int parsed = int.Parse(port, CultureInfo.InvariantCulture);
             if (parsed is < 1 or > 65535)
             {
                 error = $"port {port} in '{text}' must be between 1 and 65535";
@@ -188,7 +189,7 @@ internal static partial class AddressSyntax
     private static bool TryPrefixLength(string text, IPAddress address, out int prefix, [NotNullWhen(false)] out string? error)
     {
         int max = MaxPrefix(address);
-        if (text.Length is > 0 and <= 3 && text.All(char.IsAsciiDigit) && int.Parse(text, CultureInfo.InvariantCulture) <= max)
+        if (IsDecimal(text, maxDigits: 3) && int.Parse(text, CultureInfo.InvariantCulture) <= max)
         {
             prefix = int.Parse(text, CultureInfo.InvariantCulture);
             error = null;
@@ -198,6 +199,10 @@ internal static partial class AddressSyntax
         error = $"prefix length '{text}' must be between 0 and {max} for an {FamilyName(address)} address";
         return false;
     }
+
+    /// <summary>Digits only, without a leading zero (which some tools read as octal).</summary>
+    private static bool IsDecimal(string text, int maxDigits) =>
+        text.Length >= 1 && text.Length <= maxDigits && text.All(char.IsAsciiDigit) && (text[0] != '0' || text.Length == 1);
 
     /// <summary>The unspecified and multicast addresses: neither an interface nor a gateway can have them.</summary>
     public static bool IsUnassignable(IPAddress address) =>

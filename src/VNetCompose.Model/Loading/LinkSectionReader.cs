@@ -20,7 +20,7 @@ internal static class LinkSectionReader
             string bridgePath = KeyPath.Child(path, entry.Key.Text);
             var bridge = new InterfaceDraft(InterfaceKind.Bridge, entry.Key.Start, bridgePath)
             {
-                Name = TopologyReader.ReadNameKey(entry, bridgePath, reader, Names.TryInterfaceName),
+                Name = TopologyReader.ReadNameKey(entry, bridgePath, reader, Names.TryDeclaredInterfaceName),
             };
             var fields = reader.Mapping(entry.Value, bridgePath, BridgeKeys, nullIsEmpty: true);
             ReadCommonFields(fields, bridge, draft);
@@ -48,7 +48,7 @@ internal static class LinkSectionReader
             string tapPath = KeyPath.Child(path, entry.Key.Text);
             var tap = new InterfaceDraft(InterfaceKind.Tap, entry.Key.Start, tapPath)
             {
-                Name = TopologyReader.ReadNameKey(entry, tapPath, reader, Names.TryInterfaceName),
+                Name = TopologyReader.ReadNameKey(entry, tapPath, reader, Names.TryDeclaredInterfaceName),
             };
             var fields = reader.Mapping(entry.Value, tapPath, TapKeys);
             ReadCommonFields(fields, tap, draft);
@@ -70,7 +70,7 @@ internal static class LinkSectionReader
             return null;
         var end = new InterfaceDraft(InterfaceKind.VethEnd, node.Start, pair.PathOf(side));
         var fields = pair.Reader.Mapping(node, end.Path, VethEndKeys);
-        end.Name = fields.Parse<string>("name", Names.TryInterfaceName, required: true);
+        end.Name = fields.Parse<string>("name", Names.TryDeclaredInterfaceName, required: true);
         ReadCommonFields(fields, end, draft);
         draft.Interfaces.Add(end);
         return end;

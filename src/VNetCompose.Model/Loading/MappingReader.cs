@@ -13,6 +13,9 @@ internal sealed class MappingReader
     private readonly NodeReader reader;
     private readonly Dictionary<string, MappingEntry> entries = new(StringComparer.Ordinal);
 
+    /// <summary>False after "expected a mapping" was reported: missing keys are then not worth reporting too.</summary>
+    private readonly bool readable = true;
+
     public MappingReader(NodeReader reader, YamlNode node, string path, IReadOnlyList<string> knownKeys, bool nullIsEmpty, bool allowExtensions = false)
     {
         this.reader = reader;
@@ -21,7 +24,10 @@ internal sealed class MappingReader
         if (node is not MappingNode mapping)
         {
             if (!(nullIsEmpty && node is ScalarNode { Kind: ScalarKind.Null }))
+            {
                 reader.Diagnostics.Error(node.Start, path, "expected a mapping, found " + node.Describe());
+                readable = false;
+            }
             return;
         }
         foreach (MappingEntry entry in mapping.Entries)
@@ -52,7 +58,7 @@ internal sealed class MappingReader
     {
         if (entries.TryGetValue(key, out MappingEntry? entry))
             return entry.Value;
-        if (required)
+        if (required && readable)
             reader.Diagnostics.Error(Start, Path, $"missing required key '{key}'");
         return null;
     }

@@ -53,10 +53,26 @@ internal static partial class Names
     }
 
     /// <summary>
-    /// The kernel's rules (dev_valid_name in https://github.com/torvalds/linux/blob/master/net/core/dev.c: at most 15
-    /// bytes, not "." or "..", no '/', ':' or whitespace), plus: printable ASCII only, no '%' (the kernel would
-    /// treat the name as a template such as eth%d), no '!' (it means "not" in NAT rules), and not the names
-    /// every namespace already has (lo) or that /proc/sys/net/*/conf reserves (all, default).
+    /// An interface this topology declares (bridge, veth end, tap): <see cref="TryInterfaceName"/>, and not a
+    /// name every namespace already has (lo) or that /proc/sys/net/*/conf reserves (all, default).
+    /// </summary>
+    public static bool TryDeclaredInterfaceName(string text, [MaybeNullWhen(false)] out string name, [NotNullWhen(false)] out string? error)
+    {
+        name = text;
+        error = text switch
+        {
+            "lo" => "'lo' is the loopback interface every namespace already has",
+            "all" or "default" => $"interface name '{text}' is reserved (/proc/sys/net/ipv4/conf/{text})",
+            _ => null,
+        };
+        return error is null && TryInterfaceName(text, out name, out error);
+    }
+
+    /// <summary>
+    /// An interface name as a route's <c>dev</c> or a NAT match may name it. The kernel's rules (dev_valid_name in
+    /// https://github.com/torvalds/linux/blob/master/net/core/dev.c: at most 15 bytes, not "." or "..", no '/',
+    /// ':' or whitespace), plus: printable ASCII only, no '%' (the kernel would take the name as a template such
+    /// as eth%d), no '!' (it means "not" in NAT rules).
     /// </summary>
     public static bool TryInterfaceName(string text, [MaybeNullWhen(false)] out string name, [NotNullWhen(false)] out string? error)
     {
@@ -65,8 +81,6 @@ internal static partial class Names
         {
             "" => "interface name must not be empty",
             "." or ".." => $"interface name '{text}' is not allowed",
-            "lo" => "'lo' is the loopback interface every namespace already has",
-            "all" or "default" => $"interface name '{text}' is reserved (/proc/sys/net/ipv4/conf/{text})",
             _ when text.Any(char.IsWhiteSpace) => $"interface name '{text}' must not contain whitespace",
             _ when text.Any(c => c is < '!' or > '~') => $"interface name '{text}' must contain only printable ASCII characters",
             _ when text.IndexOfAny(['/', ':', '%', '!']) is var i and >= 0 => $"interface name '{text}' must not contain '{text[i]}'",
