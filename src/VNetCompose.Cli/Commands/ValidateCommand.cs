@@ -16,6 +16,7 @@ internal static class ValidateCommand
             Description = "Topology files to check.",
             Arity = ArgumentArity.OneOrMore,
         };
+        FileArguments.RejectUnknownOptions(files);
         var strict = new Option<bool>("--strict")
         {
             Description = "Treat warnings as errors.",
