@@ -9,7 +9,7 @@ namespace VNetCompose.Netlink;
 /// driver's lifetime. Thread-safe; no method switches the calling thread into a namespace.
 /// Split by concern: namespaces, links, addresses and routes, sysctls, observation, NAT.
 /// </summary>
-public sealed partial class NetlinkKernel
+public sealed partial class NetlinkKernel : IKernel
 {
     private readonly NamespaceManager _namespaces;
 
