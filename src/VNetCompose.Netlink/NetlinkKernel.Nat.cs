@@ -1,17 +1,232 @@
+using System.Text;
 using VNetCompose.Kernel;
+using VNetCompose.Netlink.Interop;
+using VNetCompose.Netlink.Namespaces;
+using VNetCompose.Netlink.Nftables;
+using VNetCompose.Netlink.Wire;
 
 namespace VNetCompose.Netlink;
 
-// The nf_tables half of the driver (issue 5) replaces this file.
+/// <summary>
+/// NAT through nf_tables over NETLINK_NETFILTER. Each topology owns one <c>inet</c> table per namespace,
+/// marked with the comment "vnet" (NFTA_TABLE_USERDATA) and replaced as a whole in one transaction;
+/// each rule carries its topology words as comment. No other table is ever written.
+/// </summary>
 public sealed partial class NetlinkKernel
 {
-    public IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns) => throw NotYet();
+    /// <summary>The table comment that marks vnet's tables (<c>nft list</c> shows <c>comment "vnet"</c>).</summary>
+    internal const string NatTableMarker = "vnet";
 
-    public NatTableState? ReadNatTable(NetnsId ns, string name) => throw NotYet();
+    private const int MaxTableNameBytes = 255; // NFT_NAME_MAXLEN (256) with the NUL
 
-    public void ReplaceNatTable(NetnsId ns, NatTableState table) => throw NotYet();
+    /// <summary>Equivalent to: <c>nft list tables</c> plus each table's base chains.</summary>
+    public IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns)
+    {
+        string operation = $"listing nftables tables in {In(ns)}";
+        var socket = Netfilter(ns, operation);
+        var tables = new List<NftTable>();
+        socket.Dump(NftRequests.DumpTables(), operation, m => tables.Add(NftTable.Parse(m)));
+        var chains = new List<NftChain>();
+        socket.Dump(NftRequests.DumpChains(NfProto.Unspec, table: null), operation, m => chains.Add(NftChain.Parse(m)));
+        return tables.Select(t => new NftTableInfo(
+                NfProto.Name(t.Family),
+                t.Name,
+                chains.Where(c => c.Family == t.Family && c.Table == t.Name && c.IsBaseChain)
+                    .Select(c => new NftBaseChainInfo(c.Name, c.Type ?? "", NfHook.Name(c.Family, c.Hook!.Value), c.Priority))
+                    .ToList(),
+                t.Comment == NatTableMarker))
+            .ToList();
+    }
 
-    public void DeleteNatTable(NetnsId ns, string name) => throw NotYet();
+    /// <summary>
+    /// Equivalent to: <c>nft list table inet NAME</c>, decoded. Rules come back grouped by chain in
+    /// <see cref="NatChain"/> order (postrouting, prerouting, output), each chain in kernel order. Anything
+    /// the NAT vocabulary cannot express becomes a rule with <see cref="NatRuleState.Unrecognized"/> set
+    /// (its Chain and Verdict are then placeholders): a rule with other expressions, a vnet chain whose
+    /// type, hook or priority was changed, a chain vnet does not create, a dormant table, a table
+    /// without vnet's marker.
+    /// </summary>
+    public NatTableState? ReadNatTable(NetnsId ns, string name)
+    {
+        string operation = $"reading nat table inet {name} in {In(ns)}";
+        ValidateTableName(name, operation);
+        var socket = Netfilter(ns, operation);
+        var table = GetTable(socket, name, operation);
+        if (table is null) return null;
 
-    private static NotSupportedException NotYet() => new("nf_tables driver: issue 5");
+        var chains = new List<NftChain>();
+        socket.Dump(NftRequests.DumpChains(NfProto.Inet, name), operation, m => chains.Add(NftChain.Parse(m)));
+        var rules = new List<NftRule>();
+        socket.Dump(NftRequests.DumpRules(NfProto.Inet, name), operation, m => rules.Add(NftRule.Parse(m)));
+
+        var result = new List<NatRuleState>();
+        if (table.Comment != NatTableMarker) result.Add(Unrecognized("the table was not created by vnet (no comment \"vnet\")"));
+        if (table.IsDormant) result.Add(Unrecognized("the table is dormant (its rules do not run)"));
+        foreach (var spec in NatChains.All)
+        {
+            var chain = chains.FirstOrDefault(c => c.Name == spec.Name);
+            if (chain is null) continue;
+            if (!chain.Matches(spec))
+            {
+                result.Add(Unrecognized($"{chain.Describe()} instead of {spec.Describe()}", spec.Chain));
+            }
+            foreach (var rule in rules.Where(r => r.Chain == spec.Name))
+            {
+                result.Add(NatRuleDecoder.TryDecode(spec.Chain, rule.Expressions, out string? problem)
+                    ?? Unrecognized($"{rule.Describe()}: {problem}", spec.Chain));
+            }
+        }
+        foreach (var chain in chains.Where(c => NatChains.Named(c.Name) is null))
+        {
+            int count = rules.Count(r => r.Chain == chain.Name);
+            result.Add(Unrecognized($"{chain.Describe()} with {count} rule(s), not a chain vnet creates"));
+        }
+        return new NatTableState(name, result);
+    }
+
+    /// <summary>
+    /// In one nf_tables transaction: drop the table if it exists (nft's add-then-delete idiom, which unlike
+    /// NFT_MSG_DESTROYTABLE works before kernel 6.3), create it with the "vnet" marker, the chains the rules
+    /// need and the rules, grouped by chain in <see cref="NatChain"/> order. If the kernel refuses any
+    /// part, nothing changes. Refuses (EPERM) to replace a table of that name that vnet did not create.
+    /// </summary>
+    public void ReplaceNatTable(NetnsId ns, NatTableState table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        string operation = $"replacing nat table inet {table.Name} in {In(ns)}";
+        ValidateTableName(table.Name, operation);
+        for (int i = 0; i < table.Rules.Count; i++)
+        {
+            if (NatRuleCompiler.Validate(table.Rules[i]) is { } problem)
+            {
+                throw new KernelException(Errnos.EINVAL, operation, $"rule {i + 1} '{table.Rules[i].Describe()}': {problem}");
+            }
+        }
+        var socket = Netfilter(ns, operation);
+        RefuseForeignTable(socket, table.Name, operation);
+
+        // Each command writes its message given extra flags; only the last asks for an ACK: that ACK
+        // confirms the whole transaction, and an error comes for whichever message failed whether it
+        // asked or not (nfnetlink_rcv_batch), so a 1000-rule batch does not queue 1000 ACKs.
+        var commands = new List<(string Step, Action<NetlinkMessageBuilder, ushort> Write)>
+        {
+            ("making sure the table exists before deleting it", (b, f) => NftRequests.NewTable(b, NfProto.Inet, table.Name, comment: null, f)),
+            ("deleting the previous table", (b, f) => NftRequests.DeleteTable(b, NfProto.Inet, table.Name, f)),
+            ("creating the table", (b, f) => NftRequests.NewTable(b, NfProto.Inet, table.Name, NatTableMarker, f)),
+        };
+        foreach (var spec in NatChains.All)
+        {
+            var rules = table.Rules.Where(r => r.Chain == spec.Chain).ToList();
+            if (rules.Count == 0) continue;
+            commands.Add(($"creating chain {spec.Name} ({spec.Describe()})", (b, f) => NftRequests.NewNatChain(b, table.Name, spec, f)));
+            foreach (var rule in rules)
+            {
+                string words = rule.Describe();
+                var expressions = NatRuleCompiler.Compile(rule);
+                commands.Add(($"adding rule '{words}' to chain {spec.Name}",
+                    (b, f) => NftRequests.NewRule(b, table.Name, spec.Name, expressions, words, f)));
+            }
+        }
+
+        var batch = new NetlinkMessageBuilder(1024 + 384 * table.Rules.Count);
+        NftRequests.BeginBatch(batch);
+        for (int i = 0; i < commands.Count; i++) commands[i].Write(batch, i == commands.Count - 1 ? Nl.NLM_F_ACK : (ushort)0);
+        NftRequests.EndBatch(batch);
+        // Message 0 is BATCH_BEGIN, the last one BATCH_END.
+        socket.ExecuteBatch(batch, i => $"{operation}: " + (i >= 1 && i <= commands.Count ? commands[i - 1].Step : "the transaction"));
+    }
+
+    /// <summary>Equivalent to: <c>nft delete table inet NAME</c>; a missing table is success. Refuses
+    /// (EPERM) a table that vnet did not create.</summary>
+    public void DeleteNatTable(NetnsId ns, string name)
+    {
+        string operation = $"deleting nat table inet {name} in {In(ns)}";
+        ValidateTableName(name, operation);
+        var socket = Netfilter(ns, operation);
+        if (!RefuseForeignTable(socket, name, operation)) return;
+        var batch = new NetlinkMessageBuilder(256);
+        NftRequests.BeginBatch(batch);
+        NftRequests.DeleteTable(batch, NfProto.Inet, name, Nl.NLM_F_ACK);
+        NftRequests.EndBatch(batch);
+        try
+        {
+            socket.ExecuteBatch(batch, _ => operation);
+        }
+        catch (KernelException e) when (e.Errno == Errnos.ENOENT)
+        {
+            // Deleted by someone else since we looked: the goal is reached.
+        }
+    }
+
+    /// <summary>Reads /proc/net/ip_tables_names and ip6_tables_names as a thread inside the namespace sees
+    /// them (thread-self: /proc/self/net is the namespace of the process's main thread). The files exist
+    /// only while the legacy ip_tables / ip6_tables modules are loaded.</summary>
+    public IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns)
+    {
+        string operation = $"listing legacy iptables tables in {In(ns)}";
+        return Namespace(ns, operation).RunInside(operation, () =>
+            ReadLegacyNames("/proc/thread-self/net/ip_tables_names", "ip")
+                .Concat(ReadLegacyNames("/proc/thread-self/net/ip6_tables_names", "ip6"))
+                .ToList());
+    }
+
+    private NetlinkSocket Netfilter(NetnsId ns, string operation) => Namespace(ns, operation).Socket(NetlinkProtocol.Netfilter);
+
+    /// <summary>The table, or null when the kernel says ENOENT.</summary>
+    private static NftTable? GetTable(NetlinkSocket socket, string name, string operation)
+    {
+        NftTable? table = null;
+        try
+        {
+            socket.Execute(NftRequests.GetTable(NfProto.Inet, name), operation, m => table = NftTable.Parse(m));
+        }
+        catch (KernelException e) when (e.Errno == Errnos.ENOENT)
+        {
+            return null;
+        }
+        return table;
+    }
+
+    /// <summary>Throws EPERM when the table exists without vnet's marker; returns whether it exists.</summary>
+    private static bool RefuseForeignTable(NetlinkSocket socket, string name, string operation)
+    {
+        var existing = GetTable(socket, name, operation);
+        if (existing is not null && existing.Comment != NatTableMarker)
+        {
+            throw new KernelException(Errnos.EPERM, operation,
+                $"table inet {name} exists and was not created by vnet (it lacks the comment \"{NatTableMarker}\"); it is left untouched");
+        }
+        return existing is not null;
+    }
+
+    private static IEnumerable<IptablesLegacyTable> ReadLegacyNames(string path, string family)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return [];
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return [];
+        }
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => new IptablesLegacyTable(family, n));
+    }
+
+    private static NatRuleState Unrecognized(string description, NatChain chain = NatChain.Postrouting) =>
+        new(chain, NatVerdictKind.Masquerade, Unrecognized: description);
+
+    private static void ValidateTableName(string name, string operation)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0 || name.Contains('\0') || Encoding.UTF8.GetByteCount(name) > MaxTableNameBytes)
+        {
+            throw new KernelException(Errnos.EINVAL, operation, $"'{name}' is not a valid nftables table name (1-255 bytes, no NUL)");
+        }
+    }
 }
