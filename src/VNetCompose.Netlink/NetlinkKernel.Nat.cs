@@ -24,10 +24,14 @@ public sealed partial class NetlinkKernel
     {
         string operation = $"listing nftables tables in {In(ns)}";
         var socket = Netfilter(ns, operation);
-        var tables = new List<NftTable>();
-        socket.Dump(NftRequests.DumpTables(), operation, m => tables.Add(NftTable.Parse(m)));
-        var chains = new List<NftChain>();
-        socket.Dump(NftRequests.DumpChains(NfProto.Unspec, table: null), operation, m => chains.Add(NftChain.Parse(m)));
+        var (tables, chains) = ConsistentRead(socket, operation, () =>
+        {
+            var tables = new List<NftTable>();
+            socket.Dump(NftRequests.DumpTables(), operation, m => tables.Add(NftTable.Parse(m)));
+            var chains = new List<NftChain>();
+            socket.Dump(NftRequests.DumpChains(NfProto.Unspec, table: null), operation, m => chains.Add(NftChain.Parse(m)));
+            return (tables, chains);
+        });
         return tables.Select(t => new NftTableInfo(
                 NfProto.Name(t.Family),
                 t.Name,
@@ -51,13 +55,19 @@ public sealed partial class NetlinkKernel
         string operation = $"reading nat table inet {name} in {In(ns)}";
         ValidateTableName(name, operation);
         var socket = Netfilter(ns, operation);
-        var table = GetTable(socket, name, operation);
+        var (table, chains, rules) = ConsistentRead(socket, operation, () =>
+        {
+            var table = GetTable(socket, name, operation);
+            var chains = new List<NftChain>();
+            var rules = new List<NftRule>();
+            if (table is not null)
+            {
+                socket.Dump(NftRequests.DumpChains(NfProto.Inet, name), operation, m => chains.Add(NftChain.Parse(m)));
+                socket.Dump(NftRequests.DumpRules(NfProto.Inet, name), operation, m => rules.Add(NftRule.Parse(m)));
+            }
+            return (table, chains, rules);
+        });
         if (table is null) return null;
-
-        var chains = new List<NftChain>();
-        socket.Dump(NftRequests.DumpChains(NfProto.Inet, name), operation, m => chains.Add(NftChain.Parse(m)));
-        var rules = new List<NftRule>();
-        socket.Dump(NftRequests.DumpRules(NfProto.Inet, name), operation, m => rules.Add(NftRule.Parse(m)));
 
         var result = new List<NatRuleState>();
         if (table.Comment != NatTableMarker) result.Add(Unrecognized("the table was not created by vnet (no comment \"vnet\")"));
@@ -171,6 +181,47 @@ public sealed partial class NetlinkKernel
     }
 
     private NetlinkSocket Netfilter(NetnsId ns, string operation) => Namespace(ns, operation).Socket(NetlinkProtocol.Netfilter);
+
+    /// <summary>
+    /// Runs several dumps as one snapshot: each dump is consistent on its own, but a transaction committed
+    /// between them (a hand edit, another vnet) would mix two rulesets. Like nft, compare the ruleset
+    /// generation before and after, and read again when it moved or a dump was interrupted.
+    /// </summary>
+    private static T ConsistentRead<T>(NetlinkSocket socket, string operation, Func<T> read)
+    {
+        const int attempts = 10;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                uint before = Generation(socket, operation);
+                var result = read();
+                if (Generation(socket, operation) == before) return result;
+            }
+            catch (KernelException e) when (e.Errno == Errnos.EINTR && attempt < attempts)
+            {
+                continue; // NLM_F_DUMP_INTR: the same race seen inside one dump
+            }
+            if (attempt == attempts)
+            {
+                throw new KernelException(Errnos.EINTR, operation,
+                    $"the nftables ruleset changed during each of {attempts} reads; retry");
+            }
+        }
+    }
+
+    private static uint Generation(NetlinkSocket socket, string operation)
+    {
+        uint? generation = null;
+        socket.Execute(NftRequests.GetGeneration(), operation, m =>
+        {
+            foreach (var a in m.Attributes<NfGenMsg>())
+            {
+                if (a.Type == NftaGeneration.Id) generation = a.U32BigEndian();
+            }
+        });
+        return generation ?? throw new KernelException(Errnos.EIO, operation, "the kernel's NEWGEN answer has no generation id");
+    }
 
     /// <summary>The table, or null when the kernel says ENOENT.</summary>
     private static NftTable? GetTable(NetlinkSocket socket, string name, string operation)

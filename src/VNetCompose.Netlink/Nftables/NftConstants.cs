@@ -10,6 +10,8 @@ internal static class NftMessage
     public const byte NewTable = 0, GetTable = 1, DelTable = 2;
     public const byte NewChain = 3, GetChain = 4, DelChain = 5;
     public const byte NewRule = 6, GetRule = 7, DelRule = 8;
+    /// <summary>NFT_MSG_GETGEN: the ruleset generation, bumped by every committed transaction.</summary>
+    public const byte GetGeneration = 16;
     /// <summary>NFT_MSG_DESTROYTABLE (kernel 6.3+): like DELTABLE but no ENOENT. Not used: the
     /// add-then-delete idiom works on every kernel with nf_tables.</summary>
     public const byte DestroyTable = 26;
@@ -54,6 +56,12 @@ internal static class NfHook
         (_, Ingress) => "ingress",
         _ => $"hook {hook}",
     };
+}
+
+/// <summary>enum nft_gen_attributes.</summary>
+internal static class NftaGeneration
+{
+    public const ushort Id = 1;
 }
 
 /// <summary>enum nft_table_attributes and table flags.</summary>

@@ -67,6 +67,14 @@ internal static class NftRequests
         return builder;
     }
 
+    /// <summary>NFT_MSG_GETGEN: answered by one NEWGEN message carrying NFTA_GEN_ID.</summary>
+    public static NetlinkMessageBuilder GetGeneration()
+    {
+        var builder = new NetlinkMessageBuilder(64);
+        Begin(builder, NftMessage.GetGeneration, NfProto.Unspec, 0).EndMessage();
+        return builder;
+    }
+
     /// <summary>Dump request for every table of every family.</summary>
     public static NetlinkMessageBuilder DumpTables()
     {

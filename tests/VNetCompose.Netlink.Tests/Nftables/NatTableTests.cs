@@ -304,6 +304,46 @@ public sealed class NatTableTests : IDisposable
     }
 
     [Fact]
+    public void Read_WhileAnotherThreadReplacesTheTable_AlwaysSeesOneWholeRuleSet()
+    {
+        // A lives in postrouting only, B in prerouting only: chains of one with rules of the other would read as neither.
+        var a = new NatTableState(Table, Enumerable.Range(1, 20).Select(i => DockerMasquerade with { OutInterface = new NatInterface($"a{i}", true) }).ToList());
+        var b = new NatTableState(Table, Enumerable.Range(1, 20).Select(i => PortForward with { DestinationPort = (ushort)(9000 + i) }).ToList());
+        _kernel.ReplaceNatTable(Ns, a);
+        using var stop = new CancellationTokenSource();
+        var writer = new Thread(() =>
+        {
+            var other = new NetlinkKernel();
+            try
+            {
+                for (int i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    other.ReplaceNatTable(Ns, i % 2 == 0 ? b : a);
+                    Thread.Sleep(1);
+                }
+            }
+            finally
+            {
+                other.Dispose();
+            }
+        });
+        writer.Start();
+        try
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                var rules = _kernel.ReadNatTable(Ns, Table)!.Rules;
+                (rules.SequenceEqual(a.Rules) || rules.SequenceEqual(b.Rules)).Should().BeTrue($"read {i} must be one whole rule set");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            writer.Join();
+        }
+    }
+
+    [Fact]
     public void Operations_OnAMissingNamespace_FailWithEnoentNamingTheOperation()
     {
         var missing = NetnsId.Named(_sandbox.Name("gone"));

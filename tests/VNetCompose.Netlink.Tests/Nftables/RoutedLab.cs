@@ -23,7 +23,6 @@ internal sealed class RoutedLab : IDisposable
     public static readonly IPAddress RouterWanAddress = IPAddress.Parse("10.2.0.1");
     public static readonly IPAddress ServerAddress = IPAddress.Parse("10.2.0.2");
     public static readonly IPAddress ClientAddress6 = IPAddress.Parse("fd01::2");
-    public static readonly IPAddress RouterWanAddress6 = IPAddress.Parse("fd02::1");
     public static readonly IPAddress ServerAddress6 = IPAddress.Parse("fd02::2");
 
     private readonly SandboxNamespaces _sandbox = new();
