@@ -14,9 +14,6 @@ namespace VNetCompose.Netlink;
 /// </summary>
 public sealed partial class NetlinkKernel
 {
-    /// <summary>The table comment that marks vnet's tables (<c>nft list</c> shows <c>comment "vnet"</c>).</summary>
-    internal const string NatTableMarker = "vnet";
-
     private const int MaxTableNameBytes = 255; // NFT_NAME_MAXLEN (256) with the NUL
 
     /// <summary>Equivalent to: <c>nft list tables</c> plus each table's base chains.</summary>
@@ -38,17 +35,14 @@ public sealed partial class NetlinkKernel
                 chains.Where(c => c.Family == t.Family && c.Table == t.Name && c.IsBaseChain)
                     .Select(c => new NftBaseChainInfo(c.Name, c.Type ?? "", NfHook.Name(c.Family, c.Hook!.Value), c.Priority))
                     .ToList(),
-                t.Comment == NatTableMarker))
+                t.Comment == NatTableTransaction.Marker))
             .ToList();
     }
 
     /// <summary>
-    /// Equivalent to: <c>nft list table inet NAME</c>, decoded. Rules come back grouped by chain in
-    /// <see cref="NatChain"/> order (postrouting, prerouting, output), each chain in kernel order. Anything
-    /// the NAT vocabulary cannot express becomes a rule with <see cref="NatRuleState.Unrecognized"/> set
-    /// (its Chain and Verdict are then placeholders): a rule with other expressions, a vnet chain whose
-    /// type, hook or priority was changed, a chain vnet does not create, a dormant table, a table
-    /// without vnet's marker.
+    /// Equivalent to: <c>nft list table inet NAME</c>, decoded by <see cref="NatTableDecoder"/>: rules grouped
+    /// by chain in <see cref="NatChain"/> order, anything outside the vocabulary as an Unrecognized rule.
+    /// The table, chain and rule dumps form one snapshot of the ruleset.
     /// </summary>
     public NatTableState? ReadNatTable(NetnsId ns, string name)
     {
@@ -69,36 +63,14 @@ public sealed partial class NetlinkKernel
         });
         if (table is null) return null;
 
-        var result = new List<NatRuleState>();
-        if (table.Comment != NatTableMarker) result.Add(Unrecognized("the table was not created by vnet (no comment \"vnet\")"));
-        if (table.IsDormant) result.Add(Unrecognized("the table is dormant (its rules do not run)"));
-        foreach (var spec in NatChains.All)
-        {
-            var chain = chains.FirstOrDefault(c => c.Name == spec.Name);
-            if (chain is null) continue;
-            if (!chain.Matches(spec))
-            {
-                result.Add(Unrecognized($"{chain.Describe()} instead of {spec.Describe()}", spec.Chain));
-            }
-            foreach (var rule in rules.Where(r => r.Chain == spec.Name))
-            {
-                result.Add(NatRuleDecoder.TryDecode(spec.Chain, rule.Expressions, out string? problem)
-                    ?? Unrecognized($"{rule.Describe()}: {problem}", spec.Chain));
-            }
-        }
-        foreach (var chain in chains.Where(c => NatChains.Named(c.Name) is null))
-        {
-            int count = rules.Count(r => r.Chain == chain.Name);
-            result.Add(Unrecognized($"{chain.Describe()} with {count} rule(s), not a chain vnet creates"));
-        }
-        return new NatTableState(name, result);
+        return NatTableDecoder.Decode(table, chains, rules);
     }
 
     /// <summary>
-    /// In one nf_tables transaction: drop the table if it exists (nft's add-then-delete idiom, which unlike
-    /// NFT_MSG_DESTROYTABLE works before kernel 6.3), create it with the "vnet" marker, the chains the rules
-    /// need and the rules, grouped by chain in <see cref="NatChain"/> order. If the kernel refuses any
-    /// part, nothing changes. Refuses (EPERM) to replace a table of that name that vnet did not create.
+    /// Replaces the table in one nf_tables transaction (<see cref="NatTableTransaction"/>): there is never a
+    /// moment with half the rules, and if the kernel refuses any part, nothing changes. Rules are written
+    /// grouped by chain in <see cref="NatChain"/> order. Refuses (EPERM) to replace a table of that name
+    /// that vnet did not create, and (EINVAL) rules outside the vocabulary, before touching the kernel.
     /// </summary>
     public void ReplaceNatTable(NetnsId ns, NatTableState table)
     {
@@ -115,35 +87,8 @@ public sealed partial class NetlinkKernel
         var socket = Netfilter(ns, operation);
         RefuseForeignTable(socket, table.Name, operation);
 
-        // Each command writes its message given extra flags; only the last asks for an ACK: that ACK
-        // confirms the whole transaction, and an error comes for whichever message failed whether it
-        // asked or not (nfnetlink_rcv_batch), so a 1000-rule batch does not queue 1000 ACKs.
-        var commands = new List<(string Step, Action<NetlinkMessageBuilder, ushort> Write)>
-        {
-            ("making sure the table exists before deleting it", (b, f) => NftRequests.NewTable(b, NfProto.Inet, table.Name, comment: null, f)),
-            ("deleting the previous table", (b, f) => NftRequests.DeleteTable(b, NfProto.Inet, table.Name, f)),
-            ("creating the table", (b, f) => NftRequests.NewTable(b, NfProto.Inet, table.Name, NatTableMarker, f)),
-        };
-        foreach (var spec in NatChains.All)
-        {
-            var rules = table.Rules.Where(r => r.Chain == spec.Chain).ToList();
-            if (rules.Count == 0) continue;
-            commands.Add(($"creating chain {spec.Name} ({spec.Describe()})", (b, f) => NftRequests.NewNatChain(b, table.Name, spec, f)));
-            foreach (var rule in rules)
-            {
-                string words = rule.Describe();
-                var expressions = NatRuleCompiler.Compile(rule);
-                commands.Add(($"adding rule '{words}' to chain {spec.Name}",
-                    (b, f) => NftRequests.NewRule(b, table.Name, spec.Name, expressions, words, f)));
-            }
-        }
-
-        var batch = new NetlinkMessageBuilder(1024 + 384 * table.Rules.Count);
-        NftRequests.BeginBatch(batch);
-        for (int i = 0; i < commands.Count; i++) commands[i].Write(batch, i == commands.Count - 1 ? Nl.NLM_F_ACK : (ushort)0);
-        NftRequests.EndBatch(batch);
-        // Message 0 is BATCH_BEGIN, the last one BATCH_END.
-        socket.ExecuteBatch(batch, i => $"{operation}: " + (i >= 1 && i <= commands.Count ? commands[i - 1].Step : "the transaction"));
+        var transaction = new NatTableTransaction(table);
+        socket.ExecuteBatch(transaction.Batch, i => $"{operation}: {transaction.Step(i)}");
     }
 
     /// <summary>Equivalent to: <c>nft delete table inet NAME</c>; a missing table is success. Refuses
@@ -242,10 +187,10 @@ public sealed partial class NetlinkKernel
     private static bool RefuseForeignTable(NetlinkSocket socket, string name, string operation)
     {
         var existing = GetTable(socket, name, operation);
-        if (existing is not null && existing.Comment != NatTableMarker)
+        if (existing is not null && existing.Comment != NatTableTransaction.Marker)
         {
             throw new KernelException(Errnos.EPERM, operation,
-                $"table inet {name} exists and was not created by vnet (it lacks the comment \"{NatTableMarker}\"); it is left untouched");
+                $"table inet {name} exists and was not created by vnet (it lacks the comment \"{NatTableTransaction.Marker}\"); it is left untouched");
         }
         return existing is not null;
     }
@@ -268,9 +213,6 @@ public sealed partial class NetlinkKernel
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(n => new IptablesLegacyTable(family, n));
     }
-
-    private static NatRuleState Unrecognized(string description, NatChain chain = NatChain.Postrouting) =>
-        new(chain, NatVerdictKind.Masquerade, Unrecognized: description);
 
     private static void ValidateTableName(string name, string operation)
     {

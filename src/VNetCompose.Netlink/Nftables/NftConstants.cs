@@ -12,9 +12,6 @@ internal static class NftMessage
     public const byte NewRule = 6, GetRule = 7, DelRule = 8;
     /// <summary>NFT_MSG_GETGEN: the ruleset generation, bumped by every committed transaction.</summary>
     public const byte GetGeneration = 16;
-    /// <summary>NFT_MSG_DESTROYTABLE (kernel 6.3+): like DELTABLE but no ENOENT. Not used: the
-    /// add-then-delete idiom works on every kernel with nf_tables.</summary>
-    public const byte DestroyTable = 26;
 }
 
 /// <summary>Protocol families of nf_tables tables (enum NFPROTO_*, include/uapi/linux/netfilter.h).</summary>
