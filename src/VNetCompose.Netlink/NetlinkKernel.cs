@@ -9,16 +9,9 @@ namespace VNetCompose.Netlink;
 /// driver's lifetime. Thread-safe; no method switches the calling thread into a namespace.
 /// Split by concern: namespaces, links, addresses and routes, sysctls, observation, NAT.
 /// </summary>
-public sealed partial class NetlinkKernel
+public sealed partial class NetlinkKernel : IKernel
 {
-    private readonly NamespaceManager _namespaces;
-
-    public NetlinkKernel()
-        : this(new NamespaceManager())
-    {
-    }
-
-    internal NetlinkKernel(NamespaceManager namespaces) => _namespaces = namespaces;
+    private readonly NamespaceManager _namespaces = new();
 
     /// <summary>The namespace's handle; ENOENT naming <paramref name="operation"/> when it does not exist.</summary>
     private NamespaceHandle Namespace(NetnsId id, string operation) => _namespaces.Get(id, operation);

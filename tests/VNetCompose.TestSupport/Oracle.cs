@@ -33,8 +33,15 @@ public sealed record OracleRoute(IPAddress Destination, int PrefixLength, IPAddr
 /// </summary>
 public static class Oracle
 {
-    public static IReadOnlyList<OracleLink> Links(string ns) =>
-        Json("-d", "-n", ns, "link", "show").EnumerateArray().Select(ParseLink).ToList();
+    public static IReadOnlyList<OracleLink> Links(string ns)
+    {
+        var links = Json("-d", "-n", ns, "link", "show").EnumerateArray().Select(ParseLink).ToList();
+        // A peer in the same namespace is printed by name ("link": "vb") instead of "link_index".
+        return links.Select(l => l.PeerIndex is null && l.Details.TryGetProperty("link", out var peer)
+                && links.FirstOrDefault(p => p.Name == peer.GetString()) is { } sameNamespacePeer
+            ? l with { PeerIndex = sameNamespacePeer.Index }
+            : l).ToList();
+    }
 
     public static OracleLink? Link(string ns, string name) => Links(ns).FirstOrDefault(l => l.Name == name);
 

@@ -30,4 +30,18 @@ internal unsafe struct IfReq
 
     [FieldOffset(0)] public fixed byte Name[NameSize];
     [FieldOffset(16)] public short Flags;
+
+    /// <summary>Writes the NUL-terminated name; false when it does not fit in IFNAMSIZ - 1 bytes.</summary>
+    public bool TrySetName(string name)
+    {
+        int length = System.Text.Encoding.UTF8.GetByteCount(name);
+        if (length is 0 or >= NameSize) return false;
+        fixed (byte* p = Name)
+        {
+            var span = new Span<byte>(p, NameSize);
+            span.Clear();
+            System.Text.Encoding.UTF8.GetBytes(name, span);
+        }
+        return true;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 using VNetCompose.Kernel;
 using VNetCompose.Netlink.Interop;
@@ -35,6 +36,13 @@ internal sealed class NamespaceHandle : IDisposable
     public (ulong Device, ulong Inode) Identity { get; }
 
     public bool IsDisposed => Volatile.Read(ref _disposed);
+
+    /// <summary>
+    /// The nsid this namespace uses for other namespaces (RTM_GETNSID answers), keyed by their handles.
+    /// An assigned nsid never changes while both namespaces live, and a handle keeps its namespace alive
+    /// and is replaced when the namespace is, so entries never go stale.
+    /// </summary>
+    public ConcurrentDictionary<NamespaceHandle, int> PeerIds { get; } = new();
 
     /// <summary>The namespace as operations name it in messages: "namespace NAME" or "the current namespace".</summary>
     public string Description => Describe(Id);

@@ -84,50 +84,34 @@ internal sealed class NetlinkMessageBuilder
     /// <summary>An attribute without payload (a flag).</summary>
     public NetlinkMessageBuilder Flag(ushort type) => Attribute(type, []);
 
-    public NetlinkMessageBuilder U8(ushort type, byte value) => Attribute(type, [value]);
+    public NetlinkMessageBuilder U8(ushort type, byte value) => Scalar(type, value);
 
-    public NetlinkMessageBuilder U16(ushort type, ushort value)
+    public NetlinkMessageBuilder U16(ushort type, ushort value) => Scalar(type, value);
+
+    public NetlinkMessageBuilder U32(ushort type, uint value) => Scalar(type, value);
+
+    public NetlinkMessageBuilder S32(ushort type, int value) => Scalar(type, value);
+
+    public NetlinkMessageBuilder U64(ushort type, ulong value) => Scalar(type, value);
+
+    // Network order is host order reversed on the little-endian machines .NET runs Linux on; checked anyway.
+    public NetlinkMessageBuilder U16BigEndian(ushort type, ushort value) =>
+        Scalar(type, BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value);
+
+    public NetlinkMessageBuilder U32BigEndian(ushort type, uint value) =>
+        Scalar(type, BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value);
+
+    public NetlinkMessageBuilder U64BigEndian(ushort type, ulong value) =>
+        Scalar(type, BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value);
+
+    /// <summary>An attribute holding one value in host byte order.</summary>
+    private NetlinkMessageBuilder Scalar<T>(ushort type, T value) where T : unmanaged
     {
-        Span<byte> b = stackalloc byte[2];
-        MemoryMarshal.Write(b, in value);
-        return Attribute(type, b);
-    }
-
-    public NetlinkMessageBuilder U32(ushort type, uint value)
-    {
-        Span<byte> b = stackalloc byte[4];
-        MemoryMarshal.Write(b, in value);
-        return Attribute(type, b);
-    }
-
-    public NetlinkMessageBuilder S32(ushort type, int value) => U32(type, unchecked((uint)value));
-
-    public NetlinkMessageBuilder U64(ushort type, ulong value)
-    {
-        Span<byte> b = stackalloc byte[8];
-        MemoryMarshal.Write(b, in value);
-        return Attribute(type, b);
-    }
-
-    public NetlinkMessageBuilder U16BigEndian(ushort type, ushort value)
-    {
-        Span<byte> b = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(b, value);
-        return Attribute(type, b);
-    }
-
-    public NetlinkMessageBuilder U32BigEndian(ushort type, uint value)
-    {
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(b, value);
-        return Attribute(type, b);
-    }
-
-    public NetlinkMessageBuilder U64BigEndian(ushort type, ulong value)
-    {
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(b, value);
-        return Attribute(type, b);
+        int size = Marshal.SizeOf<T>();
+        var span = Reserve(Nl.AttributeHeaderSize + size);
+        WriteAttributeHeader(span, type, Nl.AttributeHeaderSize + size);
+        MemoryMarshal.Write(span[Nl.AttributeHeaderSize..], in value);
+        return this;
     }
 
     /// <summary>A NUL-terminated UTF-8 string (NLA_STRING / NLA_NUL_STRING).</summary>
