@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using VNetCompose.Netlink.Interop;
 using VNetCompose.Netlink.Wire;
@@ -14,10 +13,10 @@ internal static class NftRequests
 {
     /// <summary>NFNL_MSG_BATCH_BEGIN: res_id names the subsystem the batch is for, in network order.</summary>
     public static void BeginBatch(NetlinkMessageBuilder builder) =>
-        builder.BeginMessage(Nfnl.MSG_BATCH_BEGIN, 0).Struct(Header(0, Nfnl.SUBSYS_NFTABLES)).EndMessage();
+        builder.BeginMessage(Nfnl.MSG_BATCH_BEGIN, 0).Struct(Nfnl.BatchHeader(Nfnl.SUBSYS_NFTABLES)).EndMessage();
 
     public static void EndBatch(NetlinkMessageBuilder builder) =>
-        builder.BeginMessage(Nfnl.MSG_BATCH_END, 0).Struct(Header(0, Nfnl.SUBSYS_NFTABLES)).EndMessage();
+        builder.BeginMessage(Nfnl.MSG_BATCH_END, 0).Struct(Nfnl.BatchHeader(Nfnl.SUBSYS_NFTABLES)).EndMessage();
 
     /// <summary>NFT_MSG_NEWTABLE without NLM_F_EXCL: creates the table, or leaves an existing one as it is.</summary>
     public static void NewTable(NetlinkMessageBuilder builder, byte family, string name, string? comment, ushort flags = 0)
@@ -141,12 +140,6 @@ internal static class NftRequests
     }
 
     private static NetlinkMessageBuilder Begin(NetlinkMessageBuilder builder, byte message, byte family, ushort flags) =>
-        builder.BeginMessage(Nfnl.MessageType(Nfnl.SUBSYS_NFTABLES, message), flags).Struct(Header(family, 0));
-
-    private static NfGenMsg Header(byte family, ushort resourceId) => new()
-    {
-        Family = family,
-        Version = Nfnl.NFNETLINK_V0,
-        ResourceId = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(resourceId) : resourceId,
-    };
+        builder.BeginMessage(Nfnl.MessageType(Nfnl.SUBSYS_NFTABLES, message), flags)
+            .Struct(new NfGenMsg { Family = family, Version = Nfnl.NFNETLINK_V0 });
 }

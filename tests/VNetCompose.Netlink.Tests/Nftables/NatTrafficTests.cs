@@ -53,7 +53,7 @@ public sealed class NatTrafficTests : IDisposable
     [Fact]
     public void Snat_ServerSeesTheConfiguredAddress_UntilTheRuleIsReplacedAway()
     {
-        _lab.AddRouterAddress("r-wan", "10.2.0.100/32");
+        _lab.AddRouterAddress("r-wan", IPAddress.Parse("10.2.0.100"), 32);
         using var server = _lab.Listen(_lab.Server, ServerAddress, 80);
         var snat = new NatRuleState(NatChain.Postrouting, NatVerdictKind.Snat, Source: IPNetwork.Parse("10.1.0.0/24"),
             OutInterface: new NatInterface("r-wan", Negated: false), ToAddress: IPAddress.Parse("10.2.0.100"));

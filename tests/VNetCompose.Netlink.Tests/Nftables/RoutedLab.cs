@@ -8,8 +8,8 @@ using VNetCompose.TestSupport;
 namespace VNetCompose.Netlink.Tests.Nftables;
 
 /// <summary>
-/// <c>client</c> — <c>router</c> — <c>server</c> in sandbox namespaces, built with iproute2 as test setup
-/// (the driver's link operations arrive on another branch):
+/// <c>client</c> — <c>router</c> — <c>server</c> in sandbox namespaces (created with <c>ip netns add</c>, so the
+/// sandbox removes them in every outcome), wired by the driver's link, address, route and sysctl calls:
 /// <code>
 /// client c0 10.1.0.2/24 fd01::2/64 ── r-lan 10.1.0.1/24 fd01::1/64 [router] r-wan 10.2.0.1/24 fd02::1/64 ── s0 10.2.0.2/24 fd02::2/64 server
 /// </code>
@@ -27,6 +27,7 @@ internal sealed class RoutedLab : IDisposable
 
     private readonly SandboxNamespaces _sandbox = new();
     private readonly NamespaceManager _namespaces = new();
+    private readonly NetlinkKernel _setup = new();
 
     public RoutedLab()
     {
@@ -35,18 +36,16 @@ internal sealed class RoutedLab : IDisposable
             Client = _sandbox.Create("client");
             Router = _sandbox.Create("router");
             Server = _sandbox.Create("server");
-            Ip("-n", Router, "link", "add", "r-lan", "type", "veth", "peer", "name", "c0", "netns", Client);
-            Ip("-n", Router, "link", "add", "r-wan", "type", "veth", "peer", "name", "s0", "netns", Server);
-            Configure(Client, "c0", "10.1.0.2/24", "fd01::2/64");
-            Configure(Router, "r-lan", "10.1.0.1/24", "fd01::1/64");
-            Configure(Router, "r-wan", "10.2.0.1/24", "fd02::1/64");
-            Configure(Server, "s0", "10.2.0.2/24", "fd02::2/64");
-            Ip("-n", Client, "route", "add", "default", "via", "10.1.0.1");
-            Ip("-n", Client, "-6", "route", "add", "default", "via", "fd01::1");
-            Ip("-n", Server, "route", "add", "default", "via", "10.2.0.1");
-            Ip("-n", Server, "-6", "route", "add", "default", "via", "fd02::1");
-            Sysctl(Router, "net.ipv4.ip_forward=1");
-            Sysctl(Router, "net.ipv6.conf.all.forwarding=1");
+            _setup.CreateVeth(new VethEndRequest(RouterId, "r-lan"), new VethEndRequest(NetnsId.Named(Client), "c0"));
+            _setup.CreateVeth(new VethEndRequest(RouterId, "r-wan"), new VethEndRequest(NetnsId.Named(Server), "s0"));
+            Configure(Client, "c0", ClientAddress, ClientAddress6, 24);
+            Configure(Router, "r-lan", RouterLanAddress, IPAddress.Parse("fd01::1"), 24);
+            Configure(Router, "r-wan", RouterWanAddress, IPAddress.Parse("fd02::1"), 24);
+            Configure(Server, "s0", ServerAddress, ServerAddress6, 24);
+            DefaultRoutes(Client, RouterLanAddress, IPAddress.Parse("fd01::1"));
+            DefaultRoutes(Server, RouterWanAddress, IPAddress.Parse("fd02::1"));
+            _setup.WriteSysctl(RouterId, "net.ipv4.ip_forward", "1");
+            _setup.WriteSysctl(RouterId, "net.ipv6.conf.all.forwarding", "1");
             if (!Ping.Between(Client, ServerAddress.ToString())) throw new InvalidOperationException("the lab does not route: client cannot ping server");
         }
         catch
@@ -63,7 +62,8 @@ internal sealed class RoutedLab : IDisposable
     public NetnsId RouterId => NetnsId.Named(Router);
 
     /// <summary>Adds an extra address to a router interface (an snat address the router must answer ARP for).</summary>
-    public void AddRouterAddress(string link, string cidr) => Ip("-n", Router, "addr", "add", cidr, "dev", link);
+    public void AddRouterAddress(string link, IPAddress address, int prefixLength) =>
+        _setup.AddAddress(RouterId, link, address, prefixLength);
 
     /// <summary>Starts a TCP server in <paramref name="ns"/> that tells each client the peer address it sees.</summary>
     public PeerReportingServer Listen(string ns, IPAddress address, int port) =>
@@ -75,23 +75,25 @@ internal sealed class RoutedLab : IDisposable
 
     private NamespaceHandle Handle(string ns) => _namespaces.Get(NetnsId.Named(ns), "test traffic");
 
-    private static void Configure(string ns, string link, string ipv4, string ipv6)
+    private void Configure(string ns, string link, IPAddress ipv4, IPAddress ipv6, int ipv4Prefix)
     {
-        Ip("-n", ns, "addr", "add", ipv4, "dev", link);
-        Ip("-n", ns, "-6", "addr", "add", ipv6, "dev", link, "nodad");
-        Ip("-n", ns, "link", "set", link, "up");
-        Ip("-n", ns, "link", "set", "lo", "up");
+        var id = NetnsId.Named(ns);
+        _setup.AddAddress(id, link, ipv4, ipv4Prefix);
+        _setup.AddAddress(id, link, ipv6, 64); // IPv6 without duplicate address detection: usable at once
+        _setup.UpdateLink(id, link, new LinkUpdate(Up: true));
+        _setup.UpdateLink(id, "lo", new LinkUpdate(Up: true));
     }
 
-    // The driver's WriteSysctl lands with the rtnetlink branch; until then setup uses sysctl(8).
-    private static void Sysctl(string ns, string assignment) =>
-        ProcessRunner.RunChecked("ip", "netns", "exec", ns, "sysctl", "-q", "-w", assignment);
-
-    private static void Ip(params string[] arguments) => ProcessRunner.RunChecked("ip", arguments);
+    private void DefaultRoutes(string ns, IPAddress gateway, IPAddress gateway6)
+    {
+        _setup.ReplaceRoute(NetnsId.Named(ns), new RouteRequest(IPAddress.Any, 0, gateway));
+        _setup.ReplaceRoute(NetnsId.Named(ns), new RouteRequest(IPAddress.IPv6Any, 0, gateway6));
+    }
 
     public void Dispose()
     {
         _namespaces.Dispose();
+        _setup.Dispose(); // its sockets would keep the namespaces alive
         _sandbox.Dispose();
     }
 }
