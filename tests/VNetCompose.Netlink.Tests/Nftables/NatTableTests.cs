@@ -1,32 +1,24 @@
 using System.Net;
 using VNetCompose.Kernel;
-using VNetCompose.TestSupport;
+using VNetCompose.Netlink.Tests.Kernel;
 using static VNetCompose.Netlink.Tests.Nftables.SampleRules;
 
 namespace VNetCompose.Netlink.Tests.Nftables;
 
 /// <summary>The nf_tables driver against the real kernel, inside sandbox namespaces, checked with <c>nft -j</c>.</summary>
-public sealed class NatTableTests : IDisposable
+public sealed class NatTableTests : KernelTestBase
 {
     private const string Table = "vnet-lab";
-    private readonly SandboxNamespaces _sandbox = new();
-    private readonly NetlinkKernel _kernel = new();
     private readonly string _ns;
 
-    public NatTableTests() => _ns = _sandbox.Create("nat");
+    public NatTableTests() => _ns = Sandbox.Create("nat");
 
-    public void Dispose()
-    {
-        _kernel.Dispose();
-        _sandbox.Dispose();
-    }
-
-    private NetnsId Ns => NetnsId.Named(_ns);
+    private NetnsId Id => Ns(_ns);
 
     [Fact]
     public void Replace_WritesTheMarkedTable_ItsChains_AndEveryRule_AsNftShowsThem()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, All));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, All));
 
         var (chains, rules, comment) = NftOracle.Table(_ns, Table)!.Value;
         comment.Should().Be("vnet");
@@ -40,7 +32,7 @@ public sealed class NatTableTests : IDisposable
     [Fact]
     public void Replace_ShowsTheTopologyWordsAsRuleComments()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade, PortForward, PortForwardLocal]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade, PortForward, PortForwardLocal]));
 
         NftOracle.Table(_ns, Table)!.Value.Rules.Select(r => r.Comment).Should().Equal(
             "masquerade 172.17.0.0/16 out !docker0",
@@ -51,7 +43,7 @@ public sealed class NatTableTests : IDisposable
     [Fact]
     public void Replace_CreatesOnlyTheChainsItsRulesNeed()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade]));
 
         NftOracle.Table(_ns, Table)!.Value.Chains.Select(c => c.Name).Should().Equal("postrouting");
     }
@@ -59,20 +51,20 @@ public sealed class NatTableTests : IDisposable
     [Fact]
     public void Replace_WithNoRules_LeavesAnEmptyMarkedTable()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, []));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, []));
 
         var table = NftOracle.Table(_ns, Table)!.Value;
         table.Chains.Should().BeEmpty();
         table.Comment.Should().Be("vnet");
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().BeEmpty();
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().BeEmpty();
     }
 
     [Fact]
     public void Read_AfterReplace_ReturnsExactlyTheRulesWritten()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, All));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, All));
 
-        var read = _kernel.ReadNatTable(Ns, Table)!;
+        var read = Kernel.ReadNatTable(Id, Table)!;
 
         read.Name.Should().Be(Table);
         read.Rules.Should().Equal(All);
@@ -83,75 +75,75 @@ public sealed class NatTableTests : IDisposable
     {
         NatRuleState[] interleaved = [PortForwardLocal, RouterSnat, PortForward, DockerMasquerade, DnatWithoutPort];
 
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, interleaved));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, interleaved));
 
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(Canonical(interleaved));
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(Canonical(interleaved));
     }
 
     [Fact]
     public void Read_MissingTable_ReturnsNull()
     {
-        _kernel.ReadNatTable(Ns, "vnet-absent").Should().BeNull();
+        Kernel.ReadNatTable(Id, "vnet-absent").Should().BeNull();
     }
 
     [Fact]
     public void Replace_AnExistingTable_SwapsTheWholeRuleSet()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, All));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, All));
 
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [RouterSnat]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [RouterSnat]));
 
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(RouterSnat);
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(RouterSnat);
         NftOracle.Table(_ns, Table)!.Value.Rules.Should().Equal(OracleNatRule.Expected(RouterSnat));
     }
 
     [Fact]
     public void Read_RuleAddedByHandWithACounter_IsUnrecognized_AndReplaceRestoresTheTable()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade]));
         NftOracle.Run(_ns, $"add rule inet {Table} postrouting ip saddr 10.0.0.0/8 counter masquerade");
 
-        var read = _kernel.ReadNatTable(Ns, Table)!.Rules;
+        var read = Kernel.ReadNatTable(Id, Table)!.Rules;
 
         read.Should().HaveCount(2);
         read[0].Should().Be(DockerMasquerade);
         read[1].Unrecognized.Should().Contain("counter").And.Contain("chain postrouting");
 
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade]));
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(DockerMasquerade);
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade]));
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(DockerMasquerade);
     }
 
     [Fact]
     public void Read_RuleDeletedByHand_IsMissing()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade, RouterSnat]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade, RouterSnat]));
         long first = NftOracle.RuleHandles(_ns, Table, "postrouting")[0];
 
         NftOracle.Run(_ns, $"delete rule inet {Table} postrouting handle {first}");
 
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(RouterSnat);
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(RouterSnat);
     }
 
     [Fact]
     public void Read_PortChangedByHandWithNft_IsReadAsTheChangedRule()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [PortForward]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [PortForward]));
         long handle = NftOracle.RuleHandles(_ns, Table, "prerouting")[0];
 
         NftOracle.Run(_ns, $"replace rule inet {Table} prerouting handle {handle} iifname \"eth0\" tcp dport 9090 dnat ip to 172.17.0.2:80");
 
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(PortForward with { DestinationPort = 9090 });
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(PortForward with { DestinationPort = 9090 });
     }
 
     [Fact]
     public void Read_RulesWrittenWithNftInTheSameWords_AreRecognized()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [AnyFamilyMasquerade]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [AnyFamilyMasquerade]));
         // Matches in another order than vnet writes them, a prefix nft masks with bitwise, an IPv6 snat.
         NftOracle.Run(_ns, $"add rule inet {Table} postrouting oifname != \"lan0\" ip saddr 10.1.16.0/20 masquerade");
         NftOracle.Run(_ns, $"add rule inet {Table} postrouting ip6 saddr fd00:17::/64 snat ip6 to fd00:99::1");
 
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(
             AnyFamilyMasquerade,
             new NatRuleState(NatChain.Postrouting, NatVerdictKind.Masquerade, Source: IPNetwork.Parse("10.1.16.0/20"),
                 OutInterface: new NatInterface("lan0", Negated: true)),
@@ -162,11 +154,11 @@ public sealed class NatTableTests : IDisposable
     [Fact]
     public void Read_ChainsAndTableChangedByHand_AreUnrecognized()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade]));
         NftOracle.Run(_ns, $"add chain inet {Table} extra {{ type filter hook forward priority 0; }}");
         NftOracle.Run(_ns, $"add table inet {Table} {{ flags dormant; }}");
 
-        var unrecognized = _kernel.ReadNatTable(Ns, Table)!.Rules.Select(r => r.Unrecognized).OfType<string>().ToList();
+        var unrecognized = Kernel.ReadNatTable(Id, Table)!.Rules.Select(r => r.Unrecognized).OfType<string>().ToList();
 
         unrecognized.Should().HaveCount(2);
         unrecognized.Should().Contain(u => u.Contains("dormant"));
@@ -180,7 +172,7 @@ public sealed class NatTableTests : IDisposable
         NftOracle.Run(_ns, $"add chain inet {Table} postrouting {{ type nat hook postrouting priority 50; }}");
         NftOracle.Run(_ns, $"add rule inet {Table} postrouting ip saddr 172.17.0.0/16 oifname != \"docker0\" masquerade");
 
-        var rules = _kernel.ReadNatTable(Ns, Table)!.Rules;
+        var rules = Kernel.ReadNatTable(Id, Table)!.Rules;
 
         rules.Should().HaveCount(2);
         rules[0].Unrecognized.Should().Be(
@@ -191,35 +183,33 @@ public sealed class NatTableTests : IDisposable
     [Fact]
     public void Replace_RuleTheKernelRefuses_FailsNamingTheRule_AndLeavesThePreviousTableIntact()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade, PortForward]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade, PortForward]));
         var before = NftOracle.Table(_ns, Table);
         // Masquerade is valid only in postrouting chains: the kernel refuses it on the prerouting hook.
         var misplaced = DockerMasquerade with { Chain = NatChain.Prerouting };
 
-        var error = FluentActions.Invoking(() => _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [RouterSnat, misplaced])))
-            .Should().Throw<KernelException>().Which;
+        var error = Refusal(() => Kernel.ReplaceNatTable(Id, new NatTableState(Table, [RouterSnat, misplaced])));
 
         error.Errno.Should().Be(Errnos.EOPNOTSUPP);
         error.Operation.Should().Be(
             $"replacing nat table inet {Table} in namespace {_ns}: adding rule 'masquerade 172.17.0.0/16 out !docker0 (prerouting chain)' to chain prerouting");
         error.Message.Should().StartWith(error.Operation + ": Operation not supported (EOPNOTSUPP)");
         NftOracle.Table(_ns, Table).Should().BeEquivalentTo(before, o => o.WithStrictOrdering());
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(DockerMasquerade, PortForward);
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(DockerMasquerade, PortForward);
     }
 
     [Fact]
     public void Replace_InvalidRule_IsRejectedWithItsReason_BeforeAnythingChanges()
     {
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade]));
         var mixed = RouterSnat with { ToAddress = IPAddress.Parse("fd00::1") };
 
-        var error = FluentActions.Invoking(() => _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade, mixed])))
-            .Should().Throw<KernelException>().Which;
+        var error = Refusal(() => Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade, mixed])));
 
         error.Errno.Should().Be(Errnos.EINVAL);
         error.Message.Should().Be(
             $"replacing nat table inet {Table} in namespace {_ns}: Invalid argument (EINVAL): rule 2 'snat 10.0.1.0/24 to fd00::1 out wan0': it mixes IPv4 and IPv6 addresses");
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(DockerMasquerade);
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(DockerMasquerade);
     }
 
     [Fact]
@@ -230,15 +220,14 @@ public sealed class NatTableTests : IDisposable
         NftOracle.Run(_ns, $"add rule inet {Table} postrouting masquerade");
         var before = NftOracle.Table(_ns, Table);
 
-        var replace = FluentActions.Invoking(() => _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade])))
-            .Should().Throw<KernelException>().Which;
-        var delete = FluentActions.Invoking(() => _kernel.DeleteNatTable(Ns, Table)).Should().Throw<KernelException>().Which;
+        var replace = Refusal(() => Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade])));
+        var delete = Refusal(() => Kernel.DeleteNatTable(Id, Table));
 
         replace.Errno.Should().Be(Errnos.EPERM);
         replace.KernelMessage.Should().Contain("was not created by vnet");
         delete.Errno.Should().Be(Errnos.EPERM);
         NftOracle.Table(_ns, Table).Should().BeEquivalentTo(before, o => o.WithStrictOrdering());
-        _kernel.ReadNatTable(Ns, Table)!.Rules[0].Unrecognized.Should().Contain("not created by vnet");
+        Kernel.ReadNatTable(Id, Table)!.Rules[0].Unrecognized.Should().Contain("not created by vnet");
     }
 
     [Fact]
@@ -246,13 +235,13 @@ public sealed class NatTableTests : IDisposable
     {
         NftOracle.Run(_ns, "add table ip nat");
         NftOracle.Run(_ns, "add table inet vnet-other { comment \"vnet\"; }");
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade]));
 
-        _kernel.DeleteNatTable(Ns, Table);
-        _kernel.DeleteNatTable(Ns, Table);
+        Kernel.DeleteNatTable(Id, Table);
+        Kernel.DeleteNatTable(Id, Table);
 
         NftOracle.Tables(_ns).Should().BeEquivalentTo("ip nat", "inet vnet-other");
-        _kernel.ReadNatTable(Ns, Table).Should().BeNull();
+        Kernel.ReadNatTable(Id, Table).Should().BeNull();
     }
 
     [Fact]
@@ -262,9 +251,9 @@ public sealed class NatTableTests : IDisposable
         NftOracle.Run(_ns, "add chain ip nat POSTROUTING { type nat hook postrouting priority srcnat; }");
         NftOracle.Run(_ns, "add chain ip nat helper");
         NftOracle.Run(_ns, "add table netdev edge");
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, [DockerMasquerade, PortForward]));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade, PortForward]));
 
-        var tables = _kernel.ListNftTables(Ns);
+        var tables = Kernel.ListNftTables(Id);
 
         tables.Should().BeEquivalentTo(new[]
         {
@@ -279,12 +268,12 @@ public sealed class NatTableTests : IDisposable
     [Fact]
     public void ListIptablesLegacyTables_ReportsATableTheLegacyStackInstantiated()
     {
-        _kernel.ListIptablesLegacyTables(Ns).Should().BeEmpty();
+        Kernel.ListIptablesLegacyTables(Id).Should().BeEmpty();
         // Asking legacy iptables about its nat table (IPT_SO_GET_INFO) makes the kernel create it in this
         // namespace, as running `iptables-legacy -t nat -L` would.
         LegacyIptables.Touch(_ns, "nat");
 
-        _kernel.ListIptablesLegacyTables(Ns).Should().Equal(new IptablesLegacyTable("ip", "nat"));
+        Kernel.ListIptablesLegacyTables(Id).Should().Equal(new IptablesLegacyTable("ip", "nat"));
     }
 
     [Fact]
@@ -296,10 +285,10 @@ public sealed class NatTableTests : IDisposable
             ToAddress = IPAddress.Parse($"172.17.{i / 250}.{i % 250 + 2}"),
         }).ToList();
 
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, rules));
-        _kernel.ReplaceNatTable(Ns, new NatTableState(Table, rules));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, rules));
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, rules));
 
-        _kernel.ReadNatTable(Ns, Table)!.Rules.Should().Equal(rules);
+        Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(rules);
         NftOracle.Table(_ns, Table)!.Value.Rules.Should().HaveCount(1000);
     }
 
@@ -309,7 +298,7 @@ public sealed class NatTableTests : IDisposable
         // A lives in postrouting only, B in prerouting only: chains of one with rules of the other would read as neither.
         var a = new NatTableState(Table, Enumerable.Range(1, 20).Select(i => DockerMasquerade with { OutInterface = new NatInterface($"a{i}", true) }).ToList());
         var b = new NatTableState(Table, Enumerable.Range(1, 20).Select(i => PortForward with { DestinationPort = (ushort)(9000 + i) }).ToList());
-        _kernel.ReplaceNatTable(Ns, a);
+        Kernel.ReplaceNatTable(Id, a);
         using var stop = new CancellationTokenSource();
         var writer = new Thread(() =>
         {
@@ -318,7 +307,7 @@ public sealed class NatTableTests : IDisposable
             {
                 for (int i = 0; !stop.IsCancellationRequested; i++)
                 {
-                    other.ReplaceNatTable(Ns, i % 2 == 0 ? b : a);
+                    other.ReplaceNatTable(Id, i % 2 == 0 ? b : a);
                     Thread.Sleep(1);
                 }
             }
@@ -332,7 +321,7 @@ public sealed class NatTableTests : IDisposable
         {
             for (int i = 0; i < 300; i++)
             {
-                var rules = _kernel.ReadNatTable(Ns, Table)!.Rules;
+                var rules = Kernel.ReadNatTable(Id, Table)!.Rules;
                 (rules.SequenceEqual(a.Rules) || rules.SequenceEqual(b.Rules)).Should().BeTrue($"read {i} must be one whole rule set");
             }
         }
@@ -346,11 +335,11 @@ public sealed class NatTableTests : IDisposable
     [Fact]
     public void Operations_OnAMissingNamespace_FailWithEnoentNamingTheOperation()
     {
-        var missing = NetnsId.Named(_sandbox.Name("gone"));
+        var missing = NetnsId.Named(Sandbox.Name("gone"));
 
-        var error = FluentActions.Invoking(() => _kernel.ReadNatTable(missing, Table)).Should().Throw<KernelException>().Which;
+        var error = Refusal(() => Kernel.ReadNatTable(missing, Table));
 
         error.Errno.Should().Be(Errnos.ENOENT);
-        error.Operation.Should().Be($"reading nat table inet {Table} in namespace {_sandbox.Name("gone")}");
+        error.Operation.Should().Be($"reading nat table inet {Table} in namespace {Sandbox.Name("gone")}");
     }
 }
