@@ -44,6 +44,13 @@ public interface IKernel : IDisposable
     /// <summary>All nftables tables of the namespace with their base chains.</summary>
     IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns);
 
+    /// <summary>
+    /// Tables of legacy iptables (ip_tables / ip6_tables modules, not iptables-nft, whose tables show in
+    /// <see cref="ListNftTables"/>) present in the namespace, for conflict warnings. A kernel model without
+    /// iptables has none.
+    /// </summary>
+    IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns) => [];
+
     /// <summary>The inet table <paramref name="name"/> decoded into NAT rules; null if absent.</summary>
     NatTableState? ReadNatTable(NetnsId ns, string name);
 

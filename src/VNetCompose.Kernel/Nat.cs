@@ -31,6 +31,12 @@ public sealed record NatRuleState(
 public sealed record NatTableState(string Name, IReadOnlyList<NatRuleState> Rules);
 
 /// <summary>A table seen in a namespace, for conflict warnings: its family, name and base chains.</summary>
-public sealed record NftTableInfo(string Family, string Name, IReadOnlyList<NftBaseChainInfo> BaseChains);
+/// <param name="OwnedByVnet">The table carries vnet's marker (comment "vnet" in its user data), so vnet
+/// created it; the driver refuses to replace or delete a table without it.</param>
+public sealed record NftTableInfo(string Family, string Name, IReadOnlyList<NftBaseChainInfo> BaseChains, bool OwnedByVnet = false);
 
 public sealed record NftBaseChainInfo(string Name, string Type, string Hook, int Priority);
+
+/// <summary>A table of the legacy (non-nftables) iptables in a namespace: Family "ip" (iptables) or
+/// "ip6" (ip6tables), Name "nat", "filter", ... Its hooks run alongside nf_tables and may conflict.</summary>
+public sealed record IptablesLegacyTable(string Family, string Name);

@@ -16,6 +16,7 @@ internal sealed class NetlinkSocket : IDisposable
 {
     private const int DatagramBufferSize = 64 * 1024; // the kernel sends dump datagrams of at most 32 KiB
     private const int ReceiveQueueBytes = 4 * 1024 * 1024; // room for the ACKs of large nf_tables batches
+    private const int SendBufferSlack = 4096; // the kernel wants the datagram to fit with room for its skb overhead
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Lock _lock = new();
@@ -162,6 +163,14 @@ internal sealed class NetlinkSocket : IDisposable
     private void SendDatagram(NetlinkMessageBuilder request, string operation)
     {
         int rc = Native.Send(_fd, request.Written);
+        if (rc == -Errnos.EMSGSIZE)
+        {
+            // netlink_sendmsg refuses a datagram larger than the send buffer (wmem_default, ~208 KiB):
+            // a batch of many nf_tables rules is. Grow the buffer to fit, as nft does, and send again.
+            int grown = Native.SetSendBuffer(_fd, request.Written.Length + SendBufferSlack);
+            if (grown < 0) throw new KernelException(-grown, operation + ": SO_SNDBUF");
+            rc = Native.Send(_fd, request.Written);
+        }
         if (rc < 0) throw new KernelException(-rc, operation);
     }
 

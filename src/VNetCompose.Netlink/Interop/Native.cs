@@ -37,6 +37,10 @@ internal static unsafe class Native
     public static int SetReceiveBuffer(int fd, int bytes) =>
         SetSocketOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes) >= 0 ? 0 : SetSocketOption(fd, SOL_SOCKET, SO_RCVBUF, bytes);
 
+    /// <summary>Sets SO_SNDBUF; SO_SNDBUFFORCE (CAP_NET_ADMIN) lifts the wmem_max cap when allowed.</summary>
+    public static int SetSendBuffer(int fd, int bytes) =>
+        SetSocketOption(fd, SOL_SOCKET, SO_SNDBUFFORCE, bytes) >= 0 ? 0 : SetSocketOption(fd, SOL_SOCKET, SO_SNDBUF, bytes);
+
     public static int SetReceiveTimeout(int fd, TimeSpan timeout)
     {
         var tv = new Timeval { Seconds = (long)timeout.TotalSeconds, Microseconds = timeout.Microseconds + 1000L * timeout.Milliseconds };
