@@ -1,0 +1,52 @@
+using VNetCompose.Core.Desired;
+using VNetCompose.Core.State;
+using VNetCompose.Kernel;
+
+namespace VNetCompose.Core.Observation;
+
+/// <summary>
+/// Reads what the planner needs and nothing more: the namespaces the topology and the state file
+/// concern, in ONE <see cref="IKernel.Observe"/> call; the declared (and recorded) sysctls; the
+/// instance's NAT table where the topology or the state file puts one.
+/// </summary>
+public static class Observer
+{
+    public static ObservedState Observe(IKernel kernel, DesiredState desired, InstanceRecord? previous)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(desired);
+        var named = kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
+        bool Exists(NetnsId ns) => ns.IsCurrent || named.Contains(ns.Name!);
+
+        var concerned = desired.Namespaces.Select(n => n.Id)
+            .Concat(previous?.Holdings.ObservedNamespaces ?? [])
+            .Distinct().Where(Exists).ToList();
+        var snapshots = kernel.Observe(concerned);
+
+        var sysctls = new Dictionary<SysctlKey, string?>();
+        var wanted = desired.Namespaces.SelectMany(n => n.Sysctls.Select(s => new SysctlKey(n.Id, s.Key)))
+            .Concat(previous?.Holdings.Sysctls.Select(s => new SysctlKey(s.Namespace, s.Key)) ?? []);
+        foreach (var key in wanted.Distinct().Where(k => Exists(k.Namespace)))
+            sysctls[key] = kernel.ReadSysctl(key.Namespace, key.Key);
+
+        var natTables = new Dictionary<NetnsId, NatTableState>();
+        var nftTables = new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
+        string? natUnavailable = null;
+        var natNamespaces = desired.Namespaces.Where(n => n.Nat is not null).Select(n => n.Id)
+            .Concat(previous?.Holdings.NatNamespaces ?? []).Distinct().Where(Exists).ToList();
+        try
+        {
+            foreach (var ns in natNamespaces)
+            {
+                if (kernel.ReadNatTable(ns, desired.NatTableName) is { } table) natTables[ns] = table;
+                if (desired.Namespaces.Any(n => n.Id == ns && n.Nat is not null)) nftTables[ns] = kernel.ListNftTables(ns);
+            }
+        }
+        catch (NotSupportedException e)
+        {
+            natUnavailable = e.Message;
+        }
+
+        return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous);
+    }
+}
