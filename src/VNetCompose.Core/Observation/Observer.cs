@@ -11,7 +11,10 @@ namespace VNetCompose.Core.Observation;
 /// </summary>
 public static class Observer
 {
-    public static ObservedState Observe(IKernel kernel, DesiredState desired, InstanceRecord? previous)
+    /// <param name="alsoConcerned">More namespaces to look in (a teardown by topology: the namespaces it declares,
+    /// in case the state file is gone); their NAT tables are read too.</param>
+    public static ObservedState Observe(IKernel kernel, DesiredState desired, InstanceRecord? previous,
+        IReadOnlyCollection<NetnsId>? alsoConcerned = null)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(desired);
@@ -20,6 +23,7 @@ public static class Observer
 
         var concerned = desired.Namespaces.Select(n => n.Id)
             .Concat(previous?.Holdings.ObservedNamespaces ?? [])
+            .Concat(alsoConcerned ?? [])
             .Distinct().Where(Exists).ToList();
         var snapshots = kernel.Observe(concerned);
 
@@ -33,9 +37,12 @@ public static class Observer
         var nftTables = new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
         string? natUnavailable = null;
         var natNamespaces = desired.Namespaces.Where(n => n.Nat is not null).Select(n => n.Id)
-            .Concat(previous?.Holdings.NatNamespaces ?? []).Distinct().Where(Exists).ToList();
+            .Concat(previous?.Holdings.NatNamespaces ?? []).Concat(alsoConcerned ?? []).Distinct().Where(Exists).ToList();
         try
         {
+            // Namespaces still to be created cannot be read: ask the driver in the current one (a read) whether it has nf_tables at all.
+            if (natNamespaces.Count == 0 && desired.Namespaces.Any(n => n.Nat is not null))
+                _ = kernel.ReadNatTable(NetnsId.Current, desired.NatTableName);
             foreach (var ns in natNamespaces)
             {
                 if (kernel.ReadNatTable(ns, desired.NatTableName) is { } table) natTables[ns] = table;

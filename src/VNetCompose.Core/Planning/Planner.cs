@@ -76,8 +76,12 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
             string address = $"namespace {ns.Id.Name}";
             _objects.Add(new PlanObject(ObjectKind.Namespace, address, []));
             if (observed.Exists(ns.Id)) continue;
-            int change = AddChange(ChangeAction.Create, ObjectKind.Namespace, address, []);
+            int change = AddChange(ChangeAction.Create, ObjectKind.Namespace, address,
+                ns.LoopbackUp ? [new AttributeChange("lo up", null, "true")] : []);
             _steps.Add(new CreateNamespaceStep(change, ns.Id.Name!));
+            // A new namespace's lo is down.
+            if (ns.LoopbackUp)
+                _steps.Add(new UpdateLinkStep(change, StepPhase.SetUp, ns.Id, "lo", new LinkUpdate(Up: true), new LinkUpdate()));
             _created.Add(ns.Id);
         }
 
@@ -87,7 +91,7 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
             var id = NetnsId.Named(name);
             if (wanted.Contains(id) || !observed.Exists(id)) continue;
             int change = AddChange(ChangeAction.Delete, ObjectKind.Namespace, $"namespace {name}", [],
-                "created by vnet, no longer in the topology");
+                desired.TopologyName is null ? null : "created by vnet, no longer in the topology");
             _steps.Add(new DeleteNamespaceStep(change, name));
             _deleted.Add(id);
             foreach (var link in observed.Snapshot(id)?.Links ?? [])
@@ -405,10 +409,8 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
         foreach (var ns in desired.Namespaces.Where(n => n.LoopbackUp))
         {
             string address = $"link {At(ns.Id, "lo")}";
-            _objects.Add(new PlanObject(ObjectKind.Link, address, []));
-            // A new namespace's lo is down.
-            bool up = !_created.Contains(ns.Id) && observed.Snapshot(ns.Id)?.FindLink("lo") is { AdminUp: true };
-            if (up) continue;
+            _objects.Add(new PlanObject(ObjectKind.Link, address, ns.Id.IsCurrent ? [] : [$"namespace {ns.Id.Name}"]));
+            if (_created.Contains(ns.Id) || observed.Snapshot(ns.Id)?.FindLink("lo") is not { AdminUp: false }) continue;
             int change = AddChange(ChangeAction.Change, ObjectKind.Link, address, [new("up", "false", "true")]);
             _steps.Add(new UpdateLinkStep(change, StepPhase.SetUp, ns.Id, "lo", new LinkUpdate(Up: true), new LinkUpdate(Up: false)));
         }
