@@ -50,6 +50,12 @@ public sealed class InMemoryKernel : IKernel
         lock (_gate) _failures[writeNumber] = errno;
     }
 
+    /// <summary>Disarms every fault not yet fired.</summary>
+    public void ClearFaults()
+    {
+        lock (_gate) _failures.Clear();
+    }
+
     /// <summary>Sysctl keys and defaults of a new namespace (a subset of what the kernel has).</summary>
     public static IReadOnlyDictionary<string, string> DefaultSysctls { get; } = new Dictionary<string, string>
     {
