@@ -2,12 +2,16 @@ namespace VNetCompose.Model;
 
 public enum DiagnosticSeverity { Error, Warning }
 
-/// <summary>A problem found in a topology file, with its position and the key path (<c>veths[1].a.name</c>).</summary>
+/// <summary>
+/// A problem found in a topology file, with its position (1-based) and the key path (<c>veths[1].a.name</c>).
+/// A problem with the file as a whole (missing, unreadable) has <see cref="Line"/> 0 and an empty key path.
+/// </summary>
 public sealed record Diagnostic(DiagnosticSeverity Severity, string File, int Line, int Column, string KeyPath, string Message)
 {
-    /// <summary>Compiler-style: <c>file:line:col: error: key.path: message</c>.</summary>
+    /// <summary>Compiler-style: <c>file:line:col: error: key.path: message</c> (<c>file: error: message</c> when there is no position).</summary>
     public override string ToString() =>
-        $"{File}:{Line}:{Column}: {(Severity == DiagnosticSeverity.Error ? "error" : "warning")}: "
+        (Line > 0 ? $"{File}:{Line}:{Column}: " : $"{File}: ")
+        + (Severity == DiagnosticSeverity.Error ? "error" : "warning") + ": "
         + (KeyPath.Length == 0 ? "" : KeyPath + ": ") + Message;
 }
 

@@ -1,1 +1,48 @@
-namespace VNetCompose.Model; internal static class TopologyLoader { }
+using System.Text;
+using VNetCompose.Model.Loading;
+
+namespace VNetCompose.Model;
+
+/// <summary>
+/// Loads a topology file (format version 1) into a validated <see cref="Topology"/>. Never throws for bad
+/// input: every problem (unreadable file, YAML syntax, unknown key, wrong type, bad value, dangling
+/// reference) is a <see cref="Diagnostic"/> with line, column and key path, and all of them are reported
+/// at once. Warnings (likely mistakes) do not prevent the topology from loading.
+/// </summary>
+public static class TopologyLoader
+{
+    /// <summary>Far beyond any real topology; protects against loading a device or a huge file by mistake.</summary>
+    private const long MaxFileBytes = 16 * 1024 * 1024;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static LoadResult LoadFile(string path)
+    {
+        var diagnostics = new DiagnosticBag(path);
+        byte[]? bytes = SourceFile.Read(path, MaxFileBytes, diagnostics);
+        if (bytes is null || SourceFile.Decode(bytes, StrictUtf8, diagnostics) is not { } text)
+            return new LoadResult(null, diagnostics.ToSortedList());
+        return Load(text, diagnostics);
+    }
+
+    public static LoadResult LoadText(string yaml, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(fileName);
+        return Load(yaml, new DiagnosticBag(fileName));
+    }
+
+    private static LoadResult Load(string text, DiagnosticBag diagnostics)
+    {
+        YamlNode? root = YamlTreeBuilder.Build(text.TrimStart('\uFEFF'), diagnostics);
+        if (root is null && !diagnostics.HasErrors)
+            diagnostics.Error(new Position(1, 1), "", "the file holds no topology; it needs at least 'version: 1' and 'name'");
+        if (root is null)
+            return new LoadResult(null, diagnostics.ToSortedList());
+
+        TopologyDraft draft = TopologyReader.Read(root, new NodeReader(diagnostics));
+        TopologyIndex.RunAll(draft, diagnostics);
+        Topology? topology = diagnostics.HasErrors ? null : TopologyBuilder.Build(draft, diagnostics);
+        return new LoadResult(topology, diagnostics.ToSortedList());
+    }
+}

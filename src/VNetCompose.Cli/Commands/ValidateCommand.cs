@@ -1,0 +1,69 @@
+using System.CommandLine;
+using VNetCompose.Model;
+
+namespace VNetCompose.Cli.Commands;
+
+/// <summary><c>vnet validate FILE...</c>: loads each topology and prints every problem; changes nothing.</summary>
+internal static class ValidateCommand
+{
+    /// <summary>At least one file has an error (or, with --strict, a warning). Usage errors exit with 1.</summary>
+    public const int InvalidExitCode = 2;
+
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("FILE")
+        {
+            Description = "Topology files to check.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var strict = new Option<bool>("--strict")
+        {
+            Description = "Treat warnings as errors.",
+        };
+        var command = new Command("validate",
+            "Check topology files without touching the system: prints each problem as file:line:col on stderr, exits 0 when all are valid, 2 otherwise.")
+        {
+            files,
+            strict,
+        };
+        command.SetAction(parse => Run(
+            parse.GetRequiredValue(files),
+            parse.GetValue(strict),
+            parse.InvocationConfiguration.Output,
+            parse.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static int Run(IReadOnlyList<string> files, bool strict, TextWriter output, TextWriter error)
+    {
+        bool allValid = true;
+        foreach (string file in files)
+        {
+            LoadResult result = TopologyLoader.LoadFile(file);
+            foreach (Diagnostic diagnostic in result.Diagnostics)
+                error.WriteLine(diagnostic);
+            bool valid = result.Topology is not null && !(strict && result.Warnings.Any());
+            if (valid)
+                output.WriteLine($"ok: {file} ({Summary(result.Topology!, result.Warnings.Count())})");
+            allValid &= valid;
+        }
+        return allValid ? 0 : InvalidExitCode;
+    }
+
+    private static string Summary(Topology topology, int warnings)
+    {
+        string[] parts =
+        [
+            Count(topology.Namespaces.Count, "namespace"),
+            Count(topology.Bridges.Count, "bridge"),
+            Count(topology.Veths.Count, "veth pair"),
+            Count(topology.Taps.Count, "tun/tap device", "tun/tap devices"),
+            Count(topology.Nat.Count, "NAT rule"),
+            .. warnings > 0 ? [Count(warnings, "warning")] : Array.Empty<string>(),
+        ];
+        return string.Join(", ", parts);
+    }
+
+    private static string Count(int n, string singular, string? plural = null) =>
+        $"{n} {(n == 1 ? singular : plural ?? singular + "s")}";
+}

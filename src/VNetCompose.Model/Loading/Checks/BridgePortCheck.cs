@@ -1,0 +1,39 @@
+namespace VNetCompose.Model.Loading;
+
+/// <summary>
+/// <c>bridge:</c> names a bridge declared in the port's own namespace (the kernel cannot enslave across
+/// namespaces), and a port carries no address (the bridge takes its frames before IP sees them).
+/// </summary>
+internal sealed class BridgePortCheck : ITopologyCheck
+{
+    public void Check(TopologyIndex index, DiagnosticBag diagnostics)
+    {
+        InterfaceDraft[] bridges = index.Named.Where(i => i.Kind == InterfaceKind.Bridge).ToArray();
+        // A port whose own name is wrong still has a bridge reference worth checking.
+        foreach (InterfaceDraft port in index.Draft.Interfaces)
+        {
+            if (port is not { Bridge: { } bridge, Namespace: { } ns })
+                continue;
+            if (index.BridgeOf(port) is null)
+            {
+                diagnostics.Error(bridge.At, bridge.Path, Problem(index, bridges, ns, bridge.Value));
+            }
+            else if (port.Addresses.Count > 0)
+            {
+                Located<IfAddress> first = port.Addresses[0];
+                diagnostics.Warning(first.At, first.Path,
+                    $"this interface is a port of bridge '{bridge.Value}', where addresses do not work; put them on the bridge");
+            }
+        }
+    }
+
+    private static string Problem(TopologyIndex index, InterfaceDraft[] bridges, string ns, string name)
+    {
+        if (index.Find(ns, name) is { } other)
+            return $"'{name}' in namespace '{ns}' is a {other.KindName}, not a bridge";
+        if (bridges.FirstOrDefault(b => b.Name!.Value.Value == name) is { } elsewhere)
+            return $"bridge '{name}' is in namespace '{elsewhere.Namespace}', not '{ns}'; a port must be in its bridge's namespace";
+        return $"no bridge '{name}' is declared in namespace '{ns}'"
+               + Suggestions.DidYouMean(name, bridges.Where(b => b.Namespace == ns).Select(b => b.Name!.Value.Value));
+    }
+}

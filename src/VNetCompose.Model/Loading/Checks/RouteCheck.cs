@@ -1,0 +1,67 @@
+using System.Net;
+
+namespace VNetCompose.Model.Loading;
+
+/// <summary>
+/// Routes against the interfaces of their namespace. Two routes with the same destination and metric are an
+/// error (the kernel answers the second with EEXIST). A <c>dev</c> the topology does not declare there, or a
+/// gateway outside every subnet of the namespace, is only a warning: vnet may be used on a namespace that
+/// already exists and holds links of its own, and those may make the route valid.
+/// </summary>
+internal sealed class RouteCheck : ITopologyCheck
+{
+    private const string Loopback = "lo";
+
+    public void Check(TopologyIndex index, DiagnosticBag diagnostics)
+    {
+        foreach (NamespaceDraft ns in index.Draft.Namespaces)
+        {
+            InterfaceDraft[] links = index.Named.Where(l => l.Namespace == ns.Name.Value).ToArray();
+            var seen = new Dictionary<(IPNetwork To, int? Metric), RouteDraft>();
+            foreach (RouteDraft route in ns.Routes)
+            {
+                var key = (route.To, route.Metric);
+                if (!seen.TryAdd(key, route))
+                {
+                    diagnostics.Error(route.At, route.Path,
+                        $"a route to {route.Describe()} with the same metric is already declared (line {seen[key].At.Line})");
+                }
+                CheckDevice(route, ns.Name.Value, index, diagnostics);
+                CheckGateway(route, ns.Name.Value, links, index, diagnostics);
+            }
+        }
+    }
+
+    private static void CheckDevice(RouteDraft route, string ns, TopologyIndex index, DiagnosticBag diagnostics)
+    {
+        if (route.Dev is { } dev && dev.Value != Loopback && index.Find(ns, dev.Value) is null)
+        {
+            diagnostics.Warning(dev.At, dev.Path,
+                $"no interface '{dev.Value}' is declared in namespace '{ns}'; the route works only if one exists there already");
+        }
+    }
+
+    private static void CheckGateway(RouteDraft route, string ns, InterfaceDraft[] links, TopologyIndex index, DiagnosticBag diagnostics)
+    {
+        if (route.Via is not { } via || via.Value.IsIPv6LinkLocal)
+            return;
+        string where;
+        if (route.Dev is { } dev)
+        {
+            if (dev.Value == Loopback || index.Find(ns, dev.Value) is not { } device)
+                return;
+            links = [device];
+            where = $"'{dev.Value}'";
+        }
+        else
+        {
+            where = $"namespace '{ns}'";
+        }
+        bool reachable = links.SelectMany(l => l.Addresses).Any(a => AddressSyntax.NetworkOf(a.Value).Contains(via.Value));
+        if (!reachable)
+        {
+            diagnostics.Warning(via.At, via.Path,
+                $"gateway {via.Value} is in no subnet of {where}; the kernel refuses such a route (Network is unreachable)");
+        }
+    }
+}

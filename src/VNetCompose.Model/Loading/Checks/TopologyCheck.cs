@@ -1,0 +1,55 @@
+namespace VNetCompose.Model.Loading;
+
+/// <summary>
+/// A rule across sections (references, uniqueness, likely mistakes), run on the whole draft after every
+/// section was read, so that it sees declarations wherever they are in the file.
+/// </summary>
+internal interface ITopologyCheck
+{
+    void Check(TopologyIndex index, DiagnosticBag diagnostics);
+}
+
+/// <summary>The draft with the lookups several checks need, built once.</summary>
+internal sealed class TopologyIndex
+{
+    public static readonly IReadOnlyList<ITopologyCheck> Checks =
+    [
+        new NamespaceReferenceCheck(),
+        new InterfaceNameCheck(),
+        new BridgePortCheck(),
+        new AddressCheck(),
+        new RouteCheck(),
+        new LinkSettingsCheck(),
+        new NatCheck(),
+    ];
+
+    private readonly Dictionary<(string Namespace, string Name), InterfaceDraft> byName = [];
+
+    public TopologyIndex(TopologyDraft draft)
+    {
+        Draft = draft;
+        DeclaredNamespaces = draft.Namespaces.Select(n => n.Name.Value).ToHashSet(StringComparer.Ordinal);
+        foreach (InterfaceDraft link in Named)
+            byName.TryAdd((link.Namespace!, link.Name!.Value.Value), link);
+    }
+
+    public TopologyDraft Draft { get; }
+    public IReadOnlySet<string> DeclaredNamespaces { get; }
+
+    /// <summary>Interfaces whose name and namespace were read without error: the ones checks can reason about.</summary>
+    public IEnumerable<InterfaceDraft> Named => Draft.Interfaces.Where(i => i.Name is not null && i.Namespace is not null);
+
+    /// <summary>The first interface declared with this name in this namespace.</summary>
+    public InterfaceDraft? Find(string ns, string name) => byName.GetValueOrDefault((ns, name));
+
+    /// <summary>The bridge a port's <c>bridge:</c> names, when it is a bridge in the port's namespace.</summary>
+    public InterfaceDraft? BridgeOf(InterfaceDraft port) =>
+        port is { Bridge: { } bridge, Namespace: { } ns } && Find(ns, bridge.Value) is { Kind: InterfaceKind.Bridge } found ? found : null;
+
+    public static void RunAll(TopologyDraft draft, DiagnosticBag diagnostics)
+    {
+        var index = new TopologyIndex(draft);
+        foreach (ITopologyCheck check in Checks)
+            check.Check(index, diagnostics);
+    }
+}

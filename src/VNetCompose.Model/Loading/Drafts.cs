@@ -1,0 +1,74 @@
+using System.Net;
+
+namespace VNetCompose.Model.Loading;
+
+// What the section readers extract from the file, with the position of every value that a cross-section
+// check may need to point at. A value that failed to read is null (its error is already reported); the
+// model is built from a draft only when the file has no error at all (TopologyBuilder).
+
+internal sealed class TopologyDraft
+{
+    public int? Version { get; set; }
+    public string? Name { get; set; }
+    public List<NamespaceDraft> Namespaces { get; } = [];
+
+    /// <summary>Every bridge, veth end and tap, in file order.</summary>
+    public List<InterfaceDraft> Interfaces { get; } = [];
+
+    public List<VethDraft> Veths { get; } = [];
+    public List<NatRule> Nat { get; } = [];
+
+    /// <summary>Every <c>namespace:</c> value other than host, to check that it is declared.</summary>
+    public List<Located<string>> NamespaceReferences { get; } = [];
+}
+
+internal sealed record NamespaceDraft(
+    Located<string> Name, bool Loopback, IReadOnlyList<SysctlSpec> Sysctls, IReadOnlyList<RouteDraft> Routes);
+
+/// <summary>A route; <see cref="To"/> is already 0.0.0.0/0 or ::/0 for <c>default</c>.</summary>
+internal sealed record RouteDraft(
+    string Namespace, IPNetwork To, Located<IPAddress>? Via, Located<string>? Dev, int? Metric, Position At, string Path)
+{
+    public string Describe() => To.PrefixLength == 0 ? $"default ({AddressSyntax.FamilyName(To.BaseAddress)})" : To.ToString();
+}
+
+internal enum InterfaceKind { Bridge, VethEnd, Tap }
+
+/// <summary>A bridge, a veth end or a tap: the fields they share plus the kind's own settings.</summary>
+internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string path)
+{
+    public InterfaceKind Kind { get; } = kind;
+
+    /// <summary>Where the declaration starts, and its key path (<c>bridges.docker0</c>, <c>veths[0].a</c>).</summary>
+    public Position At { get; } = at;
+    public string Path { get; } = path;
+
+    public Located<string>? Name { get; set; }
+    public string? Namespace { get; set; }
+    public List<Located<IfAddress>> Addresses { get; } = [];
+    public Located<long>? Mtu { get; set; }
+    public Located<string>? Mac { get; set; }
+
+    /// <summary>The <c>bridge:</c> this interface is a port of.</summary>
+    public Located<string>? Bridge { get; set; }
+
+    public bool Up { get; set; } = true;
+    public BridgeSettings? AsBridge { get; set; }
+    public TapSettings? AsTap { get; set; }
+
+    public string KindName => Kind switch
+    {
+        InterfaceKind.Bridge => "bridge",
+        InterfaceKind.VethEnd => "veth end",
+        _ => AsTap?.Mode == TapMode.Tun ? "tun device" : "tap device",
+    };
+
+    /// <summary><c>veths[0].a (line 12)</c>: how other diagnostics refer to this declaration.</summary>
+    public string Reference => $"{Path} (line {At.Line})";
+}
+
+internal sealed record BridgeSettings(bool Stp, bool VlanFiltering);
+
+internal sealed record TapSettings(TapMode? Mode, int? Owner, int? Group, bool MultiQueue);
+
+internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path);

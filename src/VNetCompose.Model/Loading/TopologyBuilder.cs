@@ -1,0 +1,58 @@
+namespace VNetCompose.Model.Loading;
+
+/// <summary>
+/// Turns a draft into the immutable <see cref="Topology"/>. Called only when the file has no error, so every
+/// value a record needs was read; a missing one is a bug in a section reader, not a user error.
+/// </summary>
+internal static class TopologyBuilder
+{
+    public static Topology Build(TopologyDraft draft, DiagnosticBag diagnostics)
+    {
+        var links = draft.Interfaces;
+        return new Topology(
+            Present(draft.Version),
+            Present(draft.Name),
+            diagnostics.File,
+            draft.Namespaces.Select(ns => Namespace(ns, diagnostics)).ToArray(),
+            links.Where(l => l.Kind == InterfaceKind.Bridge).Select(l => Bridge(l, diagnostics)).ToArray(),
+            draft.Veths.Select(v => new VethSpec(VethEnd(v.A, diagnostics), VethEnd(v.B, diagnostics), diagnostics.Locate(v.At, v.Path))).ToArray(),
+            links.Where(l => l.Kind == InterfaceKind.Tap).Select(l => Tap(l, diagnostics)).ToArray(),
+            [.. draft.Nat]);
+    }
+
+    private static NamespaceSpec Namespace(NamespaceDraft ns, DiagnosticBag diagnostics) => new(
+        ns.Name.Value,
+        ns.Loopback,
+        ns.Sysctls,
+        ns.Routes.Select(r => new RouteSpec(r.To, r.Via?.Value, r.Dev?.Value, r.Metric, diagnostics.Locate(r.At, r.Path))).ToArray(),
+        diagnostics.Locate(ns.Name.At, ns.Name.Path));
+
+    private static BridgeSpec Bridge(InterfaceDraft link, DiagnosticBag diagnostics)
+    {
+        BridgeSettings settings = Present(link.AsBridge);
+        return new BridgeSpec(Present(link.Name).Value, Present(link.Namespace), Addresses(link), Mtu(link), link.Mac?.Value,
+            settings.Stp, settings.VlanFiltering, link.Up, diagnostics.Locate(link.At, link.Path));
+    }
+
+    private static VethEnd VethEnd(InterfaceDraft link, DiagnosticBag diagnostics) => new(
+        Present(link.Namespace), Present(link.Name).Value, Addresses(link), Mtu(link), link.Mac?.Value, link.Bridge?.Value, link.Up,
+        diagnostics.Locate(link.At, link.Path));
+
+    private static TapSpec Tap(InterfaceDraft link, DiagnosticBag diagnostics)
+    {
+        TapSettings settings = Present(link.AsTap);
+        return new TapSpec(Present(link.Name).Value, Present(settings.Mode), Present(link.Namespace), Addresses(link), Mtu(link),
+            link.Mac?.Value, link.Bridge?.Value, link.Up, settings.Owner, settings.Group, settings.MultiQueue,
+            diagnostics.Locate(link.At, link.Path));
+    }
+
+    private static IfAddress[] Addresses(InterfaceDraft link) => link.Addresses.Select(a => a.Value).ToArray();
+
+    private static int? Mtu(InterfaceDraft link) => (int?)link.Mtu?.Value;
+
+    private static T Present<T>(T? value) where T : class =>
+        value ?? throw new InvalidOperationException($"a {typeof(T).Name} is missing from a topology without errors");
+
+    private static T Present<T>(T? value) where T : struct =>
+        value ?? throw new InvalidOperationException($"a {typeof(T).Name} is missing from a topology without errors");
+}
