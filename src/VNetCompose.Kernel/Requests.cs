@@ -11,6 +11,8 @@ public sealed record TuntapRequest(string Name, TunMode Mode, int? Owner = null,
 
 /// <summary>A change to an existing link; null fields are left as they are.</summary>
 /// <param name="Master">Name of the bridge to enslave to; empty string detaches (nomaster).</param>
+/// <param name="MoveTo">Moves the link into that namespace (<c>ip link set NAME netns NS</c>), after the
+/// other changes. Costs an RCU synchronisation in the kernel (~16-30 ms): create links in place instead.</param>
 public sealed record LinkUpdate(
     int? Mtu = null,
     string? Mac = null,
@@ -19,7 +21,8 @@ public sealed record LinkUpdate(
     string? Alias = null,
     string? NewName = null,
     bool? Stp = null,
-    uint? Group = null)
+    uint? Group = null,
+    NetnsId? MoveTo = null)
 {
     public bool IsEmpty => this == new LinkUpdate();
 }

@@ -1,1 +1,0 @@
-namespace VNetCompose.Netlink; internal static class AssemblyMarker { }

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+using VNetCompose.Kernel;
+using VNetCompose.Netlink.Interop;
+
+namespace VNetCompose.Netlink.Namespaces;
+
+/// <summary>
+/// An open network namespace: a file descriptor on it (for IFLA_NET_NS_FD and NETNSA_FD) and one
+/// lazily created netlink socket per protocol, created inside the namespace on a dedicated thread.
+/// Holding the handle keeps the namespace alive; <see cref="NamespaceManager"/> disposes it when the
+/// namespace is deleted or replaced.
+/// </summary>
+internal sealed class NamespaceHandle : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<NetlinkProtocol, NetlinkSocket> _sockets = [];
+    private bool _disposed;
+
+    internal NamespaceHandle(NetnsId id, SafeFileHandle fd, (ulong Device, ulong Inode) identity)
+    {
+        Id = id;
+        Fd = fd;
+        Identity = identity;
+    }
+
+    public NetnsId Id { get; }
+
+    /// <summary>The namespace file descriptor; valid while the handle is not disposed.</summary>
+    public SafeFileHandle Fd { get; }
+
+    /// <summary>The raw descriptor number, as netlink attributes carry it.</summary>
+    public int RawFd => (int)Fd.DangerousGetHandle();
+
+    /// <summary>nsfs device and inode: equal identities mean the same namespace.</summary>
+    public (ulong Device, ulong Inode) Identity { get; }
+
+    public bool IsDisposed => Volatile.Read(ref _disposed);
+
+    /// <summary>
+    /// The nsid this namespace uses for other namespaces (RTM_GETNSID answers), keyed by their handles.
+    /// An assigned nsid never changes while both namespaces live, and a handle keeps its namespace alive
+    /// and is replaced when the namespace is, so entries never go stale.
+    /// </summary>
+    public ConcurrentDictionary<NamespaceHandle, int> PeerIds { get; } = new();
+
+    /// <summary>The namespace as operations name it in messages: "namespace NAME" or "the current namespace".</summary>
+    public string Description => Describe(Id);
+
+    public static string Describe(NetnsId id) => id.IsCurrent ? "the current namespace" : $"namespace {id.Name}";
+
+    /// <summary>The socket of <paramref name="protocol"/> inside this namespace, created on first use
+    /// (and again after a transport failure retired the previous one).</summary>
+    public NetlinkSocket Socket(NetlinkProtocol protocol)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_sockets.TryGetValue(protocol, out var socket) && !socket.IsBroken) return socket;
+            socket?.Dispose();
+            string operation = $"opening a netlink socket in {Description}";
+            socket = Id.IsCurrent
+                ? NetlinkSocket.Open(protocol)
+                : NamespaceThread.RunInside(Fd, operation, () => NetlinkSocket.Open(protocol));
+            _sockets[protocol] = socket;
+            return socket;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with the calling context switched into this namespace: on a dedicated
+    /// thread for a named namespace, directly for the current one. For file-system views that depend
+    /// on the opening thread's namespace: /dev/net/tun, /proc/sys/net.
+    /// </summary>
+    public T RunInside<T>(string operation, Func<T> work)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return Id.IsCurrent ? work() : NamespaceThread.RunInside(Fd, operation, work);
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            Volatile.Write(ref _disposed, true);
+            foreach (var socket in _sockets.Values) socket.Dispose();
+            _sockets.Clear();
+            Fd.Dispose();
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using VNetCompose.Kernel;
+using VNetCompose.Netlink.Namespaces;
+
+namespace VNetCompose.Netlink;
+
+/// <summary>
+/// The real <see cref="IKernel"/>: rtnetlink and nf_tables over netlink sockets, one socket per
+/// namespace and protocol, created inside the namespace on a dedicated thread and kept for the
+/// driver's lifetime. Thread-safe; no method switches the calling thread into a namespace.
+/// Split by concern: namespaces, links, addresses and routes, sysctls, observation, NAT.
+/// </summary>
+public sealed partial class NetlinkKernel : IKernel
+{
+    private readonly NamespaceManager _namespaces;
+
+    public NetlinkKernel()
+        : this(new NamespaceManager())
+    {
+    }
+
+    internal NetlinkKernel(NamespaceManager namespaces) => _namespaces = namespaces;
+
+    /// <summary>The namespace's handle; ENOENT naming <paramref name="operation"/> when it does not exist.</summary>
+    private NamespaceHandle Namespace(NetnsId id, string operation) => _namespaces.Get(id, operation);
+
+    /// <summary>"namespace NAME" or "the current namespace", for operation descriptions.</summary>
+    private static string In(NetnsId id) => NamespaceHandle.Describe(id);
+
+    public void Dispose() => _namespaces.Dispose();
+}

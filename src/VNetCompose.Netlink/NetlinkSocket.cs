@@ -1,0 +1,276 @@
+using System.Runtime.InteropServices;
+using VNetCompose.Kernel;
+using VNetCompose.Netlink.Interop;
+using VNetCompose.Netlink.Wire;
+
+namespace VNetCompose.Netlink;
+
+/// <summary>Receives one message of a reply or dump; the message is only valid during the call.</summary>
+internal delegate void NetlinkMessageHandler(NetlinkMessage message);
+
+/// <summary>
+/// A netlink socket bound to the namespace it was created in (see <see cref="Namespaces.NamespaceHandle"/>),
+/// usable from any thread; one request runs at a time. Extended ACKs (NETLINK_EXT_ACK) and capped ACKs
+/// (NETLINK_CAP_ACK) are enabled, so every refusal becomes a <see cref="KernelException"/> carrying
+/// the kernel's own text. After a transport failure (receive queue overrun, timeout, truncation) the
+/// socket reports <see cref="IsBroken"/> and its owner replaces it.
+/// </summary>
+internal sealed class NetlinkSocket : IDisposable
+{
+    private const int DatagramBufferSize = 64 * 1024; // the kernel sends dump datagrams of at most 32 KiB
+    private const int ReceiveQueueBytes = 4 * 1024 * 1024; // room for the ACKs of large nf_tables batches
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Lock _lock = new();
+    private readonly byte[] _datagram = new byte[DatagramBufferSize];
+    private int _fd;
+    private uint _lastSequence;
+
+    private NetlinkSocket(int fd, NetlinkProtocol protocol)
+    {
+        _fd = fd;
+        Protocol = protocol;
+    }
+
+    public NetlinkProtocol Protocol { get; }
+
+    public bool IsBroken { get; private set; }
+
+    /// <summary>Opens a socket in the calling thread's network namespace.</summary>
+    public static NetlinkSocket Open(NetlinkProtocol protocol)
+    {
+        string operation = $"opening a netlink socket ({protocol})";
+        int fd = Native.OpenNetlinkSocket(protocol);
+        if (fd < 0) throw new KernelException(-fd, operation);
+        try
+        {
+            Check(Native.SetSocketOption(fd, Nl.SOL_NETLINK, Nl.NETLINK_EXT_ACK, 1), operation + ": NETLINK_EXT_ACK");
+            Check(Native.SetSocketOption(fd, Nl.SOL_NETLINK, Nl.NETLINK_CAP_ACK, 1), operation + ": NETLINK_CAP_ACK");
+            Check(Native.SetReceiveBuffer(fd, ReceiveQueueBytes), operation + ": SO_RCVBUF");
+            Check(Native.SetReceiveTimeout(fd, ReplyTimeout), operation + ": SO_RCVTIMEO");
+            Check(Native.BindNetlink(fd), operation + ": bind");
+            return new NetlinkSocket(fd, protocol);
+        }
+        catch
+        {
+            Native.Close(fd);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sends every message of <paramref name="request"/> in one datagram, each with NLM_F_ACK, and
+    /// waits for all their ACKs. Replies other than ACKs (e.g. the answer to a non-dump GET) go to
+    /// <paramref name="onReply"/>. The first refusal is thrown once every ACK has been read.
+    /// </summary>
+    public void Execute(NetlinkMessageBuilder request, string operation, NetlinkMessageHandler? onReply = null) =>
+        Transact(request, forceAck: true, batch: false, _ => operation, onReply);
+
+    /// <summary>
+    /// Sends a batch (e.g. nf_tables BATCH_BEGIN ... BATCH_END) as it was built, in one datagram.
+    /// Messages carrying NLM_F_ACK must be acknowledged; an error may come for any message. The kernel
+    /// handles a batch synchronously inside sendmsg, so every answer is queued when send returns; they
+    /// are read without blocking. <paramref name="describe"/> names the operation of the message at
+    /// an index (0-based, in build order) for the exception.
+    /// </summary>
+    public void ExecuteBatch(NetlinkMessageBuilder batch, Func<int, string> describe, NetlinkMessageHandler? onReply = null) =>
+        Transact(batch, forceAck: false, batch: true, describe, onReply);
+
+    /// <summary>
+    /// Sends one dump request (NLM_F_DUMP is added) and hands every reply to <paramref name="onMessage"/>
+    /// until NLMSG_DONE. A dump the kernel marked NLM_F_DUMP_INTR (the object set changed during the
+    /// dump) throws a transient <see cref="KernelException"/> with EINTR after the dump completed.
+    /// </summary>
+    public void Dump(NetlinkMessageBuilder request, string operation, NetlinkMessageHandler onMessage)
+    {
+        if (request.MessageCount != 1) throw new ArgumentException("a dump request is exactly one message", nameof(request));
+        lock (_lock)
+        {
+            ThrowIfUnusable();
+            uint sequence = StampSequences(request, addFlags: Nl.NLM_F_DUMP);
+            SendDatagram(request, operation);
+            bool interrupted = false;
+            NetlinkStatus? failure = null;
+            bool done = false;
+            while (!done)
+            {
+                int length = ReceiveDatagram(operation, dontWait: false);
+                foreach (var message in new NetlinkMessageEnumerator(_datagram.AsSpan(0, length)))
+                {
+                    if (message.Sequence != sequence) continue; // left over from an abandoned request
+                    interrupted |= (message.Flags & Nl.NLM_F_DUMP_INTR) != 0;
+                    switch (message.Type)
+                    {
+                        case Nl.NLMSG_DONE:
+                            var status = NetlinkStatus.FromDone(message);
+                            if (!status.IsSuccess) failure ??= status;
+                            done = true;
+                            break;
+                        case Nl.NLMSG_ERROR:
+                            failure ??= NetlinkStatus.FromError(message);
+                            done = true;
+                            break;
+                        case Nl.NLMSG_NOOP or Nl.NLMSG_OVERRUN:
+                            break;
+                        default:
+                            if (failure is null) Deliver(onMessage, message);
+                            break;
+                    }
+                }
+            }
+            if (failure is { } f) throw new KernelException(f.Errno, operation, f.KernelMessage);
+            if (interrupted)
+            {
+                throw new KernelException(Errnos.EINTR, operation,
+                    "the dump was interrupted by a concurrent change (NLM_F_DUMP_INTR); retry");
+            }
+        }
+    }
+
+    private void Transact(NetlinkMessageBuilder request, bool forceAck, bool batch, Func<int, string> describe,
+        NetlinkMessageHandler? onReply)
+    {
+        if (request.MessageCount == 0) return;
+        lock (_lock)
+        {
+            ThrowIfUnusable();
+            uint first = StampSequences(request, addFlags: forceAck ? Nl.NLM_F_ACK : (ushort)0);
+            bool[] awaitingAck = AckExpectations(request);
+            int pending = awaitingAck.Count(a => a);
+            SendDatagram(request, describe(0));
+
+            (int Index, NetlinkStatus Status)? failure = null;
+            while (pending > 0 || batch)
+            {
+                // A batch is read without blocking (its answers are all queued); so is the rest of a
+                // request once it failed, in case the kernel stopped before acknowledging the others.
+                bool dontWait = batch || failure is not null;
+                int length = ReceiveDatagram(describe(0), dontWait);
+                if (length < 0) break; // nothing more queued
+                foreach (var message in new NetlinkMessageEnumerator(_datagram.AsSpan(0, length)))
+                {
+                    int index = unchecked((int)(message.Sequence - first));
+                    if (index < 0 || index >= awaitingAck.Length) continue; // left over from an abandoned request
+                    if (message.Type == Nl.NLMSG_ERROR)
+                    {
+                        var status = NetlinkStatus.FromError(message);
+                        if (awaitingAck[index])
+                        {
+                            awaitingAck[index] = false;
+                            pending--;
+                        }
+                        if (!status.IsSuccess && failure is null) failure = (index, status);
+                    }
+                    else if (message.Type is not (Nl.NLMSG_NOOP or Nl.NLMSG_DONE or Nl.NLMSG_OVERRUN))
+                    {
+                        if (onReply is not null) Deliver(onReply, message);
+                    }
+                }
+            }
+
+            if (failure is { } f) throw new KernelException(f.Status.Errno, describe(f.Index), f.Status.KernelMessage);
+            if (pending > 0)
+            {
+                int missing = Array.IndexOf(awaitingAck, true);
+                throw new KernelException(Errnos.EIO, describe(missing), "the kernel did not acknowledge this message");
+            }
+        }
+    }
+
+    /// <summary>Runs a handler; if it throws, the rest of the answer stays unread, so the socket is retired.</summary>
+    private void Deliver(NetlinkMessageHandler handler, NetlinkMessage message)
+    {
+        try
+        {
+            handler(message);
+        }
+        catch
+        {
+            IsBroken = true;
+            throw;
+        }
+    }
+
+    /// <summary>Gives each message the next sequence number; returns the first one.</summary>
+    private uint StampSequences(NetlinkMessageBuilder request, ushort addFlags)
+    {
+        var buffer = request.WrittenMutable;
+        uint first = _lastSequence + 1;
+        int offset = 0;
+        while (offset < buffer.Length)
+        {
+            ref var header = ref MemoryMarshal.AsRef<NlMsgHdr>(buffer[offset..]);
+            header.Sequence = ++_lastSequence;
+            header.Flags |= addFlags;
+            offset += Nl.Align((int)header.Length);
+        }
+        return first;
+    }
+
+    private static bool[] AckExpectations(NetlinkMessageBuilder request)
+    {
+        var expectations = new bool[request.MessageCount];
+        int i = 0;
+        foreach (var message in new NetlinkMessageEnumerator(request.Written))
+        {
+            expectations[i++] = (message.Flags & Nl.NLM_F_ACK) != 0;
+        }
+        return expectations;
+    }
+
+    private void SendDatagram(NetlinkMessageBuilder request, string operation)
+    {
+        int rc = Native.Send(_fd, request.Written);
+        if (rc < 0) throw new KernelException(-rc, operation);
+    }
+
+    /// <summary>Receives one datagram into the buffer; -1 when <paramref name="dontWait"/> and none is queued.</summary>
+    private int ReceiveDatagram(string operation, bool dontWait)
+    {
+        while (true)
+        {
+            int rc = Native.Receive(_fd, _datagram, dontWait, out bool truncated);
+            if (rc == -Errnos.EINTR) continue; // a signal, not the kernel's answer
+            if (rc == -Errnos.EAGAIN)
+            {
+                if (dontWait) return -1;
+                IsBroken = true;
+                throw new KernelException(Errnos.ETIMEDOUT, operation, $"no answer from the kernel within {ReplyTimeout.TotalSeconds} s");
+            }
+            if (rc < 0)
+            {
+                IsBroken = true; // ENOBUFS: answers were dropped, the stream can no longer be trusted
+                throw new KernelException(-rc, operation);
+            }
+            if (truncated)
+            {
+                IsBroken = true;
+                throw new KernelException(Errnos.EIO, operation, $"a netlink answer exceeded {DatagramBufferSize} bytes");
+            }
+            return rc;
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        if (IsBroken) throw new InvalidOperationException("the netlink socket failed earlier and must be replaced");
+    }
+
+    private static void Check(int rc, string operation)
+    {
+        if (rc < 0) throw new KernelException(-rc, operation);
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_fd >= 0)
+            {
+                Native.Close(_fd);
+                _fd = -1;
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using VNetCompose.Kernel;
+using VNetCompose.Netlink.Interop;
+using VNetCompose.Netlink.Wire;
+
+namespace VNetCompose.Netlink.Rtnetlink;
+
+/// <summary>
+/// RTM_NEWLINK / RTM_DELLINK / RTM_GETLINK requests (net/core/rtnetlink.c). Each method appends one
+/// message to a builder and names its iproute2 equivalent.
+/// </summary>
+internal static class LinkMessages
+{
+    /// <summary>Attributes a link takes at creation: rtnl_create_link applies mtu, address and group
+    /// (ifalias is not: <see cref="Set"/> it afterwards).</summary>
+    public readonly record struct NewLink(string Name, int? Mtu, string? Mac, uint Group, int? NamespaceFd);
+
+    /// <summary><c>ip link add A [mtu M] [address X] [group G] type veth peer name B [netns NS] ...</c></summary>
+    public static void CreateVeth(NetlinkMessageBuilder builder, NewLink link, NewLink peer, string operation)
+    {
+        BeginCreate(builder, link, operation);
+        int linkInfo = builder.BeginNested(Ifla.LINKINFO);
+        builder.String(Ifla.INFO_KIND, "veth");
+        int data = builder.BeginNested(Ifla.INFO_DATA);
+        int peerInfo = builder.BeginNested(Ifla.VETH_INFO_PEER);
+        builder.Struct(new IfInfoMsg());
+        CommonAttributes(builder, peer, operation);
+        builder.EndNested(peerInfo).EndNested(data).EndNested(linkInfo).EndMessage();
+    }
+
+    /// <summary><c>ip link add NAME type bridge [stp_state 1] [vlan_filtering 1]</c></summary>
+    public static void CreateBridge(NetlinkMessageBuilder builder, NewLink link, bool stp, bool vlanFiltering, string operation)
+    {
+        BeginCreate(builder, link, operation);
+        int linkInfo = builder.BeginNested(Ifla.LINKINFO);
+        builder.String(Ifla.INFO_KIND, "bridge");
+        if (stp || vlanFiltering)
+        {
+            int data = builder.BeginNested(Ifla.INFO_DATA);
+            if (stp) builder.U32(Ifla.BR_STP_STATE, 1);
+            if (vlanFiltering) builder.U8(Ifla.BR_VLAN_FILTERING, 1);
+            builder.EndNested(data);
+        }
+        builder.EndNested(linkInfo).EndMessage();
+    }
+
+    /// <summary>
+    /// <c>ip link set NAME [name NEW] [mtu M] [address X] [master B | nomaster] [alias A] [group G] [up|down]</c>,
+    /// plus <c>type bridge stp_state S</c>. The link is found by <paramref name="index"/> when given
+    /// (required to rename), otherwise by name.
+    /// </summary>
+    public static void Set(NetlinkMessageBuilder builder, string name, int index, LinkUpdate update, int? masterIndex, string operation)
+    {
+        uint change = update.Up is null ? 0 : Iff.UP;
+        builder.BeginMessage(Rtm.NEWLINK, 0)
+            .Struct(new IfInfoMsg { Index = index, Change = change, Flags = update.Up == true ? Iff.UP : 0 });
+        if (index == 0 || update.NewName is not null) builder.String(Ifla.IFNAME, update.NewName ?? name);
+        if (update.Mtu is { } mtu) builder.U32(Ifla.MTU, unchecked((uint)mtu));
+        if (update.Mac is { } mac) builder.Attribute(Ifla.ADDRESS, HardwareAddress.Parse(mac, operation));
+        if (masterIndex is { } master) builder.U32(Ifla.MASTER, unchecked((uint)master));
+        if (update.Alias is { } alias) builder.String(Ifla.IFALIAS, alias);
+        if (update.Group is { } group) builder.U32(Ifla.GROUP, group);
+        if (update.Stp is { } stp)
+        {
+            int linkInfo = builder.BeginNested(Ifla.LINKINFO);
+            builder.String(Ifla.INFO_KIND, "bridge");
+            int data = builder.BeginNested(Ifla.INFO_DATA);
+            builder.U32(Ifla.BR_STP_STATE, stp ? 1u : 0u);
+            builder.EndNested(data).EndNested(linkInfo);
+        }
+        builder.EndMessage();
+    }
+
+    /// <summary><c>ip link set NAME alias A [mtu M] [address X] [group G]</c>: what creation could not set.</summary>
+    public static void SetByName(NetlinkMessageBuilder builder, string name, LinkUpdate update, string operation) =>
+        Set(builder, name, index: 0, update, masterIndex: null, operation);
+
+    /// <summary><c>ip link set NAME netns NS</c>, the link found by name.</summary>
+    public static void Move(NetlinkMessageBuilder builder, string name, int namespaceFd)
+    {
+        builder.BeginMessage(Rtm.NEWLINK, 0).Struct(new IfInfoMsg())
+            .String(Ifla.IFNAME, name).U32(Ifla.NET_NS_FD, unchecked((uint)namespaceFd)).EndMessage();
+    }
+
+    /// <summary><c>ip link del NAME</c></summary>
+    public static void Delete(NetlinkMessageBuilder builder, string name)
+    {
+        builder.BeginMessage(Rtm.DELLINK, 0).Struct(new IfInfoMsg()).String(Ifla.IFNAME, name).EndMessage();
+    }
+
+    /// <summary><c>ip link show NAME</c> (one link, statistics skipped).</summary>
+    public static void Get(NetlinkMessageBuilder builder, string name)
+    {
+        const uint skipStats = 1 << 3; // RTEXT_FILTER_SKIP_STATS
+        builder.BeginMessage(Rtm.GETLINK, 0).Struct(new IfInfoMsg())
+            .String(Ifla.IFNAME, name).U32(Ifla.EXT_MASK, skipStats).EndMessage();
+    }
+
+    /// <summary><c>ip -d link show</c> of the whole namespace.</summary>
+    public static void Dump(NetlinkMessageBuilder builder)
+    {
+        const uint skipStats = 1 << 3;
+        builder.BeginMessage(Rtm.GETLINK, 0).Struct(new IfInfoMsg()).U32(Ifla.EXT_MASK, skipStats).EndMessage();
+    }
+
+    private static void BeginCreate(NetlinkMessageBuilder builder, NewLink link, string operation)
+    {
+        builder.BeginMessage(Rtm.NEWLINK, Nl.NLM_F_CREATE | Nl.NLM_F_EXCL).Struct(new IfInfoMsg());
+        CommonAttributes(builder, link, operation);
+    }
+
+    private static void CommonAttributes(NetlinkMessageBuilder builder, NewLink link, string operation)
+    {
+        builder.String(Ifla.IFNAME, link.Name);
+        if (link.Mtu is { } mtu) builder.U32(Ifla.MTU, unchecked((uint)mtu));
+        if (link.Mac is { } mac) builder.Attribute(Ifla.ADDRESS, HardwareAddress.Parse(mac, operation));
+        if (link.Group != 0) builder.U32(Ifla.GROUP, link.Group);
+        if (link.NamespaceFd is { } fd) builder.U32(Ifla.NET_NS_FD, unchecked((uint)fd));
+    }
+}

@@ -1,1 +1,0 @@
-namespace VNetCompose.TestSupport; internal static class AssemblyMarker { }
