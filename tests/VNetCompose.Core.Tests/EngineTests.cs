@@ -107,7 +107,7 @@ public sealed class EngineTests : IDisposable
         _kernel.FailWrite(_kernel.Writes + 4, Errnos.EPERM);
         var result = _engine.Up(Docker0(), Sandboxed);
         result.Status.Should().Be(UpStatus.Failed);
-        result.Outcome!.Failure!.Error.Message.Should().Be("creating veth eth0 in namespace p-ubuntu1: Operation not permitted (EPERM): injected fault");
+        result.Outcome!.Failure!.Error.Message.Should().Be("creating veth eth0 in namespace p-ubuntu1 (peer vethd52f2b1 in namespace sbx): Operation not permitted (EPERM): injected fault");
         result.Outcome.RolledBack.Should().BeTrue();
         _kernel.Dump().Should().Be(before);
         File.Exists(_engine.Store.PathOf("p-docker0-lab")).Should().BeFalse("nothing is held after a clean rollback");

@@ -38,7 +38,7 @@ public sealed class InMemoryKernelTests
         var kernel = TwoNamespaces();
         kernel.CreateBridge(A, new BridgeRequest("br0"));
         var duplicate = () => kernel.CreateVeth(new VethEndRequest(A, "br0"), new VethEndRequest(B, "x"));
-        duplicate.Should().Throw<KernelException>().Which.Message.Should().Be("creating veth br0 in namespace a: File exists (EEXIST)");
+        duplicate.Should().Throw<KernelException>().Which.Message.Should().Be("creating veth br0 in namespace a (peer x in namespace b): File exists (EEXIST)");
         var missing = () => kernel.DeleteLink(A, "nope");
         missing.Should().Throw<KernelException>().Which.Errno.Should().Be(Errnos.ENODEV);
         var noNamespace = () => kernel.CreateBridge(NetnsId.Named("zz"), new BridgeRequest("br1"));

@@ -123,7 +123,7 @@ public sealed class InMemoryKernel : IKernel
             var result = new Dictionary<NetnsId, NamespaceSnapshot>();
             foreach (var id in set)
             {
-                var ns = Find(id, $"observing namespace {id}");
+                var ns = Find(id, $"observing {In(id)}");
                 result[id] = Snapshot(ns, set);
             }
             return result;
@@ -174,7 +174,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            string op = $"creating veth {a.Name} in namespace {a.Namespace}";
+            string op = $"creating veth {a.Name} in {In(a.Namespace)} (peer {b.Name} in {In(b.Namespace)})";
             Write(op);
             var nsA = Find(a.Namespace, op);
             var nsB = Find(b.Namespace, op);
@@ -192,7 +192,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            string op = $"creating bridge {request.Name} in namespace {ns}";
+            string op = $"creating bridge {request.Name} in {In(ns)}";
             Write(op);
             var netns = Find(ns, op);
             CheckNewName(netns, request.Name, op);
@@ -207,7 +207,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            string op = $"creating {(request.Mode == TunMode.Tap ? "tap" : "tun")} {request.Name} in namespace {ns}";
+            string op = $"creating {(request.Mode == TunMode.Tap ? "tap" : "tun")} {request.Name} in {In(ns)}";
             Write(op);
             var netns = Find(ns, op);
             CheckNewName(netns, request.Name, op);
@@ -222,7 +222,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            string op = $"changing link {name} in namespace {ns}";
+            string op = $"updating link {name} in {In(ns)} ({DescribeUpdate(update)})";
             Write(op);
             var netns = Find(ns, op);
             var link = FindLink(netns, name, op);
@@ -255,14 +255,29 @@ public sealed class InMemoryKernel : IKernel
                 // The kernel flushes routes through a link that goes down (fib_disable_ip).
                 if (!up) netns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
             }
+            if (update.MoveTo is { } target && target != ns) Move(netns, link, Find(target, op));
         }
+    }
+
+    /// <summary>Moving a link to another namespace takes it down and drops its addresses and master, as the kernel does.</summary>
+    private static void Move(Netns from, Link link, Netns to)
+    {
+        if (to.Links.Any(l => l.Name == link.Name)) throw new KernelException(Errnos.EEXIST, $"moving link {link.Name} to {In(to.Id)}");
+        from.Links.Remove(link);
+        from.Routes.RemoveAll(r => r.OutputIndex == link.Index);
+        foreach (var port in from.Links.Where(l => l.MasterIndex == link.Index)) port.MasterIndex = 0;
+        link.AdminUp = false;
+        link.MasterIndex = 0;
+        link.Addresses.Clear();
+        link.Index = to.NextIndex++;
+        to.Links.Add(link);
     }
 
     public void DeleteLink(NetnsId ns, string name)
     {
         lock (_gate)
         {
-            string op = $"deleting link {name} in namespace {ns}";
+            string op = $"deleting link {name} in {In(ns)}";
             Write(op);
             var netns = Find(ns, op);
             var link = FindLink(netns, name, op);
@@ -290,7 +305,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            string op = $"adding address {address}/{prefixLength} to {link} in namespace {ns}";
+            string op = $"adding address {address}/{prefixLength} to {link} in {In(ns)}";
             Write(op);
             var target = FindLink(Find(ns, op), link, op);
             if (target.Addresses.Any(a => a.Address.Equals(address))) throw new KernelException(Errnos.EEXIST, op);
@@ -302,7 +317,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            string op = $"deleting address {address}/{prefixLength} from {link} in namespace {ns}";
+            string op = $"deleting address {address}/{prefixLength} from {link} in {In(ns)}";
             Write(op);
             var target = FindLink(Find(ns, op), link, op);
             if (target.Addresses.RemoveAll(a => a.Address.Equals(address) && a.PrefixLength == prefixLength) == 0)
@@ -314,7 +329,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            string op = $"replacing route {Describe(route)} in namespace {ns}";
+            string op = $"replacing route {Describe(route)} in {In(ns)}";
             Write(op);
             var netns = Find(ns, op);
             int outputIndex = ResolveOutput(netns, route, op);
@@ -328,7 +343,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            string op = $"deleting route {Describe(route)} in namespace {ns}";
+            string op = $"deleting route {Describe(route)} in {In(ns)}";
             Write(op);
             var netns = Find(ns, op);
             if (netns.Routes.RemoveAll(r => SameKey(r, route)) == 0) throw new KernelException(Errnos.ESRCH, op);
@@ -359,20 +374,37 @@ public sealed class InMemoryKernel : IKernel
 
     private static string Describe(RouteRequest r) =>
         (r.PrefixLength == 0 ? "default" : $"{r.Destination}/{r.PrefixLength}")
-        + (r.Gateway is null ? "" : $" via {r.Gateway}") + (r.Device is null ? "" : $" dev {r.Device}");
+        + (r.Gateway is null ? "" : $" via {r.Gateway}") + (r.Device is null ? "" : $" dev {r.Device}")
+        + (r.Metric is null ? "" : $" metric {r.Metric}");
+
+    /// <summary>As the netlink driver names a namespace in its error texts.</summary>
+    private static string In(NetnsId id) => id.IsCurrent ? "the current namespace" : $"namespace {id.Name}";
+
+    private static string DescribeUpdate(LinkUpdate update) => string.Join(", ", new[]
+    {
+        update.NewName is { } newName ? $"name {newName}" : null,
+        update.Mtu is { } mtu ? $"mtu {mtu}" : null,
+        update.Mac is { } mac ? $"address {mac}" : null,
+        update.Master is { } master ? master.Length == 0 ? "nomaster" : $"master {master}" : null,
+        update.Alias is { } alias ? $"alias '{alias}'" : null,
+        update.Group is { } group ? $"group {group}" : null,
+        update.Stp is { } stp ? $"stp_state {(stp ? 1 : 0)}" : null,
+        update.Up is { } up ? up ? "up" : "down" : null,
+        update.MoveTo is { } target ? $"netns {target}" : null,
+    }.Where(p => p is not null));
 
     // ---------------------------------------------------------------- sysctls
 
     public string? ReadSysctl(NetnsId ns, string key)
     {
-        lock (_gate) return Find(ns, $"reading sysctl {key} in namespace {ns}").Sysctls.GetValueOrDefault(key);
+        lock (_gate) return Find(ns, $"reading sysctl {key} in {In(ns)}").Sysctls.GetValueOrDefault(key);
     }
 
     public void WriteSysctl(NetnsId ns, string key, string value)
     {
         lock (_gate)
         {
-            string op = $"writing sysctl {key} in namespace {ns}";
+            string op = $"writing sysctl {key}={value} in {In(ns)}";
             Write(op);
             var netns = Find(ns, op);
             if (!netns.Sysctls.ContainsKey(key)) throw new KernelException(Errnos.ENOENT, op);
@@ -387,7 +419,7 @@ public sealed class InMemoryKernel : IKernel
         lock (_gate)
         {
             RequireNat();
-            var netns = Find(ns, $"listing nftables tables in namespace {ns}");
+            var netns = Find(ns, $"listing nftables tables in {In(ns)}");
             return netns.NatTables.Values.Select(t => new NftTableInfo("inet", t.Name, BaseChains(t)))
                 .Concat(netns.ForeignTables).ToList();
         }
@@ -406,7 +438,7 @@ public sealed class InMemoryKernel : IKernel
         lock (_gate)
         {
             RequireNat();
-            return Find(ns, $"reading nftables table {name} in namespace {ns}").NatTables.GetValueOrDefault(name);
+            return Find(ns, $"reading nftables table {name} in {In(ns)}").NatTables.GetValueOrDefault(name);
         }
     }
 
@@ -415,7 +447,7 @@ public sealed class InMemoryKernel : IKernel
         lock (_gate)
         {
             RequireNat();
-            string op = $"replacing nftables table {table.Name} in namespace {ns}";
+            string op = $"replacing nftables table {table.Name} in {In(ns)}";
             Write(op);
             Find(ns, op).NatTables[table.Name] = table with { Rules = table.Rules.ToList() };
         }
@@ -426,7 +458,7 @@ public sealed class InMemoryKernel : IKernel
         lock (_gate)
         {
             RequireNat();
-            string op = $"deleting nftables table {name} in namespace {ns}";
+            string op = $"deleting nftables table {name} in {In(ns)}";
             Write(op);
             if (!Find(ns, op).NatTables.Remove(name)) throw new KernelException(Errnos.ENOENT, op);
         }
@@ -549,7 +581,7 @@ public sealed class InMemoryKernel : IKernel
 
     private sealed class Link(int index, string name, string kind)
     {
-        public int Index { get; } = index;
+        public int Index { get; set; } = index;
         public string Name { get; set; } = name;
         public string Kind { get; } = kind;
         public int Mtu { get; set; }
