@@ -128,7 +128,7 @@ public sealed class VNetEngine
         if (!plan.HasChanges)
         {
             if (previous is null || !previous.Holdings.Equivalent(final.Holdings)) _store.Write(final);
-            _log.Info("no changes: {Writes} kernel writes", 0);
+            _log.Debug("no changes: {Writes} kernel writes", 0);
             return new UpResult(UpStatus.Unchanged, plan, 0, null, null, []);
         }
 
@@ -146,7 +146,7 @@ public sealed class VNetEngine
         var remaining = Converge(() => Planner.Plan(desired, Observer.Observe(_kernel, desired, final)), cancellationToken);
         if (remaining.HasChanges) return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []);
         var notReady = AwaitReadiness(desired, cancellationToken);
-        _log.Info("applied {Changes} changes with {Writes} kernel writes", plan.Changes.Count, counting.Writes);
+        _log.Debug("applied {Changes} changes with {Writes} kernel writes", plan.Changes.Count, counting.Writes);
         return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady);
     }
 
