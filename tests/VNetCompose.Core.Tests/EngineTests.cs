@@ -128,6 +128,32 @@ public sealed class EngineTests : IDisposable
     }
 
     [Fact]
+    public void NamespaceLeftHalfCreatedByACrash_IsRecreatedByUp_AndRemovedByDown()
+    {
+        string empty = _kernel.Dump();
+        // kill -9 while creating the third namespace: the intent is recorded, two namespaces exist, the
+        // third is listed but cannot be entered.
+        var intent = _engine.Plan(Docker0(), Sandboxed).Holdings;
+        _engine.Store.Write(new InstanceRecord("p-docker0-lab", "docker0-lab", null, Sandboxed, intent, DateTimeOffset.UtcNow));
+        _kernel.CreateNamespace("p-ubuntu1");
+        _kernel.CreateNamespace("sbx");
+        _kernel.CreateBrokenNamespace("p-ubuntu2");
+
+        var plan = _engine.Plan(Docker0(), Sandboxed);
+        plan.Changes.Should().ContainSingle(c => c.Address == "namespace p-ubuntu2").Which.Action.Should().Be(Planning.ChangeAction.Replace);
+        _engine.Up(Docker0(), Sandboxed).Status.Should().Be(UpStatus.Applied);
+        _engine.Plan(Docker0(), Sandboxed).HasChanges.Should().BeFalse();
+
+        _kernel.CreateBrokenNamespace("p-stray");
+        _engine.Plan(Topology("other", [Ns("stray")]), Sandboxed).Errors.Should().ContainSingle()
+            .Which.Message.Should().StartWith("/run/netns/p-stray exists but is not a mounted network namespace");
+        _kernel.DeleteNamespace("p-stray");
+
+        _engine.Down("p-docker0-lab").Status.Should().Be(DownStatus.Removed);
+        _kernel.Dump().Should().Be(empty);
+    }
+
+    [Fact]
     public void TransientErrors_AreRetried()
     {
         _kernel.FailWrite(_kernel.Writes + 3, Errnos.EBUSY);

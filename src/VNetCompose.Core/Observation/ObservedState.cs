@@ -24,7 +24,16 @@ public sealed record ObservedState(
     string? NatUnavailable,
     InstanceRecord? Previous)
 {
-    public bool Exists(NetnsId ns) => ns.IsCurrent || NamedNamespaces.Contains(ns.Name!);
+    /// <summary>
+    /// Named namespaces listed in /run/netns that cannot be entered: a file left by a crash between its
+    /// creation and its bind mount (as <c>ip netns add</c> would leave one too). vnet recreates those it owns.
+    /// </summary>
+    public IReadOnlySet<string> BrokenNamespaces { get; init; } = new HashSet<string>();
+
+    /// <summary>The namespace exists and can be entered.</summary>
+    public bool Exists(NetnsId ns) => ns.IsCurrent || (NamedNamespaces.Contains(ns.Name!) && !BrokenNamespaces.Contains(ns.Name!));
+
+    public bool IsBroken(NetnsId ns) => !ns.IsCurrent && BrokenNamespaces.Contains(ns.Name!);
 
     public NamespaceSnapshot? Snapshot(NetnsId ns) => Snapshots.GetValueOrDefault(ns);
 }

@@ -19,13 +19,14 @@ public static class Observer
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(desired);
         var named = kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
-        bool Exists(NetnsId ns) => ns.IsCurrent || named.Contains(ns.Name!);
+        var broken = new HashSet<string>(StringComparer.Ordinal);
+        bool Exists(NetnsId ns) => ns.IsCurrent || (named.Contains(ns.Name!) && !broken.Contains(ns.Name!));
 
         var concerned = desired.Namespaces.Select(n => n.Id)
             .Concat(previous?.Holdings.ObservedNamespaces ?? [])
             .Concat(alsoConcerned ?? [])
             .Distinct().Where(Exists).ToList();
-        var snapshots = kernel.Observe(concerned);
+        var snapshots = ObserveSkippingBroken(kernel, concerned, broken);
 
         var sysctls = new Dictionary<SysctlKey, string?>();
         var wanted = desired.Namespaces.SelectMany(n => n.Sysctls.Select(s => new SysctlKey(n.Id, s.Key)))
@@ -54,6 +55,35 @@ public static class Observer
             natUnavailable = e.Message;
         }
 
-        return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous);
+        return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous) { BrokenNamespaces = broken };
+    }
+
+    /// <summary>
+    /// One observation call; only when it fails are the namespaces tried one by one, to find those that
+    /// cannot be entered (EINVAL: listed but not a mounted namespace, left by a crash mid-creation).
+    /// </summary>
+    private static IReadOnlyDictionary<NetnsId, NamespaceSnapshot> ObserveSkippingBroken(IKernel kernel, List<NetnsId> namespaces,
+        HashSet<string> broken)
+    {
+        try
+        {
+            return kernel.Observe(namespaces);
+        }
+        catch (KernelException e) when (e.Errno == Errnos.EINVAL)
+        {
+            foreach (var ns in namespaces.Where(n => !n.IsCurrent))
+            {
+                try
+                {
+                    kernel.Observe([ns]);
+                }
+                catch (KernelException one) when (one.Errno == Errnos.EINVAL)
+                {
+                    broken.Add(ns.Name!);
+                }
+            }
+            if (broken.Count == 0) throw;
+            return kernel.Observe(namespaces.Where(n => n.IsCurrent || !broken.Contains(n.Name!)).ToList());
+        }
     }
 }

@@ -76,8 +76,16 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
             string address = $"namespace {ns.Id.Name}";
             _objects.Add(new PlanObject(ObjectKind.Namespace, address, []));
             if (observed.Exists(ns.Id)) continue;
-            int change = AddChange(ChangeAction.Create, ObjectKind.Namespace, address,
-                ns.LoopbackUp ? [new AttributeChange("lo up", null, "true")] : []);
+            bool broken = observed.IsBroken(ns.Id);
+            if (broken && !PreviouslyCreated().Contains(ns.Id.Name!))
+            {
+                _problems.Add(PlanProblem.Error($"/run/netns/{ns.Id.Name} exists but is not a mounted network namespace, and vnet did not create it; remove it (ip netns del {ns.Id.Name})", ns.Location));
+                continue;
+            }
+            int change = AddChange(broken ? ChangeAction.Replace : ChangeAction.Create, ObjectKind.Namespace, address,
+                ns.LoopbackUp ? [new AttributeChange("lo up", broken ? "false" : null, "true")] : [],
+                broken ? "left half-created (not mounted) by an interrupted run" : null);
+            if (broken) _steps.Add(new DeleteNamespaceStep(change, ns.Id.Name!));
             _steps.Add(new CreateNamespaceStep(change, ns.Id.Name!));
             // A new namespace's lo is down.
             if (ns.LoopbackUp)
@@ -89,7 +97,7 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
         foreach (var name in PreviouslyCreated().Order(StringComparer.Ordinal))
         {
             var id = NetnsId.Named(name);
-            if (wanted.Contains(id) || !observed.Exists(id)) continue;
+            if (wanted.Contains(id) || !(observed.Exists(id) || observed.IsBroken(id))) continue;
             int change = AddChange(ChangeAction.Delete, ObjectKind.Namespace, $"namespace {name}", [],
                 desired.TopologyName is null ? null : "created by vnet, no longer in the topology");
             _steps.Add(new DeleteNamespaceStep(change, name));
@@ -689,7 +697,7 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
     private Holdings Holdings(List<SysctlOriginal> sysctls)
     {
         var named = desired.Namespaces.Where(n => !n.Id.IsCurrent).Select(n => n.Id.Name!).ToList();
-        var created = PreviouslyCreated().Where(n => named.Contains(n) && observed.Exists(NetnsId.Named(n)))
+        var created = PreviouslyCreated().Where(n => named.Contains(n) && observed.Exists(NetnsId.Named(n)) && !_created.Contains(NetnsId.Named(n)))
             .Concat(_created.Select(n => n.Name!)).Distinct().Order(StringComparer.Ordinal).ToList();
         return new Holdings(
             named.Order(StringComparer.Ordinal).ToList(),

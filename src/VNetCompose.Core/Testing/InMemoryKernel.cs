@@ -89,6 +89,15 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <summary>
+    /// Leaves what a crash between creating /run/netns/NAME and bind-mounting it leaves: a listed name that
+    /// cannot be entered (EINVAL) until it is deleted.
+    /// </summary>
+    public void CreateBrokenNamespace(string name)
+    {
+        lock (_gate) _named[name] = new Netns(name) { Broken = true };
+    }
+
     public void DeleteNamespace(string name)
     {
         lock (_gate)
@@ -488,7 +497,7 @@ public sealed class InMemoryKernel : IKernel
             var text = new StringBuilder();
             foreach (var ns in new[] { _current }.Concat(_named.Values.OrderBy(n => n.Name, StringComparer.Ordinal)))
             {
-                text.Append("netns ").Append(ns.Id).Append('\n');
+                text.Append("netns ").Append(ns.Id).Append(ns.Broken ? " (not mounted)\n" : "\n");
                 foreach (var l in ns.Links.OrderBy(l => l.Name, StringComparer.Ordinal))
                 {
                     string master = ns.Links.FirstOrDefault(m => m.Index == l.MasterIndex)?.Name ?? "-";
@@ -531,7 +540,10 @@ public sealed class InMemoryKernel : IKernel
     private Netns Find(NetnsId id, string operation)
     {
         if (id.IsCurrent) return _current;
-        return _named.TryGetValue(id.Name!, out var ns) ? ns : throw new KernelException(Errnos.ENOENT, operation);
+        if (!_named.TryGetValue(id.Name!, out var ns)) throw new KernelException(Errnos.ENOENT, operation);
+        return ns.Broken
+            ? throw new KernelException(Errnos.EINVAL, operation, $"/run/netns/{id.Name} is not a mounted network namespace")
+            : ns;
     }
 
     private static Link FindLink(Netns ns, string name, string operation) =>
@@ -570,6 +582,7 @@ public sealed class InMemoryKernel : IKernel
         }
 
         public string? Name { get; }
+        public bool Broken { get; init; }
         public NetnsId Id => new(Name);
         public int NextIndex { get; set; } = 2;
         public List<Link> Links { get; } = new();
