@@ -235,13 +235,14 @@ public sealed class VNetEngine
 
     /// <summary>
     /// Waits (bounded) until links that should carry traffic are operationally up: veth ends whose both
-    /// ends are up, and bridges with such a port. Returns those that are not.
+    /// ends are up, and bridges without STP with such a port. Returns those that are not.
     /// </summary>
     private IReadOnlyList<string> AwaitReadiness(DesiredState desired, CancellationToken cancellationToken)
     {
         var live = desired.Veths.Where(v => v.A.Up && v.B.Up).SelectMany(v => new[] { v.A, v.B }).ToList();
         var expected = live.Select(l => (l.Namespace, l.Name))
-            .Concat(desired.Bridges.Where(b => b.Up && live.Any(l => l.Namespace == b.Namespace && l.Master == b.Name))
+            // With STP a bridge carries traffic only after its ports' forward delay (2 x 15 s): not waited for.
+            .Concat(desired.Bridges.Where(b => b.Up && !b.Stp && live.Any(l => l.Namespace == b.Namespace && l.Master == b.Name))
                 .Select(b => (b.Namespace, b.Name)))
             .ToList();
         if (expected.Count == 0) return [];

@@ -236,5 +236,27 @@ public sealed class KernelEndToEndTests : IDisposable
         Oracle.Links(host).Select(l => l.Name).Should().BeEquivalentTo("lo", "br0");
     }
 
+    [Fact]
+    public void BridgeMtu_StaysAsDeclared_WhenPortsWithAnotherMtuJoin()
+    {
+        var topology = LoadText("""
+            version: 1
+            name: mtu
+            namespaces: { a: {} }
+            bridges:
+              br: { namespace: a, mtu: 1400, stp: true }
+            veths:
+              - a: { namespace: a, name: p1, bridge: br }
+                b: { namespace: host, name: p1 }
+            taps:
+              t0: { mode: tap, namespace: a, bridge: br, owner: 1000, group: 1000, multi_queue: true }
+            """);
+        Up(topology);
+        Oracle.Link(Ns("a"), "br")!.Mtu.Should().Be(1400);
+        Oracle.Link(Ns("a"), "br")!.InfoData("stp_state")!.Value.GetInt32().Should().Be(1);
+        Oracle.Link(Ns("a"), "t0")!.Master.Should().Be("br");
+        _engine.Plan(topology, _options).HasChanges.Should().BeFalse();
+    }
+
     private static void Run(params string[] command) => ProcessRunner.RunChecked(command[0], command[1..]);
 }

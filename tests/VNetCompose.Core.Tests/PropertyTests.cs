@@ -47,7 +47,8 @@ public sealed class PropertyTests
         var namespaceNames = Enumerable.Range(0, declared).Select(i => $"n{i}").ToList();
         var all = namespaceNames.Prepend("host").ToList();
         var bridges = all.Where(_ => pick.Chance(40))
-            .Select(ns => Bridge("br", ns, pick.Chance(50) ? [$"10.{100 + all.IndexOf(ns)}.0.1/24"] : null, stp: pick.Chance(20)))
+            .Select(ns => Bridge("br", ns, pick.Chance(50) ? [$"10.{100 + all.IndexOf(ns)}.0.1/24"] : null,
+                mtu: pick.Chance(30) ? 1450 : null, stp: pick.Chance(20)))
             .ToList();
         bool HasBridge(string ns) => bridges.Any(b => b.Namespace == ns);
 

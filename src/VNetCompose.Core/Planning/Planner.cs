@@ -219,7 +219,14 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
         if (d.Kind == LinkKind.Bridge)
         {
             _steps.Add(new CreateBridgeStep(change, d.Namespace,
-                new BridgeRequest(d.Name, d.Mtu, d.Mac, Marker, d.Stp, d.VlanFiltering)));
+                new BridgeRequest(d.Name, null, d.Mac, Marker, d.Stp, d.VlanFiltering)));
+            // An MTU given at creation does not stick: the bridge follows its smallest port until an MTU
+            // change request sets it (br_mtu_auto_adjust, net/bridge/br_if.c).
+            if (d.Mtu is { } mtu)
+            {
+                _steps.Add(new UpdateLinkStep(change, StepPhase.ConfigureLinks, d.Namespace, d.Name,
+                    new LinkUpdate(Mtu: mtu), new LinkUpdate()));
+            }
         }
         else
         {

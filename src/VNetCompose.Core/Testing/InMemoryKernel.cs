@@ -251,7 +251,11 @@ public sealed class InMemoryKernel : IKernel
                 }
             }
 
-            if (update.Mtu is { } newMtu) link.Mtu = newMtu;
+            if (update.Mtu is { } newMtu)
+            {
+                link.Mtu = newMtu;
+                if (link.Bridge is not null) link.MtuSetByUser = true;
+            }
             if (update.Mac is { } mac) link.Mac = mac.ToLowerInvariant();
             if (master is { } m) link.MasterIndex = m;
             if (update.Alias is { } alias) link.Alias = alias.Length == 0 ? null : alias;
@@ -265,7 +269,19 @@ public sealed class InMemoryKernel : IKernel
                 if (!up) netns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
             }
             if (update.MoveTo is { } target && target != ns) Move(netns, link, Find(target, op));
+            foreach (var bridge in netns.Links.Where(l => l.Bridge is not null)) AdjustBridgeMtu(netns, bridge);
         }
+    }
+
+    /// <summary>
+    /// A bridge whose MTU was not set by a change request follows the smallest MTU of its ports
+    /// (br_mtu_auto_adjust, net/bridge/br_if.c); an MTU given at creation does not count as set.
+    /// </summary>
+    private static void AdjustBridgeMtu(Netns ns, Link bridge)
+    {
+        if (bridge.MtuSetByUser) return;
+        var ports = ns.Links.Where(l => l.MasterIndex == bridge.Index).ToList();
+        if (ports.Count > 0) bridge.Mtu = ports.Min(p => p.Mtu);
     }
 
     /// <summary>Moving a link to another namespace takes it down and drops its addresses and master, as the kernel does.</summary>
@@ -300,6 +316,7 @@ public sealed class InMemoryKernel : IKernel
         ns.Links.Remove(link);
         ns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
         foreach (var port in ns.Links.Where(l => l.MasterIndex == link.Index)) port.MasterIndex = 0;
+        foreach (var bridge in ns.Links.Where(l => l.Bridge is not null)) AdjustBridgeMtu(ns, bridge);
         if (link.Peer is { } peer)
         {
             link.Peer = null;
@@ -598,6 +615,7 @@ public sealed class InMemoryKernel : IKernel
         public string Name { get; set; } = name;
         public string Kind { get; } = kind;
         public int Mtu { get; set; }
+        public bool MtuSetByUser { get; set; }
         public string? Mac { get; set; }
         public int MasterIndex { get; set; }
         public bool AdminUp { get; set; }
