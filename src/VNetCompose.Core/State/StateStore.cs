@@ -71,11 +71,9 @@ public sealed class StateStore(string directory)
         File.Move(temporary, path, overwrite: true);
     }
 
-    public void Delete(string instance)
-    {
-        File.Delete(PathOf(instance));
-        File.Delete(Path.Combine(Directory, instance + ".lock"));
-    }
+    /// <summary>Removes the state file. The lock file stays: removing it while another process waits on it
+    /// would let a third one lock a new file of the same name.</summary>
+    public void Delete(string instance) => File.Delete(PathOf(instance));
 
     private static void Serialize(Utf8JsonWriter json, InstanceRecord r)
     {
