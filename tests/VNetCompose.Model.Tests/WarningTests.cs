@@ -16,7 +16,7 @@ public sealed class WarningTests
     public void VethEndsInOneNamespace_WithOverlappingAddresses()
     {
         Warnings(Head + "veths:\n  - a: { name: v0, addresses: [10.0.1.1/24] }\n    b: { name: v1, addresses: [10.0.1.2/16] }\n").Should().Equal(
-            "5:32: warning: veths[0].b.addresses[0]: 10.0.1.2/16 overlaps 10.0.1.1/24 on 'v0' (veths[0].a (line 4)) in the same namespace; their routes compete and traffic may leave through either interface");
+            "5:32: warning: veths[0].b.addresses[0]: 10.0.1.2/16 overlaps 10.0.1.1/24 on 'v0' (veths[0].a, line 4) in the same namespace; their routes compete and traffic may leave through either interface");
     }
 
     [Fact]
@@ -30,7 +30,7 @@ public sealed class WarningTests
     public void SameAddressOnTwoInterfacesOfANamespace()
     {
         Warnings(Head + "bridges:\n  br0: { addresses: [10.0.0.1/24] }\n  br1: { addresses: [10.0.0.1/24] }\n").Should().Equal(
-            "5:22: warning: bridges.br1.addresses[0]: 10.0.0.1 is also assigned to 'br0' (bridges.br0 (line 4)) in namespace 'host'");
+            "5:22: warning: bridges.br1.addresses[0]: 10.0.0.1 is also assigned to 'br0' (bridges.br0, line 4) in namespace 'host'");
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class WarningTests
               - a: { namespace: c2, name: eth0, addresses: [172.17.0.2/16] }
                 b: { name: v2, bridge: docker0 }
             """).Should().Equal(
-            "11:49: warning: veths[1].a.addresses[0]: 172.17.0.2 is also assigned to 'eth0' in namespace 'c1' (veths[0].a (line 9)) on the same layer-2 segment; the two will conflict");
+            "11:49: warning: veths[1].a.addresses[0]: 172.17.0.2 is also assigned to 'eth0' (veths[0].a, line 9) in namespace 'c1' on the same layer-2 segment; the two will conflict");
     }
 
     [Fact]

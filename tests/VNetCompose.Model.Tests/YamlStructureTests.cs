@@ -10,7 +10,7 @@ public sealed class YamlStructureTests
     public void SyntaxError_IsOneDiagnosticWithItsPosition()
     {
         Problems("version: 1\nname: t\nbridges:\n  br0:\n   mtu: 1500\n  stp: true\n mtu: 1\n")
-            .Should().Equal("7:2: error: invalid YAML: While parsing a block mapping, did not find expected key");
+            .Should().Equal("7:2: error: invalid YAML: while parsing a block mapping, did not find expected key");
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class YamlStructureTests
     public void UnterminatedQuote_IsASyntaxError()
     {
         Problems("version: 1\nname: \"t\n")
-            .Should().Equal("2:7: error: invalid YAML: While scanning a quoted scalar, found unexpected end of stream");
+            .Should().Equal("2:7: error: invalid YAML: while scanning a quoted scalar, found unexpected end of stream");
     }
 
     [Fact]

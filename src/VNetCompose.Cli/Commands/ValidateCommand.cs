@@ -16,6 +16,7 @@ internal static class ValidateCommand
             Description = "Topology files to check.",
             Arity = ArgumentArity.OneOrMore,
         };
+        FileArguments.RejectUnknownOptions(files);
         var strict = new Option<bool>("--strict")
         {
             Description = "Treat warnings as errors.",
@@ -50,20 +51,18 @@ internal static class ValidateCommand
         return allValid ? 0 : InvalidExitCode;
     }
 
+    /// <summary><c>2 namespaces, 1 bridge, 2 veth pairs, 1 NAT rule</c>: what the file declares, leaving out what it has none of.</summary>
     private static string Summary(Topology topology, int warnings)
     {
-        string[] parts =
+        (int Count, string Noun)[] parts =
         [
-            Count(topology.Namespaces.Count, "namespace"),
-            Count(topology.Bridges.Count, "bridge"),
-            Count(topology.Veths.Count, "veth pair"),
-            Count(topology.Taps.Count, "tun/tap device", "tun/tap devices"),
-            Count(topology.Nat.Count, "NAT rule"),
-            .. warnings > 0 ? [Count(warnings, "warning")] : Array.Empty<string>(),
+            (topology.Namespaces.Count, "namespace"),
+            (topology.Bridges.Count, "bridge"),
+            (topology.Veths.Count, "veth pair"),
+            (topology.Taps.Count, "tun/tap device"),
+            (topology.Nat.Count, "NAT rule"),
+            (warnings, "warning"),
         ];
-        return string.Join(", ", parts);
+        return string.Join(", ", parts.Where((p, i) => i == 0 || p.Count > 0).Select(p => $"{p.Count} {p.Noun}{(p.Count == 1 ? "" : "s")}"));
     }
-
-    private static string Count(int n, string singular, string? plural = null) =>
-        $"{n} {(n == 1 ? singular : plural ?? singular + "s")}";
 }

@@ -65,6 +65,9 @@ internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string pat
 
     /// <summary><c>veths[0].a (line 12)</c>: how other diagnostics refer to this declaration.</summary>
     public string Reference => $"{Path} (line {At.Line})";
+
+    /// <summary><c>'eth0' (veths[0].a, line 12)</c>: this interface by name and declaration.</summary>
+    public string NameAndReference => $"'{Name?.Value}' ({Path}, line {At.Line})";
 }
 
 internal sealed record BridgeSettings(bool Stp, bool VlanFiltering);

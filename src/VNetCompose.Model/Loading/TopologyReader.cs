@@ -13,12 +13,14 @@ internal static class TopologyReader
     {
         var draft = new TopologyDraft();
         var top = new MappingReader(reader, root, "", Keys, nullIsEmpty: false, allowExtensions: true);
-        if (top.Integer("version", long.MinValue, long.MaxValue, required: true) is { } version)
+        if (top.Value("version", required: true) is { } version)
         {
-            if (version.Value == SupportedVersion)
+            if (version is not ScalarNode { Kind: ScalarKind.Integer } number)
+                reader.Integer(version, top.PathOf("version"), SupportedVersion, SupportedVersion);
+            else if (ScalarResolver.TryParseInteger(number.Text, out long value) && value == SupportedVersion)
                 draft.Version = SupportedVersion;
             else
-                reader.Diagnostics.Error(version.At, version.Path, $"unsupported version {version.Value}; this vnet reads version {SupportedVersion}");
+                reader.Diagnostics.Error(version.Start, top.PathOf("version"), $"unsupported version {number.Text}; this vnet reads version {SupportedVersion}");
         }
         draft.Name = top.Parse<string>("name", Names.TryTopologyName, required: true)?.Value;
 

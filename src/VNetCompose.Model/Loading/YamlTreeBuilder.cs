@@ -72,7 +72,8 @@ internal sealed class YamlTreeBuilder
         }
         catch (YamlException e)
         {
-            diagnostics.Error(At(e.Start), "", "invalid YAML: " + e.Message.TrimEnd('.'));
+            string reason = e.Message.TrimEnd('.');
+            diagnostics.Error(At(e.Start), "", "invalid YAML: " + (reason.Length > 0 ? char.ToLowerInvariant(reason[0]) + reason[1..] : reason));
             return false;
         }
         catch (InvalidOperationException)

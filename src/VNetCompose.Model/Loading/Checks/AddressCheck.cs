@@ -79,7 +79,7 @@ internal sealed class AddressCheck : ITopologyCheck
     private static string? Compare(Located<IfAddress> address, InterfaceDraft other)
     {
         IfAddress value = address.Value;
-        string otherName = $"'{other.Name!.Value.Value}' ({other.Reference})";
+        string otherName = other.NameAndReference;
         foreach (Located<IfAddress> candidate in other.Addresses)
         {
             if (candidate.Value.Address.Equals(value.Address))
@@ -119,7 +119,7 @@ internal sealed class AddressCheck : ITopologyCheck
                 if (!owners.TryAdd(key, link) && owners[key] is var first && first.Namespace != link.Namespace)
                 {
                     diagnostics.Warning(address.At, address.Path,
-                        $"{address.Value.Address} is also assigned to '{first.Name!.Value.Value}' in namespace '{first.Namespace}' ({first.Reference}) on the same layer-2 segment; the two will conflict");
+                        $"{address.Value.Address} is also assigned to {first.NameAndReference} in namespace '{first.Namespace}' on the same layer-2 segment; the two will conflict");
                 }
             }
         }
