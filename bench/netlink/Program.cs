@@ -29,6 +29,9 @@ try
     results.Add(("veth create (ends in 2 namespaces)",
         Median(iterations, i => kernel.CreateVeth(new VethEndRequest(l, $"a{i}"), new VethEndRequest(r, $"b{i}"))),
         Median(iterations, i => Ip("-n", left, "link", "add", $"c{i}", "type", "veth", "peer", "name", $"d{i}", "netns", right))));
+    results.Add(("veth create (both ends in 1 namespace)",
+        Median(iterations, i => kernel.CreateVeth(new VethEndRequest(l, $"e{i}"), new VethEndRequest(l, $"f{i}"))),
+        Median(iterations, i => Ip("-n", left, "link", "add", $"g{i}", "type", "veth", "peer", "name", $"h{i}"))));
     results.Add(("bridge create",
         Median(iterations, i => kernel.CreateBridge(l, new BridgeRequest($"br{i}"))),
         Median(iterations, i => Ip("-n", left, "link", "add", $"ib{i}", "type", "bridge"))));
@@ -64,10 +67,10 @@ try
     }
 
     Console.WriteLine();
-    Console.WriteLine($"{"operation",-36} {"vnet",12} {"spawn ip",12} {"ratio",8}");
+    Console.WriteLine($"{"operation",-40} {"vnet",12} {"spawn ip",12} {"ratio",8}");
     foreach (var (operation, ours, ip) in results)
     {
-        Console.WriteLine($"{operation,-36} {Format(ours),12} {Format(ip),12} {ip / ours,7:0.0}x");
+        Console.WriteLine($"{operation,-40} {Format(ours),12} {Format(ip),12} {ip / ours,7:0.0}x");
     }
 }
 finally

@@ -20,7 +20,8 @@ public interface IKernel : IDisposable
     /// <summary>Unmounts and unlinks a named namespace (as <c>ip netns del</c>). ENOENT if missing.</summary>
     void DeleteNamespace(string name);
 
-    /// <summary>Observes several namespaces; veth peers are resolved to namespaces of this set.</summary>
+    /// <summary>Observes several namespaces; veth peers are resolved to namespaces of this set.
+    /// Namespaces that do not exist are absent from the result.</summary>
     IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces);
 
     void CreateVeth(VethEndRequest a, VethEndRequest b);

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using VNetCompose.Kernel;
 using VNetCompose.Netlink.Namespaces;
 using VNetCompose.Netlink.Observation;
@@ -18,7 +19,14 @@ public sealed partial class NetlinkKernel
             .OfType<NamespaceHandle>()
             .ToList();
         var dumps = new NamespaceDump[handles.Count];
-        Parallel.For(0, handles.Count, i => dumps[i] = NamespaceDump.Read(handles[i]));
+        try
+        {
+            Parallel.For(0, handles.Count, i => dumps[i] = NamespaceDump.Read(handles[i]));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is KernelException) is { } refusal)
+        {
+            ExceptionDispatchInfo.Throw(refusal); // callers expect the KernelException itself
+        }
         var peers = PeerNamespaceResolver.Resolve(dumps);
 
         return dumps.ToDictionary(d => d.Handle.Id, d => new NamespaceSnapshot(

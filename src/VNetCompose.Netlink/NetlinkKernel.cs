@@ -11,14 +11,7 @@ namespace VNetCompose.Netlink;
 /// </summary>
 public sealed partial class NetlinkKernel : IKernel
 {
-    private readonly NamespaceManager _namespaces;
-
-    public NetlinkKernel()
-        : this(new NamespaceManager())
-    {
-    }
-
-    internal NetlinkKernel(NamespaceManager namespaces) => _namespaces = namespaces;
+    private readonly NamespaceManager _namespaces = new();
 
     /// <summary>The namespace's handle; ENOENT naming <paramref name="operation"/> when it does not exist.</summary>
     private NamespaceHandle Namespace(NetnsId id, string operation) => _namespaces.Get(id, operation);

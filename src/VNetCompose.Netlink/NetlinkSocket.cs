@@ -5,9 +5,6 @@ using VNetCompose.Netlink.Wire;
 
 namespace VNetCompose.Netlink;
 
-/// <summary>Receives one message of a reply or dump; the message is only valid during the call.</summary>
-internal delegate void NetlinkMessageHandler(NetlinkMessage message);
-
 /// <summary>
 /// A netlink socket bound to the namespace it was created in (see <see cref="Namespaces.NamespaceHandle"/>),
 /// usable from any thread; one request runs at a time. Extended ACKs (NETLINK_EXT_ACK) and capped ACKs
@@ -87,43 +84,14 @@ internal sealed class NetlinkSocket : IDisposable
         lock (_lock)
         {
             ThrowIfUnusable();
-            uint sequence = StampSequences(request, addFlags: Nl.NLM_F_DUMP);
+            var replies = new DumpReplies(StampSequences(request, addFlags: Nl.NLM_F_DUMP), onMessage);
             SendDatagram(request, operation);
-            bool interrupted = false;
-            NetlinkStatus? failure = null;
-            bool done = false;
-            while (!done)
+            while (!replies.IsComplete)
             {
                 int length = ReceiveDatagram(operation, dontWait: false);
-                foreach (var message in new NetlinkMessageEnumerator(_datagram.AsSpan(0, length)))
-                {
-                    if (message.Sequence != sequence) continue; // left over from an abandoned request
-                    interrupted |= (message.Flags & Nl.NLM_F_DUMP_INTR) != 0;
-                    switch (message.Type)
-                    {
-                        case Nl.NLMSG_DONE:
-                            var status = NetlinkStatus.FromDone(message);
-                            if (!status.IsSuccess) failure ??= status;
-                            done = true;
-                            break;
-                        case Nl.NLMSG_ERROR:
-                            failure ??= NetlinkStatus.FromError(message);
-                            done = true;
-                            break;
-                        case Nl.NLMSG_NOOP or Nl.NLMSG_OVERRUN:
-                            break;
-                        default:
-                            if (failure is null) Deliver(onMessage, message);
-                            break;
-                    }
-                }
+                ConsumeOrRetire(() => replies.Consume(_datagram.AsSpan(0, length)));
             }
-            if (failure is { } f) throw new KernelException(f.Errno, operation, f.KernelMessage);
-            if (interrupted)
-            {
-                throw new KernelException(Errnos.EINTR, operation,
-                    "the dump was interrupted by a concurrent change (NLM_F_DUMP_INTR); retry");
-            }
+            replies.ThrowIfFailed(operation);
         }
     }
 
@@ -135,54 +103,27 @@ internal sealed class NetlinkSocket : IDisposable
         {
             ThrowIfUnusable();
             uint first = StampSequences(request, addFlags: forceAck ? Nl.NLM_F_ACK : (ushort)0);
-            bool[] awaitingAck = AckExpectations(request);
-            int pending = awaitingAck.Count(a => a);
+            var replies = new AckReplies(first, AckExpectations(request), onReply);
             SendDatagram(request, describe(0));
-
-            (int Index, NetlinkStatus Status)? failure = null;
-            while (pending > 0 || batch)
+            while (replies.PendingAcks > 0 || batch)
             {
                 // A batch is read without blocking (its answers are all queued); so is the rest of a
                 // request once it failed, in case the kernel stopped before acknowledging the others.
-                bool dontWait = batch || failure is not null;
-                int length = ReceiveDatagram(describe(0), dontWait);
+                int length = ReceiveDatagram(describe(0), dontWait: batch || replies.HasFailed);
                 if (length < 0) break; // nothing more queued
-                foreach (var message in new NetlinkMessageEnumerator(_datagram.AsSpan(0, length)))
-                {
-                    int index = unchecked((int)(message.Sequence - first));
-                    if (index < 0 || index >= awaitingAck.Length) continue; // left over from an abandoned request
-                    if (message.Type == Nl.NLMSG_ERROR)
-                    {
-                        var status = NetlinkStatus.FromError(message);
-                        if (awaitingAck[index])
-                        {
-                            awaitingAck[index] = false;
-                            pending--;
-                        }
-                        if (!status.IsSuccess && failure is null) failure = (index, status);
-                    }
-                    else if (message.Type is not (Nl.NLMSG_NOOP or Nl.NLMSG_DONE or Nl.NLMSG_OVERRUN))
-                    {
-                        if (onReply is not null) Deliver(onReply, message);
-                    }
-                }
+                ConsumeOrRetire(() => replies.Consume(_datagram.AsSpan(0, length)));
             }
-
-            if (failure is { } f) throw new KernelException(f.Status.Errno, describe(f.Index), f.Status.KernelMessage);
-            if (pending > 0)
-            {
-                int missing = Array.IndexOf(awaitingAck, true);
-                throw new KernelException(Errnos.EIO, describe(missing), "the kernel did not acknowledge this message");
-            }
+            replies.ThrowIfFailed(describe);
         }
     }
 
-    /// <summary>Runs a handler; if it throws, the rest of the answer stays unread, so the socket is retired.</summary>
-    private void Deliver(NetlinkMessageHandler handler, NetlinkMessage message)
+    /// <summary>Parses a datagram; if that throws (a handler's error, a malformed answer), the rest of
+    /// the answer stays unread, so the socket is retired.</summary>
+    private void ConsumeOrRetire(Action consume)
     {
         try
         {
-            handler(message);
+            consume();
         }
         catch
         {

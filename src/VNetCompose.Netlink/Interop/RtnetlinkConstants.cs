@@ -80,6 +80,13 @@ internal static class Nfnl
     public const byte SUBSYS_NFTABLES = 10;
     public const byte NFNETLINK_V0 = 0;
 
+    /// <summary>The nfgenmsg of BATCH_BEGIN/BATCH_END: res_id is the subsystem, in network order.</summary>
+    public static NfGenMsg BatchHeader(byte subsystem) => new()
+    {
+        Version = NFNETLINK_V0,
+        ResourceId = BitConverter.IsLittleEndian ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)subsystem) : subsystem,
+    };
+
     /// <summary>nlmsg_type of a subsystem message: subsystem id in the high byte.</summary>
     public static ushort MessageType(byte subsystem, byte message) => (ushort)((subsystem << 8) | message);
 }

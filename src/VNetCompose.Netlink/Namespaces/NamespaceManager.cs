@@ -26,22 +26,21 @@ internal sealed class NamespaceManager : IDisposable
     private readonly Lazy<NamespaceHandle> _current;
     private bool _disposed;
 
-    public NamespaceManager(string runDirectory = RunDirectory)
+    public NamespaceManager()
     {
-        Directory = runDirectory;
         _current = new Lazy<NamespaceHandle>(() => OpenHandle(NetnsId.Current, ProcessNamespacePath, "opening the current namespace"));
     }
 
     /// <summary>Where named namespaces are mounted (iproute2's NETNS_RUN_DIR).</summary>
-    public string Directory { get; }
+    public string MountDirectory => RunDirectory;
 
-    public string PathOf(string name) => Path.Combine(Directory, name);
+    public string PathOf(string name) => Path.Combine(MountDirectory, name);
 
     /// <summary>The named namespaces, sorted (as <c>ip netns list</c> shows them).</summary>
     public IReadOnlyList<string> List()
     {
-        if (!System.IO.Directory.Exists(Directory)) return [];
-        return System.IO.Directory.EnumerateFileSystemEntries(Directory)
+        if (!Directory.Exists(MountDirectory)) return [];
+        return Directory.EnumerateFileSystemEntries(MountDirectory)
             .Select(Path.GetFileName)
             .OfType<string>()
             .Order(StringComparer.Ordinal)
@@ -151,15 +150,15 @@ internal sealed class NamespaceManager : IDisposable
     /// </summary>
     private void EnsureSharedRunDirectory(string operation)
     {
-        int rc = Native.MakeDirectory(Directory, mode: 0b111_101_101); // 0755
-        if (rc < 0 && rc != -Errnos.EEXIST) Check(rc, $"{operation}: creating {Directory}");
-        rc = Native.MakeSharedMount(Directory);
+        int rc = Native.MakeDirectory(MountDirectory, mode: 0b111_101_101); // 0755
+        if (rc < 0 && rc != -Errnos.EEXIST) Check(rc, $"{operation}: creating {MountDirectory}");
+        rc = Native.MakeSharedMount(MountDirectory);
         if (rc == -Errnos.EINVAL)
         {
-            Check(Native.BindMount(Directory, Directory, recursive: true), $"{operation}: bind-mounting {Directory} onto itself");
-            rc = Native.MakeSharedMount(Directory);
+            Check(Native.BindMount(MountDirectory, MountDirectory, recursive: true), $"{operation}: bind-mounting {MountDirectory} onto itself");
+            rc = Native.MakeSharedMount(MountDirectory);
         }
-        Check(rc, $"{operation}: making {Directory} a shared mount");
+        Check(rc, $"{operation}: making {MountDirectory} a shared mount");
     }
 
     private static void ValidateName(string name, string operation)

@@ -50,18 +50,18 @@ public sealed class Docker0LayoutTests : KernelTestBase
 
         var observed = Kernel.Observe([h, u1, u2]);
 
-        Describe(observed[h]).Should().BeEquivalentTo(
+        Describe(observed, h).Should().BeEquivalentTo(
             "lo kind= master= up=False alias=",
             $"docker0 kind=bridge master= up=True alias={Owner} mac=02:42:8a:77:c4:8c mtu=1500 stp=False",
             $"br0 kind=bridge master= up=True alias={Owner} stp=True",
             $"vethd52f2b1 kind=veth master=docker0 up=True alias={Owner} peer={ubuntu1}/eth0",
             $"vethbb7c5c5 kind=veth master=docker0 up=True alias={Owner} peer={ubuntu2}/eth0",
             $"tap0 kind=tun master=br0 up=True alias={Owner} tun=Tap owner= group= persist=True");
-        Describe(observed[u1]).Should().BeEquivalentTo(
+        Describe(observed, u1).Should().BeEquivalentTo(
             "lo kind= master= up=True alias=",
             $"eth0 kind=veth master= up=True alias={Owner} peer={host}/vethd52f2b1",
             $"tun0 kind=tun master= up=True alias={Owner} tun=Tun owner=4242 group=4242 persist=True");
-        Describe(observed[u2]).Should().BeEquivalentTo(
+        Describe(observed, u2).Should().BeEquivalentTo(
             "lo kind= master= up=True alias=",
             $"eth0 kind=veth master= up=True alias={Owner} peer={host}/vethbb7c5c5");
 
@@ -79,9 +79,10 @@ public sealed class Docker0LayoutTests : KernelTestBase
         Ping.Between(ubuntu2, "172.17.0.1").Should().BeTrue("ubuntu2 reaches the bridge's address");
     }
 
-    private IEnumerable<string> Describe(NamespaceSnapshot snapshot)
+    /// <summary>Each link of <paramref name="ns"/> in words, masters and veth peers by name.</summary>
+    private static IEnumerable<string> Describe(IReadOnlyDictionary<NetnsId, NamespaceSnapshot> all, NetnsId ns)
     {
-        var all = Kernel.Observe([Ns(Sandbox.Name("host")), Ns(Sandbox.Name("ubuntu1")), Ns(Sandbox.Name("ubuntu2"))]);
+        var snapshot = all[ns];
         return snapshot.Links.Select(l =>
         {
             string text = $"{l.Name} kind={l.Kind} master={(l.MasterIndex == 0 ? "" : snapshot.FindLink(l.MasterIndex)!.Name)} up={l.AdminUp} alias={l.Alias}";

@@ -129,7 +129,7 @@ public sealed class NetlinkCoreTests : IDisposable
         NetlinkMessageBuilder Batch(byte message, params string[] tables)
         {
             var batch = new NetlinkMessageBuilder();
-            var subsystem = new NfGenMsg { ResourceId = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)Nfnl.SUBSYS_NFTABLES) };
+            var subsystem = Nfnl.BatchHeader(Nfnl.SUBSYS_NFTABLES);
             batch.BeginMessage(Nfnl.MSG_BATCH_BEGIN, 0).Struct(subsystem).EndMessage();
             foreach (var table in tables)
             {
