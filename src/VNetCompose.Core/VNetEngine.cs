@@ -250,7 +250,7 @@ public sealed class VNetEngine
         while (true)
         {
             var snapshots = _kernel.Observe(expected.Select(e => e.Namespace).Distinct().ToList());
-            var down = expected.Where(e => snapshots[e.Namespace].FindLink(e.Name)?.OperState != "UP")
+            var down = expected.Where(e => snapshots.GetValueOrDefault(e.Namespace)?.FindLink(e.Name)?.OperState != "UP")
                 .Select(e => $"{Ownership.Display(e.Namespace)}/{e.Name}").ToList();
             if (down.Count == 0) return [];
             if (DateTime.UtcNow >= deadline)

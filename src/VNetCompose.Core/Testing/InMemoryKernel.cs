@@ -130,7 +130,8 @@ public sealed class InMemoryKernel : IKernel
             AdvanceCleanup();
             var set = namespaces.ToHashSet();
             var result = new Dictionary<NetnsId, NamespaceSnapshot>();
-            foreach (var id in set)
+            // Namespaces that do not exist are absent from the result (IKernel.Observe).
+            foreach (var id in set.Where(n => n.IsCurrent || _named.ContainsKey(n.Name!)))
             {
                 var ns = Find(id, $"observing {In(id)}");
                 result[id] = Snapshot(ns, set);
