@@ -25,6 +25,18 @@ public sealed class InMemoryKernelTests
     }
 
     [Fact]
+    public void Observe_LeavesAbsentNamespacesOut_AndABrokenOneIsEinval()
+    {
+        var kernel = TwoNamespaces();
+        kernel.Observe([A, NetnsId.Named("gone")]).Keys.Should().Equal(A);
+        kernel.CreateBrokenNamespace("half");
+        var act = () => kernel.Observe([NetnsId.Named("half")]);
+        act.Should().Throw<KernelException>().Which.Errno.Should().Be(Errnos.EINVAL);
+        kernel.DeleteNamespace("half");
+        kernel.ListNamespaces().Should().Equal("a", "b");
+    }
+
+    [Fact]
     public void DuplicateNamespace_IsEexistWithOperation()
     {
         var kernel = TwoNamespaces();

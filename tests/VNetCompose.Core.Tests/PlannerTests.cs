@@ -111,6 +111,34 @@ public sealed class PlannerTests : IDisposable
     }
 
     [Fact]
+    public void Plan_RouteGatewayChangesInPlace_AndAMetricChangeIsADeletePlusCreate()
+    {
+        Topology WithRoute(string via, int? metric) => Topology("r",
+            [Ns("net0", routes: [Route("10.9.0.0/16", via: via, metric: metric)]), Ns("net1")],
+            veths: [Veth(End("net0", "veth0", ["10.0.1.1/24"]), End("net1", "veth1", ["10.0.1.2/24"]))]);
+        Up(WithRoute("10.0.1.2", null));
+        PlanText(WithRoute("10.0.1.3", null)).Should().Be("""
+            ~ route 10.9.0.0/16 in net0
+                via: 10.0.1.2 -> 10.0.1.3
+
+            Plan: 0 to create, 1 to change, 0 to delete.
+
+            """.Replace("\r", ""));
+        PlanText(WithRoute("10.0.1.2", 50)).Should().Be("""
+            + route 10.9.0.0/16 metric 50 in net0
+                via = 10.0.1.2
+            - route 10.9.0.0/16 in net0
+                via = 10.0.1.2
+                dev = veth0
+
+            Plan: 1 to create, 0 to change, 1 to delete.
+
+            """.Replace("\r", ""));
+        Up(WithRoute("10.0.1.2", 50));
+        PlanText(WithRoute("10.0.1.2", 50)).Should().Be("No changes: the kernel matches the topology.\n");
+    }
+
+    [Fact]
     public void Plan_DeletedVethEnd_RecreatesThePair()
     {
         Up(TwoNamespaces());

@@ -562,20 +562,19 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
     /// <summary>An observed route as the request that recreates it; the family's default metric becomes null.</summary>
     private static RouteRequest Request(NamespaceSnapshot snapshot, RouteState r)
     {
-        int? metric = r.Metric == KeyOf(r.Destination, r.PrefixLength, null).Metric ? null : r.Metric;
-        if (r.Metric is null) metric = null;
+        int? metric = r.Metric is { } m && m != KeyOf(r.Destination, r.PrefixLength, null).Metric ? m : null;
         return new RouteRequest(r.Destination, r.PrefixLength, r.Gateway,
             r.OutputIndex == 0 ? null : snapshot.FindLink(r.OutputIndex)?.Name, metric, r.Protocol);
     }
 
+    /// <summary>via always; dev when the topology names one (or, for a delete, as the kernel has it).</summary>
     private static List<AttributeChange> RouteAttributes(RouteRequest? before, RouteRequest? after)
     {
         var attributes = new List<AttributeChange>();
         string? beforeVia = before?.Gateway?.ToString(), afterVia = after?.Gateway?.ToString();
         if (beforeVia != afterVia) attributes.Add(new("via", beforeVia, afterVia));
-        string? afterDev = after?.Device ?? (after is null ? null : before?.Device);
-        if (before?.Device != afterDev && !(after is not null && after.Device is null))
-            attributes.Add(new("dev", before?.Device, afterDev));
+        bool showDev = after is null ? before?.Device is not null : after.Device is not null && before?.Device != after.Device;
+        if (showDev) attributes.Add(new("dev", before?.Device, after?.Device));
         return attributes;
     }
 
