@@ -5,5 +5,10 @@ using VNetCompose.Cli.Commands;
 var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, veth pairs, bridges, tun/tap, routes, NAT) from a YAML topology.")
 {
     ValidateCommand.Create(),
+    PlanCommand.Create(),
+    UpCommand.Create(),
+    DownCommand.Create(),
+    StatusCommand.Create(),
+    LsCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using VNetCompose.Cli.Output;
+using VNetCompose.Core;
+using VNetCompose.Core.State;
+using VNetCompose.Kernel;
+using VNetCompose.Model;
+using VNetCompose.Netlink;
+
+namespace VNetCompose.Cli.Commands;
+
+/// <summary>Options every lab command takes, and the shell around a command: logging, driver, engine, errors.</summary>
+internal sealed class CommonOptions
+{
+    public const int ErrorExitCode = 1;
+
+    public Option<string?> HostNetns { get; } = new("--host-netns")
+    {
+        Description = "Map the topology's 'host' namespace to this named namespace (created if missing, then owned).",
+    };
+
+    public Option<string?> Prefix { get; } = new("--prefix")
+    {
+        Description = "Put this prefix in front of every namespace name (not 'host') and of the instance name.",
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log every kernel step (debug)." };
+
+    public Option<string> LogFormat { get; } = new("--log-format")
+    {
+        Description = "Log format on stderr: text (default) or json.",
+        DefaultValueFactory = _ => "text",
+    };
+
+    public CommonOptions() => LogFormat.AcceptOnlyFromAmong("text", "json");
+
+    public void AddTo(Command command, bool placement = true)
+    {
+        if (placement)
+        {
+            command.Options.Add(HostNetns);
+            command.Options.Add(Prefix);
+        }
+        command.Options.Add(Verbose);
+        command.Options.Add(LogFormat);
+    }
+
+    public LabOptions Lab(ParseResult parse) => new(parse.GetValue(HostNetns), parse.GetValue(Prefix));
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with a logger, the netlink driver and an engine; turns the expected
+    /// failures (kernel refusals, a busy or unknown instance, a bad state file) into one line and exit 1.
+    /// </summary>
+    public int Run(ParseResult parse, Func<CommandSession, int> body)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        using var log = new SerilogVNetLog(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
+        try
+        {
+            using var kernel = new NetlinkKernel();
+            var engine = new VNetEngine(kernel, new VNetEngineSettings(), log);
+            return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error));
+        }
+        catch (Exception e) when (e is KernelException or InstanceBusyException or UnknownInstanceException
+            or StateFileException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ErrorExitCode;
+        }
+    }
+}
+
+/// <summary>What a command body works with.</summary>
+internal sealed record CommandSession(VNetEngine Engine, IVNetLog Log, TextWriter Output, TextWriter Error)
+{
+    /// <summary>Loads a topology, printing every diagnostic on stderr; null when it has errors.</summary>
+    public Topology? Load(string path)
+    {
+        var result = TopologyLoader.LoadFile(path);
+        foreach (var diagnostic in result.Diagnostics) Error.WriteLine(diagnostic);
+        return result.Topology;
+    }
+}

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using System.Globalization;
+using VNetCompose.Cli.Output;
+
+namespace VNetCompose.Cli.Commands;
+
+/// <summary><c>vnet ls</c>: the topology instances that are up (those with a state file).</summary>
+internal static class LsCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var command = new Command("ls", "List the topology instances that are up.");
+        common.AddTo(command, placement: false);
+        command.SetAction(parse => common.Run(parse, session =>
+        {
+            var records = session.Engine.List();
+            session.Output.Write(Tables.Format(["INSTANCE", "TOPOLOGY", "HOST-NETNS", "NAMESPACES", "UPDATED", "FILE"],
+                records.Select(r => (IReadOnlyList<string>)
+                [
+                    r.Instance, r.TopologyName, r.Options.HostNetns ?? "-",
+                    r.Holdings.Namespaces.Count.ToString(CultureInfo.InvariantCulture),
+                    r.UpdatedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                    r.TopologyPath ?? "-",
+                ])));
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using VNetCompose.Cli.Output;
+using VNetCompose.Core;
+using VNetCompose.Core.Rendering;
+
+namespace VNetCompose.Cli.Commands;
+
+/// <summary><c>vnet up FILE [-q] [--no-rollback] [--no-wait]</c>: plan, print, apply, verify.</summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var file = new Argument<string>("FILE") { Description = "The topology file." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print the plan." };
+        var noRollback = new Option<bool>("--no-rollback") { Description = "When a step fails, keep what this run created." };
+        var noWait = new Option<bool>("--no-wait") { Description = "Fail at once when another vnet process works on this topology." };
+        var command = new Command("up", "Make the kernel match the topology: only the difference is applied; a second run changes nothing.")
+        {
+            file, quiet, noRollback, noWait,
+        };
+        common.AddTo(command);
+        command.SetAction(parse => common.Run(parse, session =>
+        {
+            if (session.Load(parse.GetRequiredValue(file)) is not { } topology) return CommonOptions.ErrorExitCode;
+            var clock = Stopwatch.StartNew();
+            using var progress = ProgressLine.Enabled ? new ProgressLine(session.Output) : null;
+            var result = session.Engine.Up(topology, common.Lab(parse), new UpOptions(
+                parse.GetValue(noRollback),
+                parse.GetValue(noWait),
+                plan =>
+                {
+                    if (!parse.GetValue(quiet) || !plan.CanApply) session.Output.Write(PlanTextRenderer.Render(plan));
+                },
+                progress));
+            progress?.Dispose();
+            return Report(result, clock.Elapsed, session);
+        }));
+        return command;
+    }
+
+    private static int Report(UpResult result, TimeSpan elapsed, CommandSession session)
+    {
+        string ms = elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture);
+        switch (result.Status)
+        {
+            case UpStatus.Unchanged:
+                session.Output.WriteLine($"up: {result.Plan.Instance} is up to date: 0 kernel writes ({ms} ms).");
+                return 0;
+            case UpStatus.Applied:
+                foreach (var link in result.NotReady) session.Error.WriteLine($"warning: link {link} is not operationally up yet");
+                session.Output.WriteLine($"up: {result.Plan.Instance}: applied {result.Plan.Changes.Count} changes with {result.KernelWrites} kernel writes ({ms} ms).");
+                return 0;
+            case UpStatus.Refused:
+                session.Error.WriteLine("error: up refused: the plan has conflicts or errors; nothing was changed.");
+                return CommonOptions.ErrorExitCode;
+            case UpStatus.NotConverged:
+                session.Error.WriteLine("error: applied, but the kernel still differs from the topology:");
+                session.Error.Write(PlanTextRenderer.Render(result.Remaining!));
+                return CommonOptions.ErrorExitCode;
+            default:
+                var outcome = result.Outcome!;
+                var failure = outcome.Failure!;
+                session.Error.WriteLine($"error: step failed: {failure.Step.Describe()}");
+                session.Error.WriteLine($"  {failure.Error.Message}");
+                if (outcome.RolledBack && outcome.RollbackErrors.Count == 0)
+                    session.Error.WriteLine($"rolled back: what this run did was undone ({result.KernelWrites} kernel writes in all).");
+                else if (outcome.RolledBack)
+                    foreach (var e in outcome.RollbackErrors) session.Error.WriteLine($"  rollback could not: {e}");
+                else
+                    session.Error.WriteLine("not rolled back (--no-rollback): run 'vnet up' again to converge, or 'vnet down' to remove it.");
+                return CommonOptions.ErrorExitCode;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using System.Net;
+
+namespace VNetCompose.Core;
+
+internal static class AddressMath
+{
+    /// <summary>The network address of <paramref name="address"/>/<paramref name="prefixLength"/> (host bits cleared).</summary>
+    public static IPAddress Mask(IPAddress address, int prefixLength)
+    {
+        byte[] bytes = address.GetAddressBytes();
+        for (int bit = prefixLength; bit < bytes.Length * 8; bit++) bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        return new IPAddress(bytes);
+    }
+}

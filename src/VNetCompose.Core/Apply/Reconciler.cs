@@ -1,0 +1,162 @@
+using Polly;
+using Polly.Retry;
+using VNetCompose.Core.Planning;
+using VNetCompose.Kernel;
+
+namespace VNetCompose.Core.Apply;
+
+/// <summary>Progress of an apply: <paramref name="Done"/> of <paramref name="Total"/> kernel steps.</summary>
+public sealed record ApplyProgress(int Done, int Total, string Step);
+
+/// <summary>The failing step of an apply, with the kernel's own words.</summary>
+public sealed record StepFailure(KernelStep Step, PlannedChange Change, KernelException Error);
+
+/// <summary>What an apply did.</summary>
+/// <param name="StepsApplied">Kernel steps that succeeded before the end or the failure.</param>
+/// <param name="RolledBack">A failure was followed by undoing what this run did.</param>
+/// <param name="RollbackErrors">Undo steps the kernel refused (rollback is best effort; a rerun converges).</param>
+public sealed record ApplyOutcome(int StepsApplied, StepFailure? Failure, bool RolledBack, IReadOnlyList<string> RollbackErrors)
+{
+    public bool Succeeded => Failure is null;
+}
+
+/// <summary>Timing of retries and waits; tests shorten them.</summary>
+public sealed record ReconcileTimings
+{
+    public static ReconcileTimings Default { get; } = new();
+
+    /// <summary>Attempts after the first for transient errors (EBUSY, EAGAIN, ENOBUFS, EINTR).</summary>
+    public int TransientRetries { get; init; } = 5;
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(20);
+    /// <summary>How long to wait for links that vanish with a deleted namespace or peer (asynchronous in the kernel).</summary>
+    public TimeSpan VanishTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long to wait for a converged observation after apply.</summary>
+    public TimeSpan ConvergenceTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long to wait for links that should be operationally up (a bridge port can take ~1 s).</summary>
+    public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(20);
+}
+
+/// <summary>
+/// Applies a plan step by step through the driver. Transient errors are retried (Polly, bounded
+/// exponential backoff); "not found" on a delete is success; the first other failure stops the run and
+/// — unless told otherwise — undoes what this run did, newest first, from a journal of inverse steps.
+/// </summary>
+public sealed class Reconciler
+{
+    private static readonly int[] NotFound = [Errnos.ENODEV, Errnos.ENOENT, Errnos.ESRCH, Errnos.EADDRNOTAVAIL];
+    private readonly IKernel _kernel;
+    private readonly IVNetLog _log;
+    private readonly ReconcileTimings _timings;
+    private readonly ResiliencePipeline _retry;
+
+    public Reconciler(IKernel kernel, IVNetLog? log = null, ReconcileTimings? timings = null)
+    {
+        _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
+        _log = log ?? NullVNetLog.Instance;
+        _timings = timings ?? ReconcileTimings.Default;
+        _retry = _timings.TransientRetries == 0 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<KernelException>(e => e.IsTransient),
+                MaxRetryAttempts = _timings.TransientRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = _timings.RetryDelay,
+                OnRetry = args =>
+                {
+                    _log.Debug("transient kernel error, retry {Attempt}: {Error}", args.AttemptNumber + 1, args.Outcome.Exception?.Message);
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    public ApplyOutcome Apply(Plan plan, bool rollback = true, IProgress<ApplyProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (!plan.CanApply) throw new InvalidOperationException("the plan has conflicts or errors; nothing may be applied");
+        var journal = new List<KernelStep>();
+        bool awaitedVanishing = plan.VanishingLinks.Count == 0;
+        for (int i = 0; i < plan.Steps.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var step = plan.Steps[i];
+            if (!awaitedVanishing && step.Phase >= StepPhase.CreateNamespaces)
+            {
+                WaitUntilGone(plan.VanishingLinks, cancellationToken);
+                awaitedVanishing = true;
+            }
+            progress?.Report(new ApplyProgress(i, plan.Steps.Count, step.Describe()));
+            _log.Debug("{Step}", step.Describe());
+            try
+            {
+                Run(step);
+            }
+            catch (KernelException e)
+            {
+                var failure = new StepFailure(step, plan.Changes[step.Change], e);
+                if (!rollback) return new ApplyOutcome(i, failure, false, []);
+                return new ApplyOutcome(i, failure, true, Undo(journal));
+            }
+            if (step.Undo() is { } undo) journal.Add(undo);
+        }
+        progress?.Report(new ApplyProgress(plan.Steps.Count, plan.Steps.Count, "done"));
+        return new ApplyOutcome(plan.Steps.Count, null, false, []);
+    }
+
+    private void Run(KernelStep step)
+    {
+        try
+        {
+            _retry.Execute(static s => s.Step.Apply(s.Kernel), (Step: step, Kernel: _kernel));
+        }
+        catch (KernelException e) when (step.IsDelete && NotFound.Contains(e.Errno))
+        {
+            _log.Debug("{Step}: already gone", step.Describe());
+        }
+    }
+
+    private List<string> Undo(List<KernelStep> journal)
+    {
+        var errors = new List<string>();
+        for (int i = journal.Count - 1; i >= 0; i--)
+        {
+            _log.Debug("undo: {Step}", journal[i].Describe());
+            try
+            {
+                Run(journal[i]);
+            }
+            catch (KernelException e)
+            {
+                errors.Add($"{journal[i].Describe()}: {e.Message}");
+            }
+        }
+        return errors;
+    }
+
+    /// <summary>Waits (bounded) until links that vanish with a deleted namespace or peer are gone, so their names can be reused.</summary>
+    public void WaitUntilGone(IReadOnlyList<LinkRef> links, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(links);
+        if (links.Count == 0) return;
+        var deadline = DateTime.UtcNow + _timings.VanishTimeout;
+        while (true)
+        {
+            var named = _kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
+            var namespaces = links.Select(l => l.Namespace).Distinct().Where(n => n.IsCurrent || named.Contains(n.Name!)).ToList();
+            var snapshots = _kernel.Observe(namespaces);
+            var left = links.Where(l => snapshots.TryGetValue(l.Namespace, out var s)
+                && s.Links.Any(x => x.Index == l.Index && x.Name == l.Name)).ToList();
+            if (left.Count == 0) return;
+            if (DateTime.UtcNow >= deadline)
+            {
+                _log.Warn("links still present after their namespace was deleted: {Links}",
+                    string.Join(", ", left.Select(l => $"{Ownership.Display(l.Namespace)}/{l.Name}")));
+                return;
+            }
+            cancellationToken.WaitHandle.WaitOne(_timings.PollInterval);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+}

@@ -1,1 +1,0 @@
-namespace VNetCompose.Core; internal static class AssemblyMarker { }

@@ -1,0 +1,106 @@
+using VNetCompose.Core.Planning;
+using VNetCompose.Kernel;
+using VNetCompose.Model;
+
+namespace VNetCompose.Core.Desired;
+
+/// <summary>Resolves a validated <see cref="Topology"/> and <see cref="LabOptions"/> into a <see cref="DesiredState"/>.</summary>
+public static class DesiredStateBuilder
+{
+    public const string IPv4Forwarding = "net.ipv4.ip_forward";
+    public const string IPv6Forwarding = "net.ipv6.conf.all.forwarding";
+
+    public static DesiredState Build(Topology topology, LabOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        ArgumentNullException.ThrowIfNull(options);
+        string instance = options.InstanceName(topology.Name);
+        var problems = new List<PlanProblem>();
+
+        var bridges = topology.Bridges.Select(b =>
+        {
+            if (b.VlanFiltering) problems.Add(UnsupportedFeature.BridgeVlanFiltering(b.Location));
+            return new DesiredLink(options.MapNamespace(b.Namespace), b.Name, LinkKind.Bridge, b.Mtu, b.Mac, null, b.Up,
+                b.Addresses, b.Location) { Stp = b.Stp, VlanFiltering = b.VlanFiltering };
+        }).ToList();
+
+        var veths = topology.Veths.Select(v =>
+        {
+            var a = End(v.A, v.B, options);
+            var b = End(v.B, v.A, options);
+            return new DesiredVeth(a, b, v.Location);
+        }).ToList();
+
+        var taps = topology.Taps.Select(t => new DesiredLink(options.MapNamespace(t.Namespace), t.Name,
+            t.Mode == TapMode.Tap ? LinkKind.Tap : LinkKind.Tun, t.Mtu, t.Mac, t.Bridge, t.Up, t.Addresses, t.Location)
+        {
+            Owner = t.Owner,
+            Group = t.Group,
+            MultiQueue = t.MultiQueue,
+        }).ToList();
+
+        var namespaces = new List<DesiredNamespace> { Host(topology, options, instance) };
+        namespaces.AddRange(topology.Namespaces.Select(n => Declared(n, topology, options, instance)));
+        return new DesiredState(instance, topology.Name, namespaces, bridges, veths, taps, problems);
+    }
+
+    private static DesiredLink End(VethEnd end, VethEnd other, LabOptions options) =>
+        new(options.MapNamespace(end.Namespace), end.Name, LinkKind.Veth, end.Mtu, end.Mac, end.Bridge, end.Up,
+            end.Addresses, end.Location)
+        {
+            PeerNamespace = options.MapNamespace(other.Namespace),
+            PeerName = other.Name,
+        };
+
+    /// <summary>
+    /// The namespace <c>host</c> maps to. Unmapped it is the namespace vnet runs in: never created,
+    /// its <c>lo</c> left alone. Mapped (--host-netns) it is a sandbox: created when missing, lo up.
+    /// </summary>
+    private static DesiredNamespace Host(Topology topology, LabOptions options, string instance)
+    {
+        var id = options.MapNamespace(Topology.HostNamespace);
+        var nat = NatRules(topology, Topology.HostNamespace);
+        return new DesiredNamespace(id, Topology.HostNamespace, Creatable: !id.IsCurrent, LoopbackUp: !id.IsCurrent,
+            ImpliedSysctls([], nat), [], NatTable(nat, instance), null, nat.FirstOrDefault()?.Location);
+    }
+
+    private static DesiredNamespace Declared(NamespaceSpec spec, Topology topology, LabOptions options, string instance)
+    {
+        var nat = NatRules(topology, spec.Name);
+        var declared = spec.Sysctls.Select(s => new DesiredSysctl(s.Key, s.Value, s.Location)).ToList();
+        var routes = spec.Routes.Select(r => new DesiredRoute(
+            new RouteRequest(r.To.BaseAddress, r.To.PrefixLength, r.Via, r.Dev, r.Metric), r.Location)).ToList();
+        return new DesiredNamespace(options.MapNamespace(spec.Name), spec.Name, Creatable: true, spec.Loopback,
+            ImpliedSysctls(declared, nat), routes, NatTable(nat, instance), spec.Location, nat.FirstOrDefault()?.Location);
+    }
+
+    private static List<NatRule> NatRules(Topology topology, string ns) => topology.Nat.Where(r => r.Namespace == ns).ToList();
+
+    private static NatTableState? NatTable(List<NatRule> rules, string instance) =>
+        rules.Count == 0 ? null
+            : new NatTableState(Ownership.NatTableName(instance), NatTranslation.Canonical(rules.SelectMany(NatTranslation.Translate)));
+
+    /// <summary>NAT needs forwarding in its namespace: added unless the topology sets the key itself.</summary>
+    private static List<DesiredSysctl> ImpliedSysctls(List<DesiredSysctl> declared, List<NatRule> nat)
+    {
+        var result = new List<DesiredSysctl>(declared);
+        if (nat.Count == 0) return result;
+        if (!declared.Any(s => s.Key == IPv4Forwarding))
+            result.Add(new DesiredSysctl(IPv4Forwarding, "1", nat[0].Location, "needed by nat rules"));
+        var v6 = nat.FirstOrDefault(NatTranslation.IsIPv6);
+        if (v6 is not null && !declared.Any(s => s.Key == IPv6Forwarding))
+            result.Add(new DesiredSysctl(IPv6Forwarding, "1", v6.Location, "needed by IPv6 nat rules"));
+        return result;
+    }
+}
+
+/// <summary>
+/// Features the target kernel lacks (architecture.md: "What this machine's kernel supports"). The kernel
+/// only answers "Operation not supported"; checking them before planning names the topology key instead.
+/// </summary>
+public static class UnsupportedFeature
+{
+    public static PlanProblem BridgeVlanFiltering(SourceLocation bridge) => PlanProblem.Error(
+        "bridge vlan_filtering is not supported by this kernel (it answers EOPNOTSUPP); remove the key or set it to false",
+        bridge with { KeyPath = bridge.KeyPath + ".vlan_filtering" });
+}

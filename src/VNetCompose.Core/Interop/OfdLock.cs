@@ -1,0 +1,51 @@
+using System.Text;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace VNetCompose.Core.Interop;
+
+/// <summary>
+/// An exclusive open-file-description lock (fcntl F_OFD_SETLK, include/uapi/asm-generic/fcntl.h) on a
+/// lock file. Like flock(2) it belongs to the open file, so two holders in one process exclude each
+/// other too, and the kernel releases it when the process dies (kill -9 leaves no stale lock).
+/// Tmds.LibC has fcntl with <c>struct flock</c> but no flock(2).
+/// </summary>
+internal sealed unsafe class OfdLock : IDisposable
+{
+    private int _fd;
+
+    private OfdLock(int fd) => _fd = fd;
+
+    /// <summary>Opens (creating, mode 0600) <paramref name="path"/> and tries to lock it; null when another holder has it.</summary>
+    public static OfdLock? TryAcquire(string path, out OfdLock? handleToRetry)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = bytes) fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0x180 /* 0600 */);
+        if (fd < 0) throw new IOException($"cannot open lock file {path}: errno {errno}");
+        var handle = new OfdLock(fd);
+        if (handle.TryLock())
+        {
+            handleToRetry = null;
+            return handle;
+        }
+        handleToRetry = handle;
+        return null;
+    }
+
+    /// <summary>One non-blocking attempt; true when the lock is now held.</summary>
+    public bool TryLock()
+    {
+        var request = new flock { l_type = (short)F_WRLCK, l_whence = (short)SEEK_SET, l_start = 0, l_len = 0, l_pid = 0 };
+        if (fcntl(_fd, F_OFD_SETLK, &request) == 0) return true;
+        int error = errno;
+        if (error == EAGAIN || error == EACCES) return false;
+        throw new IOException($"cannot lock: errno {error}");
+    }
+
+    public void Dispose()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0) close(fd);
+    }
+}

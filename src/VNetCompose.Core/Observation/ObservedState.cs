@@ -1,0 +1,39 @@
+using VNetCompose.Core.State;
+using VNetCompose.Kernel;
+
+namespace VNetCompose.Core.Observation;
+
+public readonly record struct SysctlKey(NetnsId Namespace, string Key);
+
+/// <summary>
+/// What the kernel holds for the namespaces an instance concerns, read in one observation call plus
+/// the declared sysctls and the instance's NAT tables; and the previous run's state file (a hint).
+/// </summary>
+/// <param name="NamedNamespaces">Every named namespace present (<c>ip netns list</c>).</param>
+/// <param name="Snapshots">Links, addresses and routes of the concerned namespaces that exist.</param>
+/// <param name="Sysctls">Values read; null when the key does not exist in the kernel.</param>
+/// <param name="NatTables">The instance's NAT table where present.</param>
+/// <param name="NftTables">Every nftables table of namespaces that get NAT rules (for conflict warnings).</param>
+/// <param name="NatUnavailable">Why NAT cannot be read or written (the driver has no nf_tables), or null.</param>
+public sealed record ObservedState(
+    IReadOnlySet<string> NamedNamespaces,
+    IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Snapshots,
+    IReadOnlyDictionary<SysctlKey, string?> Sysctls,
+    IReadOnlyDictionary<NetnsId, NatTableState> NatTables,
+    IReadOnlyDictionary<NetnsId, IReadOnlyList<NftTableInfo>> NftTables,
+    string? NatUnavailable,
+    InstanceRecord? Previous)
+{
+    /// <summary>
+    /// Named namespaces listed in /run/netns that cannot be entered: a file left by a crash between its
+    /// creation and its bind mount (as <c>ip netns add</c> would leave one too). vnet recreates those it owns.
+    /// </summary>
+    public IReadOnlySet<string> BrokenNamespaces { get; init; } = new HashSet<string>();
+
+    /// <summary>The namespace exists and can be entered.</summary>
+    public bool Exists(NetnsId ns) => ns.IsCurrent || (NamedNamespaces.Contains(ns.Name!) && !BrokenNamespaces.Contains(ns.Name!));
+
+    public bool IsBroken(NetnsId ns) => !ns.IsCurrent && BrokenNamespaces.Contains(ns.Name!);
+
+    public NamespaceSnapshot? Snapshot(NetnsId ns) => Snapshots.GetValueOrDefault(ns);
+}

@@ -1,0 +1,89 @@
+using VNetCompose.Core.Desired;
+using VNetCompose.Core.State;
+using VNetCompose.Kernel;
+
+namespace VNetCompose.Core.Observation;
+
+/// <summary>
+/// Reads what the planner needs and nothing more: the namespaces the topology and the state file
+/// concern, in ONE <see cref="IKernel.Observe"/> call; the declared (and recorded) sysctls; the
+/// instance's NAT table where the topology or the state file puts one.
+/// </summary>
+public static class Observer
+{
+    /// <param name="alsoConcerned">More namespaces to look in (a teardown by topology: the namespaces it declares,
+    /// in case the state file is gone); their NAT tables are read too.</param>
+    public static ObservedState Observe(IKernel kernel, DesiredState desired, InstanceRecord? previous,
+        IReadOnlyCollection<NetnsId>? alsoConcerned = null)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(desired);
+        var named = kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
+        var broken = new HashSet<string>(StringComparer.Ordinal);
+        bool Exists(NetnsId ns) => ns.IsCurrent || (named.Contains(ns.Name!) && !broken.Contains(ns.Name!));
+
+        var concerned = desired.Namespaces.Select(n => n.Id)
+            .Concat(previous?.Holdings.ObservedNamespaces ?? [])
+            .Concat(alsoConcerned ?? [])
+            .Distinct().Where(Exists).ToList();
+        var snapshots = ObserveSkippingBroken(kernel, concerned, broken);
+
+        var sysctls = new Dictionary<SysctlKey, string?>();
+        var wanted = desired.Namespaces.SelectMany(n => n.Sysctls.Select(s => new SysctlKey(n.Id, s.Key)))
+            .Concat(previous?.Holdings.Sysctls.Select(s => new SysctlKey(s.Namespace, s.Key)) ?? []);
+        foreach (var key in wanted.Distinct().Where(k => Exists(k.Namespace)))
+            sysctls[key] = kernel.ReadSysctl(key.Namespace, key.Key);
+
+        var natTables = new Dictionary<NetnsId, NatTableState>();
+        var nftTables = new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
+        string? natUnavailable = null;
+        var natNamespaces = desired.Namespaces.Where(n => n.Nat is not null).Select(n => n.Id)
+            .Concat(previous?.Holdings.NatNamespaces ?? []).Concat(alsoConcerned ?? []).Distinct().Where(Exists).ToList();
+        try
+        {
+            // Namespaces still to be created cannot be read: ask the driver in the current one (a read) whether it has nf_tables at all.
+            if (natNamespaces.Count == 0 && desired.Namespaces.Any(n => n.Nat is not null))
+                _ = kernel.ReadNatTable(NetnsId.Current, desired.NatTableName);
+            foreach (var ns in natNamespaces)
+            {
+                if (kernel.ReadNatTable(ns, desired.NatTableName) is { } table) natTables[ns] = table;
+                if (desired.Namespaces.Any(n => n.Id == ns && n.Nat is not null)) nftTables[ns] = kernel.ListNftTables(ns);
+            }
+        }
+        catch (NotSupportedException e)
+        {
+            natUnavailable = e.Message;
+        }
+
+        return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous) { BrokenNamespaces = broken };
+    }
+
+    /// <summary>
+    /// One observation call; only when it fails are the namespaces tried one by one, to find those that
+    /// cannot be entered (EINVAL: listed but not a mounted namespace, left by a crash mid-creation).
+    /// </summary>
+    private static IReadOnlyDictionary<NetnsId, NamespaceSnapshot> ObserveSkippingBroken(IKernel kernel, List<NetnsId> namespaces,
+        HashSet<string> broken)
+    {
+        try
+        {
+            return kernel.Observe(namespaces);
+        }
+        catch (KernelException e) when (e.Errno == Errnos.EINVAL)
+        {
+            foreach (var ns in namespaces.Where(n => !n.IsCurrent))
+            {
+                try
+                {
+                    kernel.Observe([ns]);
+                }
+                catch (KernelException one) when (one.Errno == Errnos.EINVAL)
+                {
+                    broken.Add(ns.Name!);
+                }
+            }
+            if (broken.Count == 0) throw;
+            return kernel.Observe(namespaces.Where(n => n.IsCurrent || !broken.Contains(n.Name!)).ToList());
+        }
+    }
+}

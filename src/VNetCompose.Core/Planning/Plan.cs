@@ -1,0 +1,109 @@
+using VNetCompose.Kernel;
+using VNetCompose.Model;
+
+namespace VNetCompose.Core.Planning;
+
+/// <summary>What a planned change does to its object; the symbol is what users see.</summary>
+public enum ChangeAction { Create, Change, Delete, Replace }
+
+public enum ObjectKind { Namespace, Link, Veth, Address, Route, Sysctl, NatTable }
+
+/// <summary>One attribute of a change: <c>mtu: 1500 -> 9000</c>. Before is null for a new value, After null for a removed one.</summary>
+public sealed record AttributeChange(string Name, string? Before, string? After);
+
+/// <summary>A change to one object, for display; the kernel operations that carry it out are <see cref="Plan.Steps"/>.</summary>
+/// <param name="Address">The object, as users read it: <c>link net0/eth0</c>, <c>route default in ubuntu1</c>.</param>
+/// <param name="Reason">Why (a replace: the attribute the kernel cannot change in place).</param>
+public sealed record PlannedChange(
+    ChangeAction Action,
+    ObjectKind Kind,
+    string Address,
+    IReadOnlyList<AttributeChange> Attributes,
+    string? Reason = null);
+
+/// <summary>A desired object whose name is held by something vnet does not own. Nothing is touched while one exists.</summary>
+public sealed record PlanConflict(ObjectKind Kind, string Address, string Detail, SourceLocation? Location);
+
+/// <summary>A problem found while planning: an error blocks applying, a warning does not.</summary>
+public sealed record PlanProblem(DiagnosticSeverity Severity, string Message, SourceLocation? Location)
+{
+    public static PlanProblem Error(string message, SourceLocation? location = null) => new(DiagnosticSeverity.Error, message, location);
+    public static PlanProblem Warning(string message, SourceLocation? location = null) => new(DiagnosticSeverity.Warning, message, location);
+
+    public override string ToString() =>
+        (Location is null ? "" : $"{Location.File}:{Location.Line}:{Location.Column}: ")
+        + (Severity == DiagnosticSeverity.Error ? "error: " : "warning: ")
+        + (Location is null || Location.KeyPath.Length == 0 ? "" : Location.KeyPath + ": ") + Message;
+}
+
+/// <summary>An object the topology declares, for <c>status</c>; <paramref name="Parts"/> are other addresses changes to it may use (a veth's ends).</summary>
+public sealed record PlanObject(ObjectKind Kind, string Address, IReadOnlyList<string> Parts);
+
+/// <summary>A link that will vanish without a delete of its own (its namespace or its veth peer is deleted).</summary>
+public sealed record LinkRef(NetnsId Namespace, string Name, int Index);
+
+/// <summary>A sysctl value vnet found before changing it, restored by <c>down</c>.</summary>
+public sealed record SysctlOriginal(NetnsId Namespace, string Key, string Value);
+
+/// <summary>What vnet owns once the plan is applied: it becomes the state file.</summary>
+/// <param name="Namespaces">Named namespaces the instance uses (observed by later commands).</param>
+/// <param name="CreatedNamespaces">Named namespaces vnet created: deleted by <c>down</c>.</param>
+/// <param name="UsesCurrentNamespace">The namespace vnet runs in holds objects of the instance.</param>
+/// <param name="NatNamespaces">Namespaces holding the instance's NAT table.</param>
+public sealed record Holdings(
+    IReadOnlyList<string> Namespaces,
+    IReadOnlyList<string> CreatedNamespaces,
+    bool UsesCurrentNamespace,
+    IReadOnlyList<NetnsId> NatNamespaces,
+    IReadOnlyList<SysctlOriginal> Sysctls)
+{
+    public static Holdings None { get; } = new([], [], false, [], []);
+
+    public bool IsEmpty => Namespaces.Count == 0 && CreatedNamespaces.Count == 0 && !UsesCurrentNamespace
+        && NatNamespaces.Count == 0 && Sysctls.Count == 0;
+
+    /// <summary>Everything either holds: what the state file says while a plan is being applied.</summary>
+    public Holdings Union(Holdings other) => new(
+        Namespaces.Union(other.Namespaces).Order(StringComparer.Ordinal).ToList(),
+        CreatedNamespaces.Union(other.CreatedNamespaces).Order(StringComparer.Ordinal).ToList(),
+        UsesCurrentNamespace || other.UsesCurrentNamespace,
+        NatNamespaces.Union(other.NatNamespaces).OrderBy(n => n.Name, StringComparer.Ordinal).ToList(),
+        Sysctls.Concat(other.Sysctls.Where(o => !Sysctls.Any(s => s.Namespace == o.Namespace && s.Key == o.Key))).ToList());
+
+    /// <summary>Every namespace to observe.</summary>
+    public IEnumerable<NetnsId> ObservedNamespaces =>
+        (UsesCurrentNamespace ? new[] { NetnsId.Current } : [])
+        .Concat(Namespaces.Concat(CreatedNamespaces).Distinct().Select(NetnsId.Named))
+        .Concat(NatNamespaces).Concat(Sysctls.Select(s => s.Namespace)).Distinct();
+
+    public bool Equivalent(Holdings other) =>
+        Namespaces.SequenceEqual(other.Namespaces) && CreatedNamespaces.SequenceEqual(other.CreatedNamespaces)
+        && UsesCurrentNamespace == other.UsesCurrentNamespace && NatNamespaces.SequenceEqual(other.NatNamespaces)
+        && Sysctls.SequenceEqual(other.Sysctls);
+}
+
+/// <summary>
+/// The result of <see cref="Planner.Plan"/>: plain data. <see cref="Changes"/> is what users read,
+/// <see cref="Steps"/> the ordered kernel operations that carry them out, <see cref="Holdings"/> what
+/// vnet owns afterwards.
+/// </summary>
+public sealed record Plan(
+    string Instance,
+    string? TopologyName,
+    IReadOnlyList<PlannedChange> Changes,
+    IReadOnlyList<KernelStep> Steps,
+    IReadOnlyList<PlanConflict> Conflicts,
+    IReadOnlyList<PlanProblem> Problems,
+    IReadOnlyList<PlanObject> Objects,
+    IReadOnlyList<LinkRef> VanishingLinks,
+    Holdings Holdings)
+{
+    public bool HasChanges => Changes.Count > 0;
+    public IEnumerable<PlanProblem> Errors => Problems.Where(p => p.Severity == DiagnosticSeverity.Error);
+    public IEnumerable<PlanProblem> Warnings => Problems.Where(p => p.Severity == DiagnosticSeverity.Warning);
+
+    /// <summary>False when a conflict or an error forbids touching anything.</summary>
+    public bool CanApply => Conflicts.Count == 0 && !Errors.Any();
+
+    public int Count(ChangeAction action) => Changes.Count(c => c.Action == action);
+}

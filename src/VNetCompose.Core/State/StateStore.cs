@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text.Json;
+using VNetCompose.Core.Planning;
+using VNetCompose.Kernel;
+
+namespace VNetCompose.Core.State;
+
+/// <summary>The state file could not be read: its path and why.</summary>
+public sealed class StateFileException(string path, string reason, Exception? inner = null)
+    : Exception($"state file {path}: {reason}", inner);
+
+/// <summary>
+/// Reads and writes the state files of a directory (default <c>/run/vnet</c>, or <c>$VNET_STATE_DIR</c>):
+/// one <c>&lt;instance&gt;.json</c> per instance, mode 0600, replaced atomically (temporary file, fsync, rename).
+/// </summary>
+public sealed class StateStore(string directory)
+{
+    public const string DirectoryVariable = "VNET_STATE_DIR";
+    private const int FormatVersion = 1;
+
+    public static string DefaultDirectory =>
+        Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } dir ? dir : "/run/vnet";
+
+    public string Directory { get; } = directory;
+
+    public string PathOf(string instance) => Path.Combine(Directory, instance + ".json");
+
+    internal static void EnsureDirectory(string directory)
+    {
+        if (System.IO.Directory.Exists(directory)) return;
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("vnet runs on Linux");
+        System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    public InstanceRecord? Read(string instance)
+    {
+        string path = PathOf(instance);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return Parse(document.RootElement);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new StateFileException(path, "not a vnet state file (" + e.Message + "); inspect it, then remove it", e);
+        }
+    }
+
+    /// <summary>Every readable state file: the instances that are up.</summary>
+    public IReadOnlyList<InstanceRecord> List()
+    {
+        if (!System.IO.Directory.Exists(Directory)) return [];
+        return System.IO.Directory.GetFiles(Directory, "*.json").Order(StringComparer.Ordinal)
+            .Select(f => Read(Path.GetFileNameWithoutExtension(f))).OfType<InstanceRecord>().ToList();
+    }
+
+    public void Write(InstanceRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        EnsureDirectory(Directory);
+        string path = PathOf(record.Instance);
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(temporary, options))
+        {
+            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) Serialize(json, record);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Removes the state file. The lock file stays: removing it while another process waits on it
+    /// would let a third one lock a new file of the same name.</summary>
+    public void Delete(string instance) => File.Delete(PathOf(instance));
+
+    private static void Serialize(Utf8JsonWriter json, InstanceRecord r)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("version", FormatVersion);
+        json.WriteString("instance", r.Instance);
+        json.WriteString("topology", r.TopologyName);
+        json.WriteString("topologyPath", r.TopologyPath);
+        json.WriteString("hostNetns", r.Options.HostNetns);
+        json.WriteString("prefix", r.Options.Prefix);
+        WriteStrings(json, "namespaces", r.Holdings.Namespaces);
+        WriteStrings(json, "createdNamespaces", r.Holdings.CreatedNamespaces);
+        json.WriteBoolean("usesCurrentNamespace", r.Holdings.UsesCurrentNamespace);
+        WriteStrings(json, "natNamespaces", r.Holdings.NatNamespaces.Select(n => n.Name));
+        json.WriteStartArray("sysctls");
+        foreach (var s in r.Holdings.Sysctls)
+        {
+            json.WriteStartObject();
+            json.WriteString("namespace", s.Namespace.Name);
+            json.WriteString("key", s.Key);
+            json.WriteString("value", s.Value);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteString("updatedAt", r.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
+        json.WriteEndObject();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string?> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var v in values) json.WriteStringValue(v);
+        json.WriteEndArray();
+    }
+
+    private static InstanceRecord Parse(JsonElement root)
+    {
+        int version = root.GetProperty("version").GetInt32();
+        if (version != FormatVersion) throw new FormatException($"format version {version}, expected {FormatVersion}");
+        var holdings = new Holdings(
+            Strings(root, "namespaces").OfType<string>().ToList(),
+            Strings(root, "createdNamespaces").OfType<string>().ToList(),
+            root.GetProperty("usesCurrentNamespace").GetBoolean(),
+            Strings(root, "natNamespaces").Select(n => new NetnsId(n)).ToList(),
+            root.GetProperty("sysctls").EnumerateArray().Select(s => new SysctlOriginal(
+                new NetnsId(s.GetProperty("namespace").GetString()),
+                s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList());
+        return new InstanceRecord(
+            root.GetProperty("instance").GetString()!,
+            root.GetProperty("topology").GetString()!,
+            root.GetProperty("topologyPath").GetString(),
+            new LabOptions(root.GetProperty("hostNetns").GetString(), root.GetProperty("prefix").GetString()),
+            holdings,
+            DateTimeOffset.Parse(root.GetProperty("updatedAt").GetString()!, CultureInfo.InvariantCulture));
+    }
+
+    private static IEnumerable<string?> Strings(JsonElement root, string name) =>
+        root.GetProperty(name).EnumerateArray().Select(e => e.GetString());
+}

@@ -1,0 +1,67 @@
+using VNetCompose.Core.Planning;
+
+namespace VNetCompose.Core;
+
+public enum ObjectState { Ok, Missing, Drifted, Foreign }
+
+/// <summary>One row of <c>vnet status</c>: an object, its state and what differs.</summary>
+public sealed record StatusRow(ObjectKind Kind, string Object, ObjectState State, string Detail);
+
+/// <summary>The state of every object of an instance, derived from the plan that would repair it.</summary>
+public sealed record StatusReport(string Instance, IReadOnlyList<StatusRow> Rows, Plan Plan)
+{
+    public bool AllOk => Rows.All(r => r.State == ObjectState.Ok);
+
+    /// <summary>Rows for a topology: each declared object, then owned objects the topology no longer declares (drifted).</summary>
+    public static StatusReport ForTopology(Plan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var rows = new List<StatusRow>();
+        var explained = new HashSet<PlannedChange>();
+        foreach (var o in plan.Objects)
+        {
+            bool Concerns(string address) => address == o.Address || o.Parts.Contains(address);
+            var conflict = plan.Conflicts.FirstOrDefault(c => Concerns(c.Address));
+            var changes = plan.Changes.Where(c => Concerns(c.Address)).ToList();
+            explained.UnionWith(changes);
+            if (conflict is not null) rows.Add(new StatusRow(o.Kind, o.Address, ObjectState.Foreign, conflict.Detail));
+            else if (changes.Count == 0) rows.Add(new StatusRow(o.Kind, o.Address, ObjectState.Ok, ""));
+            else if (changes.All(c => c.Action == ChangeAction.Create))
+                rows.Add(new StatusRow(o.Kind, o.Address, ObjectState.Missing, changes[0].Reason ?? ""));
+            else rows.Add(new StatusRow(o.Kind, o.Address, ObjectState.Drifted, string.Join("; ", changes.Select(Detail))));
+        }
+        foreach (var change in plan.Changes.Where(c => !explained.Contains(c)))
+        {
+            rows.Add(new StatusRow(change.Kind, change.Address, ObjectState.Drifted,
+                change.Action == ChangeAction.Delete ? "present, not in the topology" : Detail(change)));
+        }
+        return new StatusReport(plan.Instance, rows, plan);
+    }
+
+    /// <summary>Rows for an instance known only by its state file: every owned object present.</summary>
+    public static StatusReport ForInstance(Plan teardown)
+    {
+        ArgumentNullException.ThrowIfNull(teardown);
+        var rows = teardown.Changes.Select(c => new StatusRow(c.Kind, c.Address, ObjectState.Ok, "owned")).ToList();
+        rows.AddRange(teardown.Conflicts.Select(c => new StatusRow(c.Kind, c.Address, ObjectState.Foreign, c.Detail)));
+        return new StatusReport(teardown.Instance, rows, teardown);
+    }
+
+    private static string Detail(PlannedChange change)
+    {
+        string attributes = string.Join(", ", change.Attributes.Select(a => a switch
+        {
+            { Before: null } => $"{a.Name} missing: {a.After}",
+            { After: null } => $"{a.Name} extra: {a.Before}",
+            _ => $"{a.Name} {a.Before} -> {a.After}",
+        }));
+        string what = change.Action switch
+        {
+            ChangeAction.Create => "missing",
+            ChangeAction.Delete => "extra",
+            ChangeAction.Replace => "must be recreated",
+            _ => "",
+        };
+        return string.Join(": ", new[] { what, attributes }.Where(s => s.Length > 0));
+    }
+}

@@ -1,0 +1,650 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using VNetCompose.Kernel;
+
+namespace VNetCompose.Core.Testing;
+
+/// <summary>
+/// A model of the kernel behind <see cref="IKernel"/>, for fast planner and reconciler tests and for
+/// library users who want to test a topology without root. It follows the kernel's rules where they
+/// matter to vnet: link names unique per namespace (EEXIST), missing links ENODEV, missing namespaces
+/// ENOENT, veth peers vanish together, deleting a namespace deletes its links and their peers
+/// elsewhere, a new namespace holds <c>lo</c> (index 1, down), connected routes (RTPROT_KERNEL) exist
+/// while a link with an address is up, IPv6 link-local addresses appear on up links, gateways must be
+/// reachable, sysctls have defaults, bridge vlan_filtering is refused (EOPNOTSUPP) as on the target kernel.
+/// <para>Fault injection: <see cref="FailWrite"/> makes the k-th mutating call fail with a chosen errno;
+/// <see cref="Writes"/> counts mutating calls.</para>
+/// </summary>
+public sealed class InMemoryKernel : IKernel
+{
+    private const int LoopbackIndex = 1;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Netns> _named = new(StringComparer.Ordinal);
+    private readonly Netns _current;
+    private readonly Dictionary<int, int> _failures = new();
+    private readonly List<(Netns Ns, Link Link, int ObservationsLeft)> _pendingCleanup = new();
+    private int _macCounter;
+
+    public InMemoryKernel()
+    {
+        _current = new Netns(null);
+    }
+
+    /// <summary>Mutating calls made so far (successful or not): what "zero kernel writes" counts.</summary>
+    public int Writes { get; private set; }
+
+    /// <summary>When false, the NAT methods throw <see cref="NotSupportedException"/> (a driver without nf_tables).</summary>
+    public bool NatSupported { get; set; } = true;
+
+    /// <summary>
+    /// How many <see cref="Observe"/> calls the links of a deleted namespace (and their veth peers in
+    /// other namespaces) stay visible, as the kernel's asynchronous cleanup does. 0 = gone at once.
+    /// </summary>
+    public int NamespaceCleanupObservations { get; set; }
+
+    /// <summary>Makes the <paramref name="writeNumber"/>-th mutating call (1-based, counted by <see cref="Writes"/>) fail.</summary>
+    public void FailWrite(int writeNumber, int errno = Errnos.EIO)
+    {
+        lock (_gate) _failures[writeNumber] = errno;
+    }
+
+    /// <summary>Disarms every fault not yet fired.</summary>
+    public void ClearFaults()
+    {
+        lock (_gate) _failures.Clear();
+    }
+
+    /// <summary>Sysctl keys and defaults of a new namespace (a subset of what the kernel has).</summary>
+    public static IReadOnlyDictionary<string, string> DefaultSysctls { get; } = new Dictionary<string, string>
+    {
+        ["net.ipv4.ip_forward"] = "0",
+        ["net.ipv6.conf.all.forwarding"] = "0",
+        ["net.ipv6.conf.default.forwarding"] = "0",
+        ["net.ipv4.conf.all.rp_filter"] = "0",
+        ["net.ipv4.conf.default.rp_filter"] = "0",
+        ["net.ipv4.ping_group_range"] = "1\t0",
+        ["net.ipv6.conf.all.disable_ipv6"] = "0",
+        ["net.ipv4.conf.all.forwarding"] = "0",
+        ["net.core.somaxconn"] = "4096",
+    };
+
+    // ---------------------------------------------------------------- namespaces
+
+    public IReadOnlyList<string> ListNamespaces()
+    {
+        lock (_gate) return _named.Keys.Order(StringComparer.Ordinal).ToList();
+    }
+
+    public void CreateNamespace(string name)
+    {
+        lock (_gate)
+        {
+            string op = $"creating namespace {name}";
+            Write(op);
+            if (name.Length == 0 || name.Contains('/') || name is "." or "..") throw new KernelException(Errnos.EINVAL, op);
+            if (_named.ContainsKey(name)) throw new KernelException(Errnos.EEXIST, op);
+            _named[name] = new Netns(name);
+        }
+    }
+
+    /// <summary>
+    /// Leaves what a crash between creating /run/netns/NAME and bind-mounting it leaves: a listed name that
+    /// cannot be entered (EINVAL) until it is deleted.
+    /// </summary>
+    public void CreateBrokenNamespace(string name)
+    {
+        lock (_gate) _named[name] = new Netns(name) { Broken = true };
+    }
+
+    public void DeleteNamespace(string name)
+    {
+        lock (_gate)
+        {
+            string op = $"deleting namespace {name}";
+            Write(op);
+            if (!_named.Remove(name, out var ns)) throw new KernelException(Errnos.ENOENT, op);
+            foreach (var link in ns.Links.ToList())
+            {
+                if (link.Index == LoopbackIndex) continue;
+                if (NamespaceCleanupObservations > 0)
+                {
+                    _pendingCleanup.Add((ns, link, NamespaceCleanupObservations));
+                    if (link.Peer is { } peer) _pendingCleanup.Add((peer.Ns, peer.Link, NamespaceCleanupObservations));
+                }
+                else
+                {
+                    RemoveLink(ns, link);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- observation
+
+    public IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces)
+    {
+        lock (_gate)
+        {
+            AdvanceCleanup();
+            var set = namespaces.ToHashSet();
+            var result = new Dictionary<NetnsId, NamespaceSnapshot>();
+            // Namespaces that do not exist are absent from the result (IKernel.Observe).
+            foreach (var id in set.Where(n => n.IsCurrent || _named.ContainsKey(n.Name!)))
+            {
+                var ns = Find(id, $"observing {In(id)}");
+                result[id] = Snapshot(ns, set);
+            }
+            return result;
+        }
+    }
+
+    private NamespaceSnapshot Snapshot(Netns ns, HashSet<NetnsId> observed)
+    {
+        var links = ns.Links.OrderBy(l => l.Index).Select(l => l.ToState(ns, observed)).ToList();
+        var addresses = ns.Links.OrderBy(l => l.Index)
+            .SelectMany(l => l.Addresses.Select(a => new AddressState(l.Index, a.Address, a.PrefixLength)))
+            .Concat(ns.Links.Where(l => l.AdminUp && l.Index != LoopbackIndex && l.Tun?.Mode != TunMode.Tun)
+                .Select(l => new AddressState(l.Index, LinkLocal(l.Index), 64)))
+            .ToList();
+        var routes = ConnectedRoutes(ns).Concat(ns.Routes).ToList();
+        return new NamespaceSnapshot(ns.Id, links, addresses, routes);
+    }
+
+    private static IPAddress LinkLocal(int index) => IPAddress.Parse($"fe80::{index:x}");
+
+    /// <summary>The routes the kernel keeps for the prefixes of addresses on up links (RTPROT_KERNEL, scope link).</summary>
+    private static IEnumerable<RouteState> ConnectedRoutes(Netns ns) =>
+        ns.Links.Where(l => l.AdminUp && l.Index != LoopbackIndex)
+            .SelectMany(l => l.Addresses.Select(a => (Link: l, Network: new IPNetwork(AddressMath.Mask(a.Address, a.PrefixLength), a.PrefixLength))))
+            .DistinctBy(x => (x.Link.Index, x.Network))
+            .Select(x => new RouteState(x.Network.BaseAddress, x.Network.PrefixLength, null, x.Link.Index,
+                x.Network.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6 ? 256 : null,
+                RouteProtocols.Kernel, Scope: 253, Type: 1));
+
+    private void AdvanceCleanup()
+    {
+        for (int i = _pendingCleanup.Count - 1; i >= 0; i--)
+        {
+            var (ns, link, left) = _pendingCleanup[i];
+            if (left > 1)
+            {
+                _pendingCleanup[i] = (ns, link, left - 1);
+                continue;
+            }
+            _pendingCleanup.RemoveAt(i);
+            if (ns.Links.Contains(link)) RemoveLink(ns, link);
+        }
+    }
+
+    // ---------------------------------------------------------------- links
+
+    public void CreateVeth(VethEndRequest a, VethEndRequest b)
+    {
+        lock (_gate)
+        {
+            string op = $"creating veth {a.Name} in {In(a.Namespace)} (peer {b.Name} in {In(b.Namespace)})";
+            Write(op);
+            var nsA = Find(a.Namespace, op);
+            var nsB = Find(b.Namespace, op);
+            CheckNewName(nsA, a.Name, op);
+            CheckNewName(nsB, b.Name, op);
+            if (a.Namespace == b.Namespace && a.Name == b.Name) throw new KernelException(Errnos.EEXIST, op);
+            var linkA = NewLink(nsA, a.Name, "veth", a.Mtu, a.Mac, a.Alias, a.Group);
+            var linkB = NewLink(nsB, b.Name, "veth", b.Mtu, b.Mac, b.Alias, b.Group);
+            linkA.Peer = (nsB, linkB);
+            linkB.Peer = (nsA, linkA);
+        }
+    }
+
+    public void CreateBridge(NetnsId ns, BridgeRequest request)
+    {
+        lock (_gate)
+        {
+            string op = $"creating bridge {request.Name} in {In(ns)}";
+            Write(op);
+            var netns = Find(ns, op);
+            CheckNewName(netns, request.Name, op);
+            // The target kernel lacks bridge vlan_filtering (architecture.md): it answers EOPNOTSUPP.
+            if (request.VlanFiltering) throw new KernelException(Errnos.EOPNOTSUPP, op);
+            var link = NewLink(netns, request.Name, "bridge", request.Mtu, request.Mac, request.Alias, request.Group);
+            link.Bridge = new BridgeAttributes(request.Stp, false);
+        }
+    }
+
+    public void CreateTuntap(NetnsId ns, TuntapRequest request)
+    {
+        lock (_gate)
+        {
+            string op = $"creating {(request.Mode == TunMode.Tap ? "tap" : "tun")} {request.Name} in {In(ns)}";
+            Write(op);
+            var netns = Find(ns, op);
+            CheckNewName(netns, request.Name, op);
+            var link = NewLink(netns, request.Name, "tun", request.Mtu, request.Mode == TunMode.Tap ? request.Mac : null,
+                request.Alias, request.LinkGroup);
+            if (request.Mode == TunMode.Tun) link.Mac = null;
+            link.Tun = new TunAttributes(request.Mode, request.Owner, request.Group, request.MultiQueue, Persist: true, VnetHdr: false);
+        }
+    }
+
+    public void UpdateLink(NetnsId ns, string name, LinkUpdate update)
+    {
+        lock (_gate)
+        {
+            string op = $"updating link {name} in {In(ns)} ({DescribeUpdate(update)})";
+            Write(op);
+            var netns = Find(ns, op);
+            var link = FindLink(netns, name, op);
+            if (update.NewName is { } newName && newName != name) CheckNewName(netns, newName, op);
+            if (update.Mtu is { } mtu && (mtu < 68 || mtu > 65535)) throw new KernelException(Errnos.EINVAL, op, "mtu out of range");
+            if (update.Stp is not null && link.Bridge is null) throw new KernelException(Errnos.EOPNOTSUPP, op);
+            int? master = null;
+            if (update.Master is { } masterName)
+            {
+                if (masterName.Length == 0) master = 0;
+                else
+                {
+                    var bridge = netns.Links.FirstOrDefault(l => l.Name == masterName)
+                        ?? throw new KernelException(Errnos.ENODEV, op);
+                    if (bridge.Bridge is null || bridge == link) throw new KernelException(Errnos.EOPNOTSUPP, op);
+                    master = bridge.Index;
+                }
+            }
+
+            if (update.Mtu is { } newMtu)
+            {
+                link.Mtu = newMtu;
+                if (link.Bridge is not null) link.MtuSetByUser = true;
+            }
+            if (update.Mac is { } mac) link.Mac = mac.ToLowerInvariant();
+            if (master is { } m) link.MasterIndex = m;
+            if (update.Alias is { } alias) link.Alias = alias.Length == 0 ? null : alias;
+            if (update.NewName is { } renamed) link.Name = renamed;
+            if (update.Stp is { } stp) link.Bridge = link.Bridge! with { Stp = stp };
+            if (update.Group is { } group) link.Group = group;
+            if (update.Up is { } up && up != link.AdminUp)
+            {
+                link.AdminUp = up;
+                // The kernel flushes routes through a link that goes down (fib_disable_ip).
+                if (!up) netns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
+            }
+            if (update.MoveTo is { } target && target != ns) Move(netns, link, Find(target, op));
+            foreach (var bridge in netns.Links.Where(l => l.Bridge is not null)) AdjustBridgeMtu(netns, bridge);
+        }
+    }
+
+    /// <summary>
+    /// A bridge whose MTU was not set by a change request follows the smallest MTU of its ports
+    /// (br_mtu_auto_adjust, net/bridge/br_if.c); an MTU given at creation does not count as set.
+    /// </summary>
+    private static void AdjustBridgeMtu(Netns ns, Link bridge)
+    {
+        if (bridge.MtuSetByUser) return;
+        var ports = ns.Links.Where(l => l.MasterIndex == bridge.Index).ToList();
+        if (ports.Count > 0) bridge.Mtu = ports.Min(p => p.Mtu);
+    }
+
+    /// <summary>Moving a link to another namespace takes it down and drops its addresses and master, as the kernel does.</summary>
+    private static void Move(Netns from, Link link, Netns to)
+    {
+        if (to.Links.Any(l => l.Name == link.Name)) throw new KernelException(Errnos.EEXIST, $"moving link {link.Name} to {In(to.Id)}");
+        from.Links.Remove(link);
+        from.Routes.RemoveAll(r => r.OutputIndex == link.Index);
+        foreach (var port in from.Links.Where(l => l.MasterIndex == link.Index)) port.MasterIndex = 0;
+        link.AdminUp = false;
+        link.MasterIndex = 0;
+        link.Addresses.Clear();
+        link.Index = to.NextIndex++;
+        to.Links.Add(link);
+    }
+
+    public void DeleteLink(NetnsId ns, string name)
+    {
+        lock (_gate)
+        {
+            string op = $"deleting link {name} in {In(ns)}";
+            Write(op);
+            var netns = Find(ns, op);
+            var link = FindLink(netns, name, op);
+            if (link.Index == LoopbackIndex) throw new KernelException(Errnos.EOPNOTSUPP, op);
+            RemoveLink(netns, link);
+        }
+    }
+
+    private void RemoveLink(Netns ns, Link link)
+    {
+        ns.Links.Remove(link);
+        ns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
+        foreach (var port in ns.Links.Where(l => l.MasterIndex == link.Index)) port.MasterIndex = 0;
+        foreach (var bridge in ns.Links.Where(l => l.Bridge is not null)) AdjustBridgeMtu(ns, bridge);
+        if (link.Peer is { } peer)
+        {
+            link.Peer = null;
+            peer.Link.Peer = null;
+            if (peer.Ns.Links.Contains(peer.Link)) RemoveLink(peer.Ns, peer.Link);
+        }
+    }
+
+    // ---------------------------------------------------------------- addresses and routes
+
+    public void AddAddress(NetnsId ns, string link, IPAddress address, int prefixLength)
+    {
+        lock (_gate)
+        {
+            string op = $"adding address {address}/{prefixLength} to {link} in {In(ns)}";
+            Write(op);
+            var target = FindLink(Find(ns, op), link, op);
+            if (target.Addresses.Any(a => a.Address.Equals(address))) throw new KernelException(Errnos.EEXIST, op);
+            target.Addresses.Add((address, prefixLength));
+        }
+    }
+
+    public void DeleteAddress(NetnsId ns, string link, IPAddress address, int prefixLength)
+    {
+        lock (_gate)
+        {
+            string op = $"deleting address {address}/{prefixLength} from {link} in {In(ns)}";
+            Write(op);
+            var target = FindLink(Find(ns, op), link, op);
+            if (target.Addresses.RemoveAll(a => a.Address.Equals(address) && a.PrefixLength == prefixLength) == 0)
+                throw new KernelException(Errnos.EADDRNOTAVAIL, op);
+        }
+    }
+
+    public void ReplaceRoute(NetnsId ns, RouteRequest route)
+    {
+        lock (_gate)
+        {
+            string op = $"replacing route {Describe(route)} in {In(ns)}";
+            Write(op);
+            var netns = Find(ns, op);
+            int outputIndex = ResolveOutput(netns, route, op);
+            netns.Routes.RemoveAll(r => SameKey(r, route));
+            netns.Routes.Add(new RouteState(AddressMath.Mask(route.Destination, route.PrefixLength), route.PrefixLength, route.Gateway,
+                outputIndex, EffectiveMetric(route), route.Protocol, Scope: route.Gateway is null ? (byte)253 : (byte)0, Type: 1));
+        }
+    }
+
+    public void DeleteRoute(NetnsId ns, RouteRequest route)
+    {
+        lock (_gate)
+        {
+            string op = $"deleting route {Describe(route)} in {In(ns)}";
+            Write(op);
+            var netns = Find(ns, op);
+            if (netns.Routes.RemoveAll(r => SameKey(r, route)) == 0) throw new KernelException(Errnos.ESRCH, op);
+        }
+    }
+
+    private int ResolveOutput(Netns ns, RouteRequest route, string op)
+    {
+        Link? device = route.Device is null ? null : FindLink(ns, route.Device, op);
+        if (route.Gateway is null)
+        {
+            return device?.Index ?? throw new KernelException(Errnos.EINVAL, op, "Device for nexthop is not up");
+        }
+        // The gateway must be on a connected prefix (fib_check_nh): "Nexthop has invalid gateway".
+        var connected = ConnectedRoutes(ns).FirstOrDefault(r =>
+            (device is null || r.OutputIndex == device.Index)
+            && new IPNetwork(r.Destination, r.PrefixLength).Contains(route.Gateway));
+        return connected?.OutputIndex ?? throw new KernelException(Errnos.ENETUNREACH, op, "Nexthop has invalid gateway");
+    }
+
+    private static bool SameKey(RouteState r, RouteRequest q) =>
+        r.Destination.Equals(AddressMath.Mask(q.Destination, q.PrefixLength)) && r.PrefixLength == q.PrefixLength
+        && r.Metric == EffectiveMetric(q);
+
+    /// <summary>The kernel stores no priority for IPv4 routes without one, and 1024 for IPv6 (IP6_RT_PRIO_USER).</summary>
+    private static int? EffectiveMetric(RouteRequest q) =>
+        q.Metric ?? (q.Destination.AddressFamily == AddressFamily.InterNetworkV6 ? 1024 : null);
+
+    private static string Describe(RouteRequest r) =>
+        (r.PrefixLength == 0 ? "default" : $"{r.Destination}/{r.PrefixLength}")
+        + (r.Gateway is null ? "" : $" via {r.Gateway}") + (r.Device is null ? "" : $" dev {r.Device}")
+        + (r.Metric is null ? "" : $" metric {r.Metric}");
+
+    /// <summary>As the netlink driver names a namespace in its error texts.</summary>
+    private static string In(NetnsId id) => id.IsCurrent ? "the current namespace" : $"namespace {id.Name}";
+
+    private static string DescribeUpdate(LinkUpdate update) => string.Join(", ", new[]
+    {
+        update.NewName is { } newName ? $"name {newName}" : null,
+        update.Mtu is { } mtu ? $"mtu {mtu}" : null,
+        update.Mac is { } mac ? $"address {mac}" : null,
+        update.Master is { } master ? master.Length == 0 ? "nomaster" : $"master {master}" : null,
+        update.Alias is { } alias ? $"alias '{alias}'" : null,
+        update.Group is { } group ? $"group {group}" : null,
+        update.Stp is { } stp ? $"stp_state {(stp ? 1 : 0)}" : null,
+        update.Up is { } up ? up ? "up" : "down" : null,
+        update.MoveTo is { } target ? $"netns {target}" : null,
+    }.Where(p => p is not null));
+
+    // ---------------------------------------------------------------- sysctls
+
+    public string? ReadSysctl(NetnsId ns, string key)
+    {
+        lock (_gate) return Find(ns, $"reading sysctl {key} in {In(ns)}").Sysctls.GetValueOrDefault(key);
+    }
+
+    public void WriteSysctl(NetnsId ns, string key, string value)
+    {
+        lock (_gate)
+        {
+            string op = $"writing sysctl {key}={value} in {In(ns)}";
+            Write(op);
+            var netns = Find(ns, op);
+            if (!netns.Sysctls.ContainsKey(key)) throw new KernelException(Errnos.ENOENT, op);
+            netns.Sysctls[key] = value;
+        }
+    }
+
+    // ---------------------------------------------------------------- NAT
+
+    public IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns)
+    {
+        lock (_gate)
+        {
+            RequireNat();
+            var netns = Find(ns, $"listing nftables tables in {In(ns)}");
+            return netns.NatTables.Values.Select(t => new NftTableInfo("inet", t.Name, BaseChains(t)))
+                .Concat(netns.ForeignTables).ToList();
+        }
+    }
+
+    private static List<NftBaseChainInfo> BaseChains(NatTableState table) =>
+        table.Rules.Select(r => r.Chain).Distinct().Order().Select(c => c switch
+        {
+            NatChain.Postrouting => new NftBaseChainInfo("postrouting", "nat", "postrouting", 100),
+            NatChain.Prerouting => new NftBaseChainInfo("prerouting", "nat", "prerouting", -100),
+            _ => new NftBaseChainInfo("output", "nat", "output", -100),
+        }).ToList();
+
+    public NatTableState? ReadNatTable(NetnsId ns, string name)
+    {
+        lock (_gate)
+        {
+            RequireNat();
+            return Find(ns, $"reading nftables table {name} in {In(ns)}").NatTables.GetValueOrDefault(name);
+        }
+    }
+
+    public void ReplaceNatTable(NetnsId ns, NatTableState table)
+    {
+        lock (_gate)
+        {
+            RequireNat();
+            string op = $"replacing nftables table {table.Name} in {In(ns)}";
+            Write(op);
+            Find(ns, op).NatTables[table.Name] = table with { Rules = table.Rules.ToList() };
+        }
+    }
+
+    public void DeleteNatTable(NetnsId ns, string name)
+    {
+        lock (_gate)
+        {
+            RequireNat();
+            string op = $"deleting nftables table {name} in {In(ns)}";
+            Write(op);
+            if (!Find(ns, op).NatTables.Remove(name)) throw new KernelException(Errnos.ENOENT, op);
+        }
+    }
+
+    /// <summary>Adds a table vnet does not own (as another tool would), for conflict-warning tests.</summary>
+    public void AddForeignNftTable(NetnsId ns, NftTableInfo table)
+    {
+        lock (_gate) Find(ns, "adding a foreign table").ForeignTables.Add(table);
+    }
+
+    private void RequireNat()
+    {
+        if (!NatSupported) throw new NotSupportedException("nf_tables is not available in this kernel model");
+    }
+
+    // ---------------------------------------------------------------- canonical dump
+
+    /// <summary>
+    /// The whole state as stable text (namespaces, links with every attribute, addresses, routes,
+    /// sysctls, NAT tables), independent of ifindex allocation: tests compare dumps for equality.
+    /// </summary>
+    public string Dump()
+    {
+        lock (_gate)
+        {
+            var text = new StringBuilder();
+            foreach (var ns in new[] { _current }.Concat(_named.Values.OrderBy(n => n.Name, StringComparer.Ordinal)))
+            {
+                text.Append("netns ").Append(ns.Id).Append(ns.Broken ? " (not mounted)\n" : "\n");
+                foreach (var l in ns.Links.OrderBy(l => l.Name, StringComparer.Ordinal))
+                {
+                    string master = ns.Links.FirstOrDefault(m => m.Index == l.MasterIndex)?.Name ?? "-";
+                    string peer = l.Peer is { } p ? $"{p.Ns.Id}/{p.Link.Name}" : "-";
+                    text.Append(CultureInfo.InvariantCulture,
+                        $"  link {l.Name} kind={l.Kind} mtu={l.Mtu} mac={l.Mac ?? "-"} master={master} up={l.AdminUp} alias={l.Alias ?? "-"} peer={peer} bridge={l.Bridge} tun={l.Tun}\n");
+                    foreach (var a in l.Addresses.Select(a => $"{a.Address}/{a.PrefixLength}").Order(StringComparer.Ordinal))
+                        text.Append("    addr ").Append(a).Append('\n');
+                }
+                foreach (var r in ns.Routes.Select(r => RouteText(ns, r)).Order(StringComparer.Ordinal))
+                    text.Append("  route ").Append(r).Append('\n');
+                foreach (var (key, value) in ns.Sysctls.OrderBy(s => s.Key, StringComparer.Ordinal))
+                    if (DefaultSysctls.GetValueOrDefault(key) != value) text.Append("  sysctl ").Append(key).Append('=').Append(value).Append('\n');
+                foreach (var table in ns.NatTables.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
+                {
+                    text.Append("  nat ").Append(table.Name).Append('\n');
+                    foreach (var rule in table.Rules) text.Append("    ").Append(rule).Append('\n');
+                }
+                foreach (var t in ns.ForeignTables) text.Append("  nft ").Append(t.Family).Append(' ').Append(t.Name).Append('\n');
+            }
+            return text.ToString();
+        }
+    }
+
+    private static string RouteText(Netns ns, RouteState r) =>
+        $"{r.Destination}/{r.PrefixLength} via {r.Gateway?.ToString() ?? "-"} dev {ns.Links.FirstOrDefault(l => l.Index == r.OutputIndex)?.Name} metric {r.Metric?.ToString(CultureInfo.InvariantCulture) ?? "-"} proto {r.Protocol}";
+
+    public void Dispose()
+    {
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void Write(string operation)
+    {
+        Writes++;
+        if (_failures.Remove(Writes, out int errno)) throw new KernelException(errno, operation, "injected fault");
+    }
+
+    private Netns Find(NetnsId id, string operation)
+    {
+        if (id.IsCurrent) return _current;
+        if (!_named.TryGetValue(id.Name!, out var ns)) throw new KernelException(Errnos.ENOENT, operation);
+        return ns.Broken
+            ? throw new KernelException(Errnos.EINVAL, operation, $"/run/netns/{id.Name} is not a mounted network namespace")
+            : ns;
+    }
+
+    private static Link FindLink(Netns ns, string name, string operation) =>
+        ns.Links.FirstOrDefault(l => l.Name == name) ?? throw new KernelException(Errnos.ENODEV, operation);
+
+    private static void CheckNewName(Netns ns, string name, string operation)
+    {
+        // IFNAMSIZ is 16 including the terminating NUL (include/uapi/linux/if.h).
+        if (name.Length == 0 || Encoding.UTF8.GetByteCount(name) > 15 || name.Contains('/') || name.Any(char.IsWhiteSpace))
+            throw new KernelException(Errnos.EINVAL, operation, "Attribute failed policy validation");
+        if (ns.Links.Any(l => l.Name == name)) throw new KernelException(Errnos.EEXIST, operation);
+    }
+
+    private Link NewLink(Netns ns, string name, string kind, int? mtu, string? mac, string? alias, uint group)
+    {
+        _macCounter++;
+        var link = new Link(ns.NextIndex++, name, kind)
+        {
+            Mtu = mtu ?? 1500,
+            Mac = mac?.ToLowerInvariant() ?? string.Create(CultureInfo.InvariantCulture,
+                $"02:00:00:{(_macCounter >> 16) & 0xff:x2}:{(_macCounter >> 8) & 0xff:x2}:{_macCounter & 0xff:x2}"),
+            Alias = string.IsNullOrEmpty(alias) ? null : alias,
+            Group = group,
+        };
+        ns.Links.Add(link);
+        return link;
+    }
+
+    private sealed class Netns
+    {
+        public Netns(string? name)
+        {
+            Name = name;
+            Links.Add(new Link(LoopbackIndex, "lo", "") { Mtu = 65536, Mac = "00:00:00:00:00:00" });
+            foreach (var (key, value) in DefaultSysctls) Sysctls[key] = value;
+        }
+
+        public string? Name { get; }
+        public bool Broken { get; init; }
+        public NetnsId Id => new(Name);
+        public int NextIndex { get; set; } = 2;
+        public List<Link> Links { get; } = new();
+        public List<RouteState> Routes { get; } = new();
+        public Dictionary<string, string> Sysctls { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, NatTableState> NatTables { get; } = new(StringComparer.Ordinal);
+        public List<NftTableInfo> ForeignTables { get; } = new();
+    }
+
+    private sealed class Link(int index, string name, string kind)
+    {
+        public int Index { get; set; } = index;
+        public string Name { get; set; } = name;
+        public string Kind { get; } = kind;
+        public int Mtu { get; set; }
+        public bool MtuSetByUser { get; set; }
+        public string? Mac { get; set; }
+        public int MasterIndex { get; set; }
+        public bool AdminUp { get; set; }
+        public string? Alias { get; set; }
+        public uint Group { get; set; }
+        public (Netns Ns, Link Link)? Peer { get; set; }
+        public BridgeAttributes? Bridge { get; set; }
+        public TunAttributes? Tun { get; set; }
+        public List<(IPAddress Address, int PrefixLength)> Addresses { get; } = new();
+
+        public LinkState ToState(Netns ns, HashSet<NetnsId> observed)
+        {
+            VethPeer? veth = Kind == "veth"
+                ? new VethPeer(Peer?.Link.Index ?? 0, Peer is { } p && observed.Contains(p.Ns.Id) ? p.Ns.Id : null)
+                : null;
+            return new LinkState(Index, Name, Kind, Mtu, Mac, MasterIndex, AdminUp, OperState(ns), Alias, Group, veth, Bridge, Tun);
+        }
+
+        private string OperState(Netns ns)
+        {
+            if (Index == LoopbackIndex) return AdminUp ? "UNKNOWN" : "DOWN";
+            if (!AdminUp) return "DOWN";
+            return Kind switch
+            {
+                "veth" => Peer is { } p && p.Link.AdminUp ? "UP" : "LOWERLAYERDOWN",
+                "bridge" => ns.Links.Any(l => l.MasterIndex == Index && l.AdminUp && l.Kind == "veth" && l.Peer?.Link.AdminUp == true) ? "UP" : "DOWN",
+                _ => "DOWN", // a tun/tap without a reader has no carrier
+            };
+        }
+    }
+}

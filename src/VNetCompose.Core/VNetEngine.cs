@@ -1,0 +1,266 @@
+using VNetCompose.Core.Apply;
+using VNetCompose.Core.Desired;
+using VNetCompose.Core.Observation;
+using VNetCompose.Core.Planning;
+using VNetCompose.Core.State;
+using VNetCompose.Kernel;
+using VNetCompose.Model;
+
+namespace VNetCompose.Core;
+
+/// <summary>Where state files live and how long the engine waits.</summary>
+public sealed record VNetEngineSettings
+{
+    /// <summary>Default: <c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
+    public string StateDirectory { get; init; } = StateStore.DefaultDirectory;
+    public ReconcileTimings Timings { get; init; } = ReconcileTimings.Default;
+}
+
+/// <summary>Options of one <c>up</c>.</summary>
+/// <param name="NoRollback">Keep what a failed run created (default: undo it).</param>
+/// <param name="NoWait">Fail at once when another vnet process holds the instance (default: wait).</param>
+/// <param name="OnPlanned">Called with the plan before anything is applied (the CLI prints it).</param>
+public sealed record UpOptions(
+    bool NoRollback = false,
+    bool NoWait = false,
+    Action<Plan>? OnPlanned = null,
+    IProgress<ApplyProgress>? Progress = null)
+{
+    public static UpOptions Default { get; } = new();
+}
+
+public enum UpStatus
+{
+    /// <summary>The plan was applied and the kernel now matches the topology.</summary>
+    Applied,
+    /// <summary>Nothing to do: zero kernel writes.</summary>
+    Unchanged,
+    /// <summary>Conflicts or errors in the plan: nothing was touched.</summary>
+    Refused,
+    /// <summary>A step failed (see <see cref="UpResult.Outcome"/>); this run's work was undone unless NoRollback.</summary>
+    Failed,
+    /// <summary>Applied, but a new observation still differs from the topology (see <see cref="UpResult.Remaining"/>).</summary>
+    NotConverged,
+}
+
+/// <param name="KernelWrites">Mutating driver calls made by this run (rollback included).</param>
+/// <param name="NotReady">Links that should be operationally up and were not within the readiness wait.</param>
+public sealed record UpResult(
+    UpStatus Status,
+    Plan Plan,
+    int KernelWrites,
+    ApplyOutcome? Outcome,
+    Plan? Remaining,
+    IReadOnlyList<string> NotReady)
+{
+    public bool Succeeded => Status is UpStatus.Applied or UpStatus.Unchanged;
+}
+
+public enum DownStatus { Removed, NothingToDo, Refused, Failed, NotConverged }
+
+public sealed record DownResult(DownStatus Status, Plan Plan, int KernelWrites, ApplyOutcome? Outcome, Plan? Remaining)
+{
+    public bool Succeeded => Status is DownStatus.Removed or DownStatus.NothingToDo;
+}
+
+/// <summary>No state file names the instance, and no topology was given.</summary>
+public sealed class UnknownInstanceException(string instance, string directory)
+    : Exception($"no instance {instance} is known (no state file in {directory})")
+{
+    public string Instance { get; } = instance;
+}
+
+/// <summary>
+/// The library API behind the CLI: plan, up, down, status and list of topology instances, through any
+/// <see cref="IKernel"/> (the netlink driver, or <see cref="Testing.InMemoryKernel"/>). One instance at a
+/// time per process is serialized with the other vnet processes by a per-instance lock.
+/// </summary>
+public sealed class VNetEngine
+{
+    private readonly IKernel _kernel;
+    private readonly IVNetLog _log;
+    private readonly VNetEngineSettings _settings;
+    private readonly StateStore _store;
+
+    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, IVNetLog? log = null)
+    {
+        _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
+        _settings = settings ?? new VNetEngineSettings();
+        _log = log ?? NullVNetLog.Instance;
+        _store = new StateStore(_settings.StateDirectory);
+    }
+
+    public StateStore Store => _store;
+
+    /// <summary>What <see cref="Up"/> would do. Reads only.</summary>
+    public Plan Plan(Topology topology, LabOptions options)
+    {
+        var desired = DesiredStateBuilder.Build(topology, options);
+        return Planner.Plan(desired, Observer.Observe(_kernel, desired, _store.Read(desired.Instance)));
+    }
+
+    /// <summary>The plan that <see cref="Down(Topology, LabOptions, bool, CancellationToken)"/> would apply.</summary>
+    public Plan TeardownPlan(Topology topology, LabOptions options)
+    {
+        var declared = DesiredStateBuilder.Build(topology, options);
+        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList());
+    }
+
+    private Plan TeardownPlan(string instance, InstanceRecord? previous, IReadOnlyCollection<NetnsId> alsoConcerned)
+    {
+        var desired = DesiredState.Teardown(instance);
+        return Planner.Plan(desired, Observer.Observe(_kernel, desired, previous, alsoConcerned));
+    }
+
+    /// <summary>Makes the kernel match the topology: plan, apply, verify; a no-op when it already does.</summary>
+    public UpResult Up(Topology topology, LabOptions options, UpOptions? up = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        up ??= UpOptions.Default;
+        var desired = DesiredStateBuilder.Build(topology, options);
+        using var held = InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken);
+        var previous = _store.Read(desired.Instance);
+        var plan = Planner.Plan(desired, Observer.Observe(_kernel, desired, previous));
+        up.OnPlanned?.Invoke(plan);
+        if (!plan.CanApply) return new UpResult(UpStatus.Refused, plan, 0, null, null, []);
+
+        var final = Record(desired.Instance, topology, options, plan.Holdings);
+        if (!plan.HasChanges)
+        {
+            if (previous is null || !previous.Holdings.Equivalent(final.Holdings)) _store.Write(final);
+            _log.Debug("no changes: {Writes} kernel writes", 0);
+            return new UpResult(UpStatus.Unchanged, plan, 0, null, null, []);
+        }
+
+        // Intent first: a crash after any kernel write leaves a state file naming everything this run may create.
+        _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None) });
+        var counting = new CountingKernel(_kernel);
+        var outcome = new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken);
+        if (!outcome.Succeeded)
+        {
+            RecordAfterFailure(final, plan, previous, outcome);
+            return new UpResult(UpStatus.Failed, plan, counting.Writes, outcome, null, []);
+        }
+
+        _store.Write(final);
+        var remaining = Converge(() => Planner.Plan(desired, Observer.Observe(_kernel, desired, final)), cancellationToken);
+        if (remaining.HasChanges) return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []);
+        var notReady = AwaitReadiness(desired, cancellationToken);
+        _log.Debug("applied {Changes} changes with {Writes} kernel writes", plan.Changes.Count, counting.Writes);
+        return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady);
+    }
+
+    private InstanceRecord Record(string instance, Topology topology, LabOptions options, Holdings holdings) =>
+        new(instance, topology.Name, string.IsNullOrEmpty(topology.SourcePath) ? null : Path.GetFullPath(topology.SourcePath),
+            options, holdings, DateTimeOffset.UtcNow);
+
+    /// <summary>
+    /// After a failure the state file must still name every namespace vnet created and still exists
+    /// (a rolled-back one is gone); with nothing recorded before and every step cleanly undone (no
+    /// deletes, which cannot be) it is removed.
+    /// </summary>
+    private void RecordAfterFailure(InstanceRecord final, Plan plan, InstanceRecord? previous, ApplyOutcome outcome)
+    {
+        var existing = _kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
+        var union = plan.Holdings.Union(previous?.Holdings ?? Holdings.None);
+        var held = union with { CreatedNamespaces = union.CreatedNamespaces.Where(existing.Contains).ToList() };
+        bool nothingHeld = previous is null && outcome.RolledBack && outcome.RollbackErrors.Count == 0
+            && !plan.Steps.Any(s => s.IsDelete);
+        if (nothingHeld) _store.Delete(final.Instance);
+        else _store.Write(final with { Holdings = held });
+    }
+
+    /// <summary>Removes everything the instance owns: found from the topology and its state file.</summary>
+    public DownResult Down(Topology topology, LabOptions options, bool noWait = false, CancellationToken cancellationToken = default)
+    {
+        var declared = DesiredStateBuilder.Build(topology, options);
+        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken);
+    }
+
+    /// <summary>Removes everything the instance owns, from its state file alone (the topology may have changed or be gone).</summary>
+    public DownResult Down(string instance, bool noWait = false, CancellationToken cancellationToken = default) =>
+        Down(instance, [], noWait, requireRecord: true, cancellationToken);
+
+    private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
+        CancellationToken cancellationToken)
+    {
+        using var held = InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken);
+        var previous = _store.Read(instance);
+        if (previous is null && requireRecord) throw new UnknownInstanceException(instance, _store.Directory);
+        var plan = TeardownPlan(instance, previous, declared);
+        if (!plan.CanApply) return new DownResult(DownStatus.Refused, plan, 0, null, null);
+        if (!plan.HasChanges)
+        {
+            _store.Delete(instance);
+            return new DownResult(DownStatus.NothingToDo, plan, 0, null, null);
+        }
+
+        var counting = new CountingKernel(_kernel);
+        var outcome = new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, null, cancellationToken);
+        if (!outcome.Succeeded) return new DownResult(DownStatus.Failed, plan, counting.Writes, outcome, null);
+
+        // Links of deleted namespaces (and their veth peers elsewhere) vanish asynchronously: wait until they are gone.
+        var remaining = Converge(() => TeardownPlan(instance, previous, declared), cancellationToken);
+        if (remaining.HasChanges) return new DownResult(DownStatus.NotConverged, plan, counting.Writes, outcome, remaining);
+        _store.Delete(instance);
+        return new DownResult(DownStatus.Removed, plan, counting.Writes, outcome, remaining);
+    }
+
+    /// <summary>Each declared object: ok, missing, drifted (with the difference) or foreign.</summary>
+    public StatusReport Status(Topology topology, LabOptions options) => StatusReport.ForTopology(Plan(topology, options));
+
+    /// <summary>Every object an instance known by its state file owns.</summary>
+    public StatusReport Status(string instance)
+    {
+        var previous = _store.Read(instance) ?? throw new UnknownInstanceException(instance, _store.Directory);
+        return StatusReport.ForInstance(TeardownPlan(instance, previous, []));
+    }
+
+    /// <summary>Instances with a state file: the topologies that are up.</summary>
+    public IReadOnlyList<InstanceRecord> List() => _store.List();
+
+    /// <summary>Re-plans until the plan is empty or the convergence wait is over; returns the last plan.</summary>
+    private Plan Converge(Func<Plan> plan, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + _settings.Timings.ConvergenceTimeout;
+        while (true)
+        {
+            var current = plan();
+            if (!current.HasChanges || DateTime.UtcNow >= deadline) return current;
+            _log.Debug("waiting for the kernel to settle: {Changes} changes left", current.Changes.Count);
+            cancellationToken.WaitHandle.WaitOne(_settings.Timings.PollInterval);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// Waits (bounded) until links that should carry traffic are operationally up: veth ends whose both
+    /// ends are up, and bridges without STP with such a port. Returns those that are not.
+    /// </summary>
+    private IReadOnlyList<string> AwaitReadiness(DesiredState desired, CancellationToken cancellationToken)
+    {
+        var live = desired.Veths.Where(v => v.A.Up && v.B.Up).SelectMany(v => new[] { v.A, v.B }).ToList();
+        var expected = live.Select(l => (l.Namespace, l.Name))
+            // With STP a bridge carries traffic only after its ports' forward delay (2 x 15 s): not waited for.
+            .Concat(desired.Bridges.Where(b => b.Up && !b.Stp && live.Any(l => l.Namespace == b.Namespace && l.Master == b.Name))
+                .Select(b => (b.Namespace, b.Name)))
+            .ToList();
+        if (expected.Count == 0) return [];
+        var deadline = DateTime.UtcNow + _settings.Timings.ReadinessTimeout;
+        while (true)
+        {
+            var snapshots = _kernel.Observe(expected.Select(e => e.Namespace).Distinct().ToList());
+            var down = expected.Where(e => snapshots.GetValueOrDefault(e.Namespace)?.FindLink(e.Name)?.OperState != "UP")
+                .Select(e => $"{Ownership.Display(e.Namespace)}/{e.Name}").ToList();
+            if (down.Count == 0) return [];
+            if (DateTime.UtcNow >= deadline)
+            {
+                _log.Warn("links not operationally up after {Seconds} s: {Links}", _settings.Timings.ReadinessTimeout.TotalSeconds,
+                    string.Join(", ", down));
+                return down;
+            }
+            cancellationToken.WaitHandle.WaitOne(_settings.Timings.PollInterval);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net;
+using VNetCompose.Core;
+using VNetCompose.Core.Apply;
+using VNetCompose.Model;
+
+namespace VNetCompose.Core.Tests;
+
+/// <summary>Builds <see cref="Topology"/> records directly, as the loader would.</summary>
+internal static class Topologies
+{
+    public static SourceLocation At(string keyPath) => new("t.yaml", 1, 1, keyPath);
+
+    public static IfAddress Addr(string cidr)
+    {
+        var parts = cidr.Split('/');
+        return new IfAddress(IPAddress.Parse(parts[0]), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public static Topology Topology(string name, IEnumerable<NamespaceSpec>? namespaces = null, IEnumerable<BridgeSpec>? bridges = null,
+        IEnumerable<VethSpec>? veths = null, IEnumerable<TapSpec>? taps = null, IEnumerable<NatRule>? nat = null) =>
+        new(1, name, "t.yaml", (namespaces ?? []).ToList(), (bridges ?? []).ToList(), (veths ?? []).ToList(),
+            (taps ?? []).ToList(), (nat ?? []).ToList());
+
+    public static NamespaceSpec Ns(string name, bool loopback = true, IEnumerable<SysctlSpec>? sysctls = null,
+        IEnumerable<RouteSpec>? routes = null) =>
+        new(name, loopback, (sysctls ?? []).ToList(), (routes ?? []).ToList(), At($"namespaces.{name}"));
+
+    public static SysctlSpec Sysctl(string key, string value) => new(key, value, At($"sysctls.{key}"));
+
+    public static RouteSpec Route(string to, string? via = null, string? dev = null, int? metric = null) =>
+        new(to == "default" ? new IPNetwork(IPAddress.Any, 0) : IPNetwork.Parse(to), via is null ? null : IPAddress.Parse(via),
+            dev, metric, At("routes[0]"));
+
+    public static VethEnd End(string ns, string name, string[]? addresses = null, string? bridge = null, int? mtu = null,
+        bool up = true, string? mac = null) =>
+        new(ns, name, (addresses ?? []).Select(Addr).ToList(), mtu, mac, bridge, up, At($"veths.{name}"));
+
+    public static VethSpec Veth(VethEnd a, VethEnd b) => new(a, b, At("veths[0]"));
+
+    public static BridgeSpec Bridge(string name, string ns = "host", string[]? addresses = null, int? mtu = null,
+        bool stp = false, bool vlanFiltering = false, bool up = true) =>
+        new(name, ns, (addresses ?? []).Select(Addr).ToList(), mtu, null, stp, vlanFiltering, up, At($"bridges.{name}"));
+
+    public static TapSpec Tap(string name, TapMode mode = TapMode.Tap, string ns = "host", string? bridge = null,
+        string[]? addresses = null, int? owner = null) =>
+        new(name, mode, ns, (addresses ?? []).Select(Addr).ToList(), null, null, bridge, true, owner, null, false, At($"taps.{name}"));
+
+    public static MasqueradeRule Masquerade(string ns, string source, string? outIf = null) =>
+        new(ns, IPNetwork.Parse(source), null, outIf is null ? null
+            : new InterfaceMatch(outIf.TrimStart('!'), outIf.StartsWith('!')), At("nat[0]"));
+
+    /// <summary>The two-namespaces example: net0/net1 joined by one veth.</summary>
+    public static Topology TwoNamespaces(string name = "lab") => Topology(name,
+        [Ns("net0"), Ns("net1")],
+        veths: [Veth(End("net0", "veth0", ["10.0.1.1/24"]), End("net1", "veth1", ["10.0.1.2/24"]))]);
+
+    /// <summary>The docker0 figure, host mapped by the options.</summary>
+    public static Topology Docker0(string name = "docker0-lab") => Topology(name,
+        [Ns("ubuntu1", routes: [Route("default", via: "172.17.0.1")]), Ns("ubuntu2", routes: [Route("default", via: "172.17.0.1")])],
+        [Bridge("docker0", addresses: ["172.17.0.1/16"])],
+        [
+            Veth(End("ubuntu1", "eth0", ["172.17.0.2/16"]), End("host", "vethd52f2b1", bridge: "docker0")),
+            Veth(End("ubuntu2", "eth0", ["172.17.0.3/16"]), End("host", "vethbb7c5c5", bridge: "docker0")),
+        ],
+        nat: [Masquerade("host", "172.17.0.0/16", "!docker0")]);
+
+    public static ReconcileTimings FastTimings { get; } = new()
+    {
+        RetryDelay = TimeSpan.Zero,
+        VanishTimeout = TimeSpan.FromSeconds(2),
+        ConvergenceTimeout = TimeSpan.FromMilliseconds(200),
+        ReadinessTimeout = TimeSpan.FromMilliseconds(200),
+        PollInterval = TimeSpan.FromMilliseconds(1),
+    };
+}
+
+/// <summary>A temporary state directory removed at dispose.</summary>
+internal sealed class TempStateDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("vnet-state-").FullName;
+
+    public VNetEngineSettings Settings => new() { StateDirectory = Path, Timings = Topologies.FastTimings };
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
