@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using VNetCompose.Kernel;
+using VNetCompose.Netlink.Interop;
 using VNetCompose.Netlink.Namespaces;
 using VNetCompose.Netlink.Observation;
 
@@ -18,6 +19,7 @@ public sealed partial class NetlinkKernel
             .Select(id => _namespaces.TryGet(id, $"observing {In(id)}"))
             .OfType<NamespaceHandle>()
             .ToList();
+        NamespaceHandle.OpenSockets(handles, NetlinkProtocol.Route);
         var dumps = new NamespaceDump[handles.Count];
         try
         {
