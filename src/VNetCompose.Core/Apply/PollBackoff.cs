@@ -12,7 +12,8 @@ internal struct PollBackoff(TimeSpan longest)
 
     public void Wait(CancellationToken cancellationToken)
     {
-        cancellationToken.WaitHandle.WaitOne(_next < longest ? _next : longest);
+        if (_next > longest) _next = longest;
+        cancellationToken.WaitHandle.WaitOne(_next);
         cancellationToken.ThrowIfCancellationRequested();
         _next *= 2;
     }
