@@ -12,16 +12,21 @@ namespace VNetCompose.Netlink.Observation;
 /// (RTM_GETNSID with NETNSA_FD), trying first the namespaces holding a veth that points back at the
 /// veth (found through an index, so the search stays linear in the number of links), and caches every
 /// answer on the handles. The questions one namespace is asked go in one datagram.
+/// <para>Once D's nsid k is known to mean E, each veth of D with nsid k has its peer in E at its
+/// IFLA_LINK index; that peer's own nsid then means D, without asking E. Namespaces with the most veths
+/// are resolved first, so in a lab of hosts around a switch only the switch is asked.</para>
 /// </summary>
 internal static class PeerNamespaceResolver
 {
     public static IReadOnlyDictionary<(NamespaceHandle Observer, int Nsid), NetnsId> Resolve(IReadOnlyList<NamespaceDump> dumps)
     {
         var pointingBack = IndexVethEnds(dumps);
+        var linksByIndex = dumps.ToDictionary(d => d.Handle, d => d.Links.DistinctBy(l => l.Link.Index).ToDictionary(l => l.Link.Index));
         var resolved = new Dictionary<(NamespaceHandle, int), NetnsId>();
-        foreach (var dump in dumps)
+        foreach (var dump in dumps.OrderByDescending(d => d.Links.Count(l => l.PeerNetnsId is not null)))
         {
-            var wanted = dump.Links.Where(l => l.PeerNetnsId is not null).GroupBy(l => l.PeerNetnsId!.Value).ToList();
+            var wanted = dump.Links.Where(l => l.PeerNetnsId is not null && !resolved.ContainsKey((dump.Handle, l.PeerNetnsId.Value)))
+                .GroupBy(l => l.PeerNetnsId!.Value).ToList();
             if (wanted.Count == 0) continue;
 
             // Likely answers first: for each nsid, the namespaces holding the other end of one of its veths.
@@ -33,7 +38,7 @@ internal static class PeerNamespaceResolver
             foreach (var group in wanted)
             {
                 if (likely[group.Key].FirstOrDefault(c => dump.Handle.PeerIds.TryGetValue(c.Handle, out int id) && id == group.Key) is { } found)
-                    resolved[(dump.Handle, group.Key)] = found.Handle.Id;
+                    Settle(dump, group, found);
                 else
                     unresolved.Add(group.Key);
             }
@@ -42,13 +47,27 @@ internal static class PeerNamespaceResolver
             // A peer whose end does not point back (or is not observed): every other namespace is a candidate.
             var others = dumps.Where(d => d.Handle != dump.Handle).ToList();
             AskNsids(dump.Handle, others);
-            foreach (int nsid in unresolved)
+            foreach (var group in wanted.Where(g => unresolved.Contains(g.Key)))
             {
-                if (others.FirstOrDefault(c => dump.Handle.PeerIds.TryGetValue(c.Handle, out int id) && id == nsid) is { } found)
-                    resolved[(dump.Handle, nsid)] = found.Handle.Id;
+                if (others.FirstOrDefault(c => dump.Handle.PeerIds.TryGetValue(c.Handle, out int id) && id == group.Key) is { } found)
+                    Settle(dump, group, found);
             }
         }
         return resolved;
+
+        // D's nsid means E; the far ends of D's veths with that nsid name D by their own nsid.
+        void Settle(NamespaceDump d, IEnumerable<ParsedLink> veths, NamespaceDump e)
+        {
+            resolved[(d.Handle, veths.First().PeerNetnsId!.Value)] = e.Handle.Id;
+            foreach (var veth in veths)
+            {
+                if (linksByIndex[e.Handle].GetValueOrDefault(veth.Link.Veth!.PeerIndex) is { PeerNetnsId: { } back } peer
+                    && peer.Link.Veth!.PeerIndex == veth.Link.Index)
+                {
+                    resolved.TryAdd((e.Handle, back), d.Handle.Id);
+                }
+            }
+        }
     }
 
     /// <summary>Every observed veth end that knows its peer's namespace, by (its index, its peer's index).</summary>
