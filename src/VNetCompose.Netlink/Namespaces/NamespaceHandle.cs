@@ -95,7 +95,7 @@ internal sealed class NamespaceHandle : IDisposable
     }
 
     /// <summary>Takes a socket opened inside this namespace unless it has a usable one or is disposed.</summary>
-    private bool Adopt(NetlinkProtocol protocol, NetlinkSocket socket)
+    internal bool Adopt(NetlinkProtocol protocol, NetlinkSocket socket)
     {
         lock (_lock)
         {
