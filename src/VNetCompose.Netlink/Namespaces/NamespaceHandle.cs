@@ -70,20 +70,28 @@ internal sealed class NamespaceHandle : IDisposable
 
     /// <summary>
     /// Opens the <paramref name="protocol"/> socket of every handle that has no usable one yet, in one trip
-    /// of the namespace thread (one trip per namespace cost a third of observing hundreds of them). A
-    /// namespace whose socket cannot be opened is left without one: its own <see cref="Socket"/> call
-    /// then reports why.
+    /// of the namespace thread (one trip per namespace cost a third of observing hundreds of them), and
+    /// calls <paramref name="ready"/> with each handle's position in <paramref name="handles"/> once it can
+    /// be used: at once for those that have a socket, the others as the thread opens theirs, so the caller
+    /// can work on the first while the rest are opened. A namespace whose socket cannot be opened is
+    /// reported ready without one: its own <see cref="Socket"/> call then says why.
     /// </summary>
-    public static void OpenSockets(IReadOnlyList<NamespaceHandle> handles, NetlinkProtocol protocol)
+    public static void OpenSockets(IReadOnlyList<NamespaceHandle> handles, NetlinkProtocol protocol, Action<int> ready)
     {
-        var missing = handles.Where(h => !h.Id.IsCurrent && !h.HasUsableSocket(protocol)).ToList();
-        if (missing.Count < 2) return;
-        var opened = NamespaceThread.RunInsideEach(missing.Select(h => (SafeHandle)h.Fd).ToList(),
-            $"opening netlink sockets in {missing.Count} namespaces", () => NetlinkSocket.Open(protocol));
-        for (int i = 0; i < missing.Count; i++)
+        var missing = new List<int>();
+        for (int i = 0; i < handles.Count; i++)
         {
-            if (opened[i].Result is { } socket && !missing[i].Adopt(protocol, socket)) socket.Dispose();
+            if (handles[i].Id.IsCurrent || handles[i].HasUsableSocket(protocol)) ready(i);
+            else missing.Add(i);
         }
+        if (missing.Count == 0) return;
+        NamespaceThread.RunInsideEach(missing.Select(i => (SafeHandle)handles[i].Fd).ToList(),
+            $"opening netlink sockets in {missing.Count} namespaces", () => NetlinkSocket.Open(protocol),
+            (k, socket, _) =>
+            {
+                if (socket is not null && !handles[missing[k]].Adopt(protocol, socket)) socket.Dispose();
+                ready(missing[k]);
+            });
     }
 
     private bool HasUsableSocket(NetlinkProtocol protocol)

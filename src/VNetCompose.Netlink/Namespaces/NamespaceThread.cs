@@ -29,23 +29,33 @@ internal static class NamespaceThread
         });
 
     /// <summary>
-    /// Runs <paramref name="work"/> inside each namespace in turn, in one trip of the namespace thread;
-    /// the result for a namespace is its work's result, or the exception it (or entering it) threw.
+    /// Runs <paramref name="work"/> inside each namespace in turn, in one trip of the namespace thread,
+    /// and hands each outcome (the work's result, or the exception it or entering the namespace threw)
+    /// to <paramref name="done"/> with the namespace's position as soon as it is known, so the caller can
+    /// start on that namespace while the thread goes on with the next. <paramref name="done"/> runs on
+    /// the namespace thread: it must only hand the outcome over.
     /// </summary>
-    public static IReadOnlyList<(T? Result, Exception? Failure)> RunInsideEach<T>(IReadOnlyList<SafeHandle> namespaceFds, string operation,
-        Func<T> work) =>
-        Run(() => namespaceFds.Select(fd =>
+    public static void RunInsideEach<T>(IReadOnlyList<SafeHandle> namespaceFds, string operation, Func<T> work,
+        Action<int, T?, Exception?> done) =>
+        Run(longRunning: true, inside: () =>
         {
-            try
+            for (int i = 0; i < namespaceFds.Count; i++)
             {
-                Enter(fd, operation);
-                return (work(), (Exception?)null);
+                T? result = default;
+                Exception? failure = null;
+                try
+                {
+                    Enter(namespaceFds[i], operation);
+                    result = work();
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+                done(i, result, failure);
             }
-            catch (Exception e)
-            {
-                return (default(T), e);
-            }
-        }).ToList());
+            return true;
+        });
 
     /// <summary>Runs <paramref name="work"/> on the namespace thread moved first into a new, empty namespace.</summary>
     public static T RunInNewNamespace<T>(string operation, Func<T> work) =>
@@ -63,12 +73,13 @@ internal static class NamespaceThread
     }
 
     /// <summary>One request at a time: callers on other threads wait here (the work itself is short).</summary>
-    private static T Run<T>(Func<T> inside)
+    /// <param name="longRunning">The caller sleeps at once instead of spinning for the answer first.</param>
+    private static T Run<T>(Func<T> inside, bool longRunning = false)
     {
         lock (Gate)
         {
             if (_worker is null || _worker.IsRetired) _worker = NamespaceWorker.Start();
-            return _worker.Run(inside);
+            return _worker.Run(inside, longRunning);
         }
     }
 
@@ -110,7 +121,7 @@ internal static class NamespaceThread
         }
 
         /// <summary>Runs <paramref name="inside"/>, which may switch namespaces, then returns the thread home.</summary>
-        public T Run<T>(Func<T> inside)
+        public T Run<T>(Func<T> inside, bool longRunning)
         {
             T result = default!;
             ExceptionDispatchInfo? failure = null;
@@ -130,7 +141,8 @@ internal static class NamespaceThread
                 }
             };
             _requested.Set();
-            _answered.Wait();
+            if (longRunning) _answered.WaitHandle.WaitOne();
+            else _answered.Wait();
             _answered.Reset();
             failure?.Throw();
             return result;
