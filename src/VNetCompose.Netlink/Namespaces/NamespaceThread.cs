@@ -99,6 +99,8 @@ internal static class NamespaceThread
         private readonly SemaphoreSlim _requested = new(0);
         private readonly SemaphoreSlim _answered = new(0);
         private Action? _request;
+        /// <summary>Whether the thread expects another request soon (after a short one) and spins for it.</summary>
+        private bool _expectMore = true;
         private ExceptionDispatchInfo? _startFailure;
         private SafeFileHandle? _home;
 
@@ -126,6 +128,7 @@ internal static class NamespaceThread
         {
             T result = default!;
             ExceptionDispatchInfo? failure = null;
+            _expectMore = !longRunning; // after a batch the caller goes on with other work: do not spin beside it
             _request = () =>
             {
                 try
@@ -161,7 +164,8 @@ internal static class NamespaceThread
             _answered.Release();
             while (!IsRetired)
             {
-                SpinThenWait(_requested);
+                if (_expectMore) SpinThenWait(_requested);
+                else _requested.Wait();
                 var request = _request!;
                 _request = null;
                 request();
