@@ -33,18 +33,11 @@ public sealed class KernelEndToEndTests : IDisposable
     }
 
     public static TheoryData<string> ExampleFiles() =>
-        new(Directory.GetFiles(Path.Combine(RepositoryRoot(), "topologies"), "*.yaml").Select(Path.GetFileName).OfType<string>().Order());
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VNetCompose.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("VNetCompose.sln not found above " + AppContext.BaseDirectory);
-    }
+        new(Directory.GetFiles(Path.Combine(Topologies.RepositoryRoot(), "topologies"), "*.yaml").Select(Path.GetFileName).OfType<string>().Order());
 
     private static Topology Load(string file)
     {
-        var result = TopologyLoader.LoadFile(Path.Combine(RepositoryRoot(), "topologies", file));
+        var result = TopologyLoader.LoadFile(Path.Combine(Topologies.RepositoryRoot(), "topologies", file));
         result.Errors.Should().BeEmpty();
         return result.Topology!;
     }

@@ -10,6 +10,14 @@ internal static class Topologies
 {
     public static SourceLocation At(string keyPath) => new("t.yaml", 1, 1, keyPath);
 
+    /// <summary>The clone's root (where VNetCompose.sln is): the example topologies live under it.</summary>
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VNetCompose.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("VNetCompose.sln not found above " + AppContext.BaseDirectory);
+    }
+
     public static IfAddress Addr(string cidr)
     {
         var parts = cidr.Split('/');
