@@ -1,11 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using VNetCompose.Core.Desired;
 using VNetCompose.Core.Rendering;
-using VNetCompose.Kernel;
 using VNetCompose.Model;
-using VNetCompose.Netlink;
 using VNetCompose.TestSupport;
 
 namespace VNetCompose.Core.Tests;
@@ -17,47 +14,15 @@ namespace VNetCompose.Core.Tests;
 /// </summary>
 public sealed class NatEndToEndTests : IDisposable
 {
-    private readonly SandboxNamespaces _sandbox = new();
-    private readonly TempStateDir _state = new();
-    private readonly NetlinkKernel _kernel = new();
-    private readonly VNetEngine _engine;
-    private readonly LabOptions _options;
+    private readonly SandboxedEngine _lab = new();
 
-    public NatEndToEndTests()
-    {
-        _engine = new VNetEngine(_kernel, _state.Settings with { Timings = Apply.ReconcileTimings.Default });
-        _options = new LabOptions(_sandbox.Name("host"), _sandbox.Prefix);
-    }
+    public void Dispose() => _lab.Dispose();
 
-    public void Dispose()
-    {
-        _kernel.Dispose();
-        _sandbox.Dispose();
-        _state.Dispose();
-    }
+    private string Ns(string topologyNamespace) => _lab.Ns(topologyNamespace);
 
-    private string Ns(string topologyNamespace) => _options.MapNamespace(topologyNamespace).Name!;
+    private static Topology Loaded(LoadResult result) => SandboxedEngine.Loaded(result);
 
-    private string TableName(Topology topology) => Ownership.NatTableName(_options.InstanceName(topology.Name));
-
-    private static Topology Loaded(LoadResult result)
-    {
-        result.Errors.Should().BeEmpty();
-        return result.Topology!;
-    }
-
-    private void Up(Topology topology)
-    {
-        var result = _engine.Up(topology, _options);
-        result.Status.Should().Be(UpStatus.Applied, result.Outcome?.Failure?.Error.Message
-            ?? (result.Remaining is { } r ? PlanTextRenderer.Render(r) : PlanTextRenderer.Render(result.Plan)));
-        result.NotReady.Should().BeEmpty();
-    }
-
-    /// <summary>What nft shows for the rules the topology declares in <paramref name="topologyNamespace"/>.</summary>
-    private IReadOnlyList<OracleNatRule> ExpectedRules(Topology topology, string topologyNamespace) =>
-        DesiredStateBuilder.Build(topology, _options).Namespaces.Single(n => n.DeclaredName == topologyNamespace)
-            .Nat!.Rules.Select(OracleNatRule.Expected).ToList();
+    private void Up(Topology topology) => _lab.Up(topology);
 
     private static void Run(params string[] command) => ProcessRunner.RunChecked(command[0], command[1..]);
 
@@ -72,8 +37,8 @@ public sealed class NatEndToEndTests : IDisposable
         // The sandbox host exists beforehand (so vnet uses it and never deletes it), forwarding already on,
         // with a WAN veth to an "outside" server namespace that routes the containers' network back to it:
         // without NAT, the server would see the container's own address.
-        string host = _sandbox.Create("host");
-        string outside = _sandbox.Create("outside");
+        string host = _lab.Sandbox.Create("host");
+        string outside = _lab.Sandbox.Create("outside");
         Run("ip", "netns", "exec", host, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         Run("ip", "-n", host, "link", "add", "wan0", "type", "veth", "peer", "name", "eth0", "netns", outside);
         Run("ip", "-n", host, "addr", "add", "198.51.100.1/24", "dev", "wan0");
@@ -85,21 +50,21 @@ public sealed class NatEndToEndTests : IDisposable
         using var server = new PeerReportingServer(outside, new IPEndPoint(IPAddress.Parse("198.51.100.2"), 80));
 
         var docker0 = Loaded(TopologyLoader.LoadFile(Path.Combine(Topologies.RepositoryRoot(), "topologies", "docker0.yaml")));
-        string ubuntu1 = Ns("ubuntu1"), table = TableName(docker0);
+        string ubuntu1 = Ns("ubuntu1"), table = _lab.NatTableName(docker0);
         Up(docker0 with { Nat = [] });
         Connect(ubuntu1, "198.51.100.2", 80).ServerSawPeer.Should().Be("172.17.0.2", "without NAT the packets are only routed");
 
         Up(docker0);
         Connect(ubuntu1, "198.51.100.2", 80).ServerSawPeer.Should().Be("198.51.100.1", "masquerade gives them the host's WAN address");
         var listed = NftOracle.Table(host, table)!.Value;
-        listed.Rules.Should().Equal(ExpectedRules(docker0, "host"));
+        listed.Rules.Should().Equal(_lab.ExpectedNatRules(docker0, "host"));
         listed.Chains.Should().Equal(new OracleChain("postrouting", "nat", "postrouting", 100, "accept"));
         NftOracle.Tables(host).Should().Equal($"inet {table}");
-        _engine.Plan(docker0, _options).HasChanges.Should().BeFalse();
+        _lab.Engine.Plan(docker0, _lab.Options).HasChanges.Should().BeFalse();
 
         // The rule removed from the topology: up deletes the table and the translation stops.
         var withoutNat = docker0 with { Nat = [] };
-        PlanTextRenderer.Render(_engine.Plan(withoutNat, _options)).Should().Be($"""
+        PlanTextRenderer.Render(_lab.Engine.Plan(withoutNat, _lab.Options)).Should().Be($"""
             - nat masquerade 172.17.0.0/16 out !docker0 in {host}
                 table = inet {table}
 
@@ -111,9 +76,9 @@ public sealed class NatEndToEndTests : IDisposable
         Connect(ubuntu1, "198.51.100.2", 80).ServerSawPeer.Should().Be("172.17.0.2");
 
         Up(docker0);
-        _engine.Down(docker0, _options).Status.Should().Be(DownStatus.Removed);
+        _lab.Engine.Down(docker0, _lab.Options).Status.Should().Be(DownStatus.Removed);
         NftOracle.Tables(host).Should().BeEmpty("down deletes vnet's table");
-        _sandbox.Existing().Should().Equal(host, outside);
+        _lab.Sandbox.Existing().Should().Equal(host, outside);
         Oracle.Link(host, "wan0").Should().NotBeNull("the foreign WAN link survives");
         Oracle.Sysctl(host, "net.ipv4.ip_forward").Should().Be("1", "vnet never changed it, so it does not restore it");
     }
@@ -147,21 +112,21 @@ public sealed class NatEndToEndTests : IDisposable
     [Fact]
     public void RouterLab_PortForwardAndSnat_Translate_UntilTheTopologyFileDropsThem()
     {
-        string file = Path.Combine(_state.Path, "natlab.yaml");
+        string file = Path.Combine(_lab.State.Path, "natlab.yaml");
         File.WriteAllText(file, RouterLab.Replace("\r", ""));
         var lab = Loaded(TopologyLoader.LoadFile(file));
-        string client = Ns("client"), router = Ns("router"), server = Ns("server"), table = TableName(lab);
+        string client = Ns("client"), router = Ns("router"), server = Ns("server"), table = _lab.NatTableName(lab);
         Up(lab);
         using var listener = new PeerReportingServer(server, new IPEndPoint(IPAddress.Parse("10.2.0.2"), 80));
 
         Connect(client, "10.1.0.1", 8080).ServerSawPeer.Should().Be("10.2.0.100", "router:8080 is forwarded to server:80, the source rewritten by snat");
         Connect(client, "10.2.0.2", 80).ServerSawPeer.Should().Be("10.2.0.100");
-        NftOracle.Table(router, table)!.Value.Rules.Should().Equal(ExpectedRules(lab, "router"));
+        NftOracle.Table(router, table)!.Value.Rules.Should().Equal(_lab.ExpectedNatRules(lab, "router"));
         Oracle.Sysctl(router, "net.ipv4.ip_forward").Should().Be("1", "NAT rules turn forwarding on");
 
         File.WriteAllText(file, RouterLab.Replace("\r", "").Replace(PortForwardLine, ""));
         var withoutForward = Loaded(TopologyLoader.LoadFile(file));
-        PlanTextRenderer.Render(_engine.Plan(withoutForward, _options)).Should().Be($"""
+        PlanTextRenderer.Render(_lab.Engine.Plan(withoutForward, _lab.Options)).Should().Be($"""
             - nat port_forward tcp 8080 to 10.2.0.2:80 in lan0 in {router}
                 table = inet {table}
                 (not in the topology)
@@ -178,22 +143,22 @@ public sealed class NatEndToEndTests : IDisposable
         NftOracle.Tables(router).Should().BeEmpty();
         Connect(client, "10.2.0.2", 80).ServerSawPeer.Should().Be("10.1.0.2", "without snat the server sees the client");
 
-        _engine.Down(lab, _options).Status.Should().Be(DownStatus.Removed);
-        _sandbox.Existing().Should().BeEmpty();
+        _lab.Engine.Down(lab, _lab.Options).Status.Should().Be(DownStatus.Removed);
+        _lab.Sandbox.Existing().Should().BeEmpty();
     }
 
     [Fact]
     public void NftHandEdits_ShowExactlyInPlanAndStatus_AndUpRepairsThem()
     {
         var lab = Loaded(TopologyLoader.LoadText(RouterLab, "natlab.yaml"));
-        string client = Ns("client"), router = Ns("router"), server = Ns("server"), table = TableName(lab);
+        string client = Ns("client"), router = Ns("router"), server = Ns("server"), table = _lab.NatTableName(lab);
         Up(lab);
 
         // A rule deleted and a rule added by hand.
         long forward = NftOracle.RuleHandles(router, table, "prerouting").Single();
         NftOracle.Run(router, $"delete rule inet {table} prerouting handle {forward}");
         NftOracle.Run(router, $"add rule inet {table} postrouting ip saddr 10.9.0.0/16 masquerade");
-        PlanTextRenderer.Render(_engine.Plan(lab, _options)).Should().Be($"""
+        PlanTextRenderer.Render(_lab.Engine.Plan(lab, _lab.Options)).Should().Be($"""
             - nat masquerade 10.9.0.0/16 in {router}
                 table = inet {table}
                 (not in the topology)
@@ -203,28 +168,28 @@ public sealed class NatEndToEndTests : IDisposable
             Plan: 1 to create, 0 to change, 1 to delete.
 
             """.Replace("\r", ""));
-        _engine.Status(lab, _options).Rows.Where(r => r.State != ObjectState.Ok).Select(r => $"{r.Object} | {r.State} | {r.Detail}")
+        _lab.Engine.Status(lab, _lab.Options).Rows.Where(r => r.State != ObjectState.Ok).Select(r => $"{r.Object} | {r.State} | {r.Detail}")
             .Should().Equal(
                 $"nat port_forward tcp 8080 to 10.2.0.2:80 in lan0 in {router} | Missing | ",
                 $"nat masquerade 10.9.0.0/16 in {router} | Drifted | present, not in the topology");
         Up(lab);
-        _engine.Plan(lab, _options).HasChanges.Should().BeFalse();
-        NftOracle.Table(router, table)!.Value.Rules.Should().Equal(ExpectedRules(lab, "router"));
+        _lab.Engine.Plan(lab, _lab.Options).HasChanges.Should().BeFalse();
+        NftOracle.Table(router, table)!.Value.Rules.Should().Equal(_lab.ExpectedNatRules(lab, "router"));
 
         // A rule changed in place by hand.
         long snat = NftOracle.RuleHandles(router, table, "postrouting").Single();
         NftOracle.Run(router, $"replace rule inet {table} postrouting handle {snat} ip saddr 10.1.0.0/24 oifname \"wan0\" snat ip to 10.2.0.101");
-        PlanTextRenderer.Render(_engine.Plan(lab, _options)).Should().Be($"""
+        PlanTextRenderer.Render(_lab.Engine.Plan(lab, _lab.Options)).Should().Be($"""
             ~ nat snat 10.1.0.0/24 to 10.2.0.100 out wan0 in {router}
                 rule: snat 10.1.0.0/24 to 10.2.0.101 out wan0 -> snat 10.1.0.0/24 to 10.2.0.100 out wan0
 
             Plan: 0 to create, 1 to change, 0 to delete.
 
             """.Replace("\r", ""));
-        _engine.Status(lab, _options).Rows.Where(r => r.State != ObjectState.Ok).Select(r => $"{r.Object} | {r.State} | {r.Detail}")
+        _lab.Engine.Status(lab, _lab.Options).Rows.Where(r => r.State != ObjectState.Ok).Select(r => $"{r.Object} | {r.State} | {r.Detail}")
             .Should().Equal($"nat snat 10.1.0.0/24 to 10.2.0.100 out wan0 in {router} | Drifted | rule snat 10.1.0.0/24 to 10.2.0.101 out wan0 -> snat 10.1.0.0/24 to 10.2.0.100 out wan0");
         Up(lab);
-        NftOracle.Table(router, table)!.Value.Rules.Should().Equal(ExpectedRules(lab, "router"));
+        NftOracle.Table(router, table)!.Value.Rules.Should().Equal(_lab.ExpectedNatRules(lab, "router"));
 
         using var listener = new PeerReportingServer(server, new IPEndPoint(IPAddress.Parse("10.2.0.2"), 80));
         Connect(client, "10.1.0.1", 8080).ServerSawPeer.Should().Be("10.2.0.100", "the repaired table translates again");
@@ -235,7 +200,7 @@ public sealed class NatEndToEndTests : IDisposable
     [Fact]
     public void ForwardingOfAPreExistingNamespace_IsTurnedOnForNat_RecordedInTheStateFile_AndRestoredByDown()
     {
-        string router = _sandbox.Create("r");
+        string router = _lab.Sandbox.Create("r");
         Oracle.Sysctl(router, "net.ipv4.ip_forward").Should().Be("0");
         Oracle.Sysctl(router, "net.ipv6.conf.all.forwarding").Should().Be("0");
         var topology = Loaded(TopologyLoader.LoadText("""
@@ -248,7 +213,7 @@ public sealed class NatEndToEndTests : IDisposable
               - snat: { namespace: r, source: "fd00::/64", to: "fd01::1" }
             """, "fwd.yaml"));
 
-        PlanTextRenderer.Render(_engine.Plan(topology, _options)).Should().Contain($"""
+        PlanTextRenderer.Render(_lab.Engine.Plan(topology, _lab.Options)).Should().Contain($"""
             ~ sysctl net.ipv4.ip_forward in {router}
                 value: 0 -> 1
                 (needed by nat rules)
@@ -260,17 +225,17 @@ public sealed class NatEndToEndTests : IDisposable
         Up(topology);
         Oracle.Sysctl(router, "net.ipv4.ip_forward").Should().Be("1");
         Oracle.Sysctl(router, "net.ipv6.conf.all.forwarding").Should().Be("1");
-        using (var state = JsonDocument.Parse(File.ReadAllText(_engine.Store.PathOf(_options.InstanceName("fwd")))))
+        using (var state = JsonDocument.Parse(File.ReadAllText(_lab.Engine.Store.PathOf(_lab.Options.InstanceName("fwd")))))
         {
             state.RootElement.GetProperty("sysctls").EnumerateArray()
                 .Select(s => $"{s.GetProperty("namespace").GetString()} {s.GetProperty("key").GetString()}={s.GetProperty("value").GetString()}")
                 .Should().BeEquivalentTo($"{router} net.ipv4.ip_forward=0", $"{router} net.ipv6.conf.all.forwarding=0");
         }
 
-        _engine.Down(topology, _options).Status.Should().Be(DownStatus.Removed);
+        _lab.Engine.Down(topology, _lab.Options).Status.Should().Be(DownStatus.Removed);
         Oracle.Sysctl(router, "net.ipv4.ip_forward").Should().Be("0");
         Oracle.Sysctl(router, "net.ipv6.conf.all.forwarding").Should().Be("0");
         NftOracle.Tables(router).Should().BeEmpty();
-        _sandbox.Existing().Should().Contain(router, "a namespace vnet did not create is never deleted");
+        _lab.Sandbox.Existing().Should().Contain(router, "a namespace vnet did not create is never deleted");
     }
 }
