@@ -201,6 +201,9 @@ public sealed class NatEndToEndTests : IDisposable
     public void ForwardingOfAPreExistingNamespace_IsTurnedOnForNat_RecordedInTheStateFile_AndRestoredByDown()
     {
         string router = _lab.Sandbox.Create("r");
+        // Another tool's NAT in the same namespace (iptables-nft's table): a warning, and left as it is.
+        NftOracle.Run(router, "add table ip nat");
+        NftOracle.Run(router, "add chain ip nat POSTROUTING { type nat hook postrouting priority srcnat; }");
         Oracle.Sysctl(router, "net.ipv4.ip_forward").Should().Be("0");
         Oracle.Sysctl(router, "net.ipv6.conf.all.forwarding").Should().Be("0");
         var topology = Loaded(TopologyLoader.LoadText("""
@@ -213,7 +216,10 @@ public sealed class NatEndToEndTests : IDisposable
               - snat: { namespace: r, source: "fd00::/64", to: "fd01::1" }
             """, "fwd.yaml"));
 
-        PlanTextRenderer.Render(_lab.Engine.Plan(topology, _lab.Options)).Should().Contain($"""
+        var plan = _lab.Engine.Plan(topology, _lab.Options);
+        plan.Warnings.Select(w => w.Message).Should().Equal(
+            $"nftables table ip nat in {router} has a nat postrouting chain at priority 100, like vnet's; its rules may translate the same packets");
+        PlanTextRenderer.Render(plan).Should().Contain($"""
             ~ sysctl net.ipv4.ip_forward in {router}
                 value: 0 -> 1
                 (needed by nat rules)
@@ -235,7 +241,7 @@ public sealed class NatEndToEndTests : IDisposable
         _lab.Engine.Down(topology, _lab.Options).Status.Should().Be(DownStatus.Removed);
         Oracle.Sysctl(router, "net.ipv4.ip_forward").Should().Be("0");
         Oracle.Sysctl(router, "net.ipv6.conf.all.forwarding").Should().Be("0");
-        NftOracle.Tables(router).Should().BeEmpty();
+        NftOracle.Tables(router).Should().Equal(["ip nat"], "down deletes vnet's table only");
         _lab.Sandbox.Existing().Should().Contain(router, "a namespace vnet did not create is never deleted");
     }
 }
