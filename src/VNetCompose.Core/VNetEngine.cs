@@ -81,6 +81,7 @@ public sealed class VNetEngine
     private readonly IVNetLog _log;
     private readonly VNetEngineSettings _settings;
     private readonly StateStore _store;
+    private readonly PhaseClock _clock;
 
     public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, IVNetLog? log = null)
     {
@@ -88,6 +89,7 @@ public sealed class VNetEngine
         _settings = settings ?? new VNetEngineSettings();
         _log = log ?? NullVNetLog.Instance;
         _store = new StateStore(_settings.StateDirectory);
+        _clock = new PhaseClock(_log);
     }
 
     public StateStore Store => _store;
@@ -96,7 +98,15 @@ public sealed class VNetEngine
     public Plan Plan(Topology topology, LabOptions options)
     {
         var desired = DesiredStateBuilder.Build(topology, options);
-        return Planner.Plan(desired, Observer.Observe(_kernel, desired, _store.Read(desired.Instance)));
+        return PlanAgainstKernel(desired, _clock.Time("read state", () => _store.Read(desired.Instance)));
+    }
+
+    private Plan PlanAgainstKernel(DesiredState desired, InstanceRecord? previous) => ObserveAndPlan(desired, previous).Plan;
+
+    private (Plan Plan, ObservedState Observed) ObserveAndPlan(DesiredState desired, InstanceRecord? previous)
+    {
+        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous));
+        return (_clock.Time("plan", () => Planner.Plan(desired, observed)), observed);
     }
 
     /// <summary>The plan that <see cref="Down(Topology, LabOptions, bool, CancellationToken)"/> would apply.</summary>
@@ -109,7 +119,8 @@ public sealed class VNetEngine
     private Plan TeardownPlan(string instance, InstanceRecord? previous, IReadOnlyCollection<NetnsId> alsoConcerned)
     {
         var desired = DesiredState.Teardown(instance);
-        return Planner.Plan(desired, Observer.Observe(_kernel, desired, previous, alsoConcerned));
+        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, alsoConcerned));
+        return _clock.Time("plan", () => Planner.Plan(desired, observed));
     }
 
     /// <summary>Makes the kernel match the topology: plan, apply, verify; a no-op when it already does.</summary>
@@ -118,9 +129,9 @@ public sealed class VNetEngine
         ArgumentNullException.ThrowIfNull(topology);
         up ??= UpOptions.Default;
         var desired = DesiredStateBuilder.Build(topology, options);
-        using var held = InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken);
-        var previous = _store.Read(desired.Instance);
-        var plan = Planner.Plan(desired, Observer.Observe(_kernel, desired, previous));
+        using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
+        var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
+        var plan = PlanAgainstKernel(desired, previous);
         up.OnPlanned?.Invoke(plan);
         if (!plan.CanApply) return new UpResult(UpStatus.Refused, plan, 0, null, null, []);
 
@@ -135,7 +146,8 @@ public sealed class VNetEngine
         // Intent first: a crash after any kernel write leaves a state file naming everything this run may create.
         _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None) });
         var counting = new CountingKernel(_kernel);
-        var outcome = new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken);
+        var outcome = _clock.Time("apply", () =>
+            new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
         if (!outcome.Succeeded)
         {
             RecordAfterFailure(final, plan, previous, outcome);
@@ -143,9 +155,14 @@ public sealed class VNetEngine
         }
 
         _store.Write(final);
-        var remaining = Converge(() => Planner.Plan(desired, Observer.Observe(_kernel, desired, final)), cancellationToken);
+        ObservedState? verified = null;
+        var remaining = _clock.Time("verify", () => Converge(() =>
+        {
+            (var current, verified) = ObserveAndPlan(desired, final);
+            return current;
+        }, cancellationToken));
         if (remaining.HasChanges) return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []);
-        var notReady = AwaitReadiness(desired, cancellationToken);
+        var notReady = _clock.Time("readiness", () => AwaitReadiness(desired, verified!.Snapshots, cancellationToken));
         _log.Debug("applied {Changes} changes with {Writes} kernel writes", plan.Changes.Count, counting.Writes);
         return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady);
     }
@@ -184,8 +201,8 @@ public sealed class VNetEngine
     private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
         CancellationToken cancellationToken)
     {
-        using var held = InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken);
-        var previous = _store.Read(instance);
+        using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken));
+        var previous = _clock.Time("read state", () => _store.Read(instance));
         if (previous is null && requireRecord) throw new UnknownInstanceException(instance, _store.Directory);
         var plan = TeardownPlan(instance, previous, declared);
         if (!plan.CanApply) return new DownResult(DownStatus.Refused, plan, 0, null, null);
@@ -196,11 +213,11 @@ public sealed class VNetEngine
         }
 
         var counting = new CountingKernel(_kernel);
-        var outcome = new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, null, cancellationToken);
+        var outcome = _clock.Time("apply", () => new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, null, cancellationToken));
         if (!outcome.Succeeded) return new DownResult(DownStatus.Failed, plan, counting.Writes, outcome, null);
 
         // Links of deleted namespaces (and their veth peers elsewhere) vanish asynchronously: wait until they are gone.
-        var remaining = Converge(() => TeardownPlan(instance, previous, declared), cancellationToken);
+        var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared), cancellationToken));
         if (remaining.HasChanges) return new DownResult(DownStatus.NotConverged, plan, counting.Writes, outcome, remaining);
         _store.Delete(instance);
         return new DownResult(DownStatus.Removed, plan, counting.Writes, outcome, remaining);
@@ -223,21 +240,23 @@ public sealed class VNetEngine
     private Plan Converge(Func<Plan> plan, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + _settings.Timings.ConvergenceTimeout;
+        var backoff = new PollBackoff(_settings.Timings.PollInterval);
         while (true)
         {
             var current = plan();
             if (!current.HasChanges || DateTime.UtcNow >= deadline) return current;
             _log.Debug("waiting for the kernel to settle: {Changes} changes left", current.Changes.Count);
-            cancellationToken.WaitHandle.WaitOne(_settings.Timings.PollInterval);
-            cancellationToken.ThrowIfCancellationRequested();
+            backoff.Wait(cancellationToken);
         }
     }
 
     /// <summary>
     /// Waits (bounded) until links that should carry traffic are operationally up: veth ends whose both
-    /// ends are up, and bridges without STP with such a port. Returns those that are not.
+    /// ends are up, and bridges without STP with such a port. Returns those that are not. The first look
+    /// is at <paramref name="verified"/>, the observation that showed the kernel converged.
     /// </summary>
-    private IReadOnlyList<string> AwaitReadiness(DesiredState desired, CancellationToken cancellationToken)
+    private IReadOnlyList<string> AwaitReadiness(DesiredState desired, IReadOnlyDictionary<NetnsId, NamespaceSnapshot> verified,
+        CancellationToken cancellationToken)
     {
         var live = desired.Veths.Where(v => v.A.Up && v.B.Up).SelectMany(v => new[] { v.A, v.B }).ToList();
         var expected = live.Select(l => (l.Namespace, l.Name))
@@ -247,10 +266,12 @@ public sealed class VNetEngine
             .ToList();
         if (expected.Count == 0) return [];
         var deadline = DateTime.UtcNow + _settings.Timings.ReadinessTimeout;
+        var backoff = new PollBackoff(_settings.Timings.PollInterval);
+        var snapshots = verified;
         while (true)
         {
-            var snapshots = _kernel.Observe(expected.Select(e => e.Namespace).Distinct().ToList());
-            var down = expected.Where(e => snapshots.GetValueOrDefault(e.Namespace)?.FindLink(e.Name)?.OperState != "UP")
+            var indexes = new SnapshotIndex.Cache(snapshots);
+            var down = expected.Where(e => indexes.Of(e.Namespace)?.FindLink(e.Name)?.OperState != "UP")
                 .Select(e => $"{Ownership.Display(e.Namespace)}/{e.Name}").ToList();
             if (down.Count == 0) return [];
             if (DateTime.UtcNow >= deadline)
@@ -259,8 +280,8 @@ public sealed class VNetEngine
                     string.Join(", ", down));
                 return down;
             }
-            cancellationToken.WaitHandle.WaitOne(_settings.Timings.PollInterval);
-            cancellationToken.ThrowIfCancellationRequested();
+            backoff.Wait(cancellationToken);
+            snapshots = _kernel.Observe(expected.Select(e => e.Namespace).Distinct().ToList());
         }
     }
 }

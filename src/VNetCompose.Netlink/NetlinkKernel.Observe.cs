@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using VNetCompose.Kernel;
+using VNetCompose.Netlink.Interop;
 using VNetCompose.Netlink.Namespaces;
 using VNetCompose.Netlink.Observation;
 
@@ -18,15 +20,7 @@ public sealed partial class NetlinkKernel
             .Select(id => _namespaces.TryGet(id, $"observing {In(id)}"))
             .OfType<NamespaceHandle>()
             .ToList();
-        var dumps = new NamespaceDump[handles.Count];
-        try
-        {
-            Parallel.For(0, handles.Count, i => dumps[i] = NamespaceDump.Read(handles[i]));
-        }
-        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is KernelException) is { } refusal)
-        {
-            ExceptionDispatchInfo.Throw(refusal); // callers expect the KernelException itself
-        }
+        var dumps = ReadAll(handles);
         var peers = PeerNamespaceResolver.Resolve(dumps);
 
         return dumps.ToDictionary(d => d.Handle.Id, d => new NamespaceSnapshot(
@@ -41,5 +35,53 @@ public sealed partial class NetlinkKernel
             }).ToList(),
             d.Addresses,
             d.Routes));
+    }
+
+    /// <summary>
+    /// The dumps of every namespace. Sockets still to be opened are opened by the namespace thread one
+    /// after the other while the namespaces ready so far are read, by as many readers as there are CPUs.
+    /// </summary>
+    private static NamespaceDump[] ReadAll(List<NamespaceHandle> handles)
+    {
+        var dumps = new NamespaceDump[handles.Count];
+        using var ready = new BlockingCollection<int>();
+        var opening = Task.Run(() =>
+        {
+            try
+            {
+                NamespaceHandle.OpenSockets(handles, NetlinkProtocol.Route, ready.Add);
+            }
+            finally
+            {
+                ready.CompleteAdding();
+            }
+        });
+        AggregateException? failure = null;
+        try
+        {
+            Parallel.For(0, Math.Min(Environment.ProcessorCount, handles.Count), _ =>
+            {
+                foreach (int i in ready.GetConsumingEnumerable()) dumps[i] = NamespaceDump.Read(handles[i]);
+            });
+        }
+        catch (AggregateException e)
+        {
+            failure = e;
+        }
+        try
+        {
+            opening.Wait(); // also when reading failed: the opener still hands over into the collection
+        }
+        catch (AggregateException e)
+        {
+            failure ??= e;
+        }
+        if (failure is not null)
+        {
+            // Callers expect the KernelException itself.
+            var inner = failure.Flatten().InnerExceptions;
+            ExceptionDispatchInfo.Throw(inner.FirstOrDefault(x => x is KernelException) ?? inner[0]);
+        }
+        return dumps;
     }
 }

@@ -19,8 +19,15 @@ internal sealed class NetlinkSocket : IDisposable
     private const int SendBufferSlack = 4096; // the kernel wants the datagram to fit with room for its skb overhead
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The receive buffer of the calling thread, taken while a request is read and given back after: a
+    /// buffer per socket cost 64 KiB of freshly zeroed memory for each of hundreds of namespaces.
+    /// A nested request on the same thread (from a reply handler) finds none and gets its own.
+    /// </summary>
+    [ThreadStatic]
+    private static byte[]? t_idleDatagram;
+
     private readonly Lock _lock = new();
-    private readonly byte[] _datagram = new byte[DatagramBufferSize];
     private int _fd;
     private uint _lastSequence;
 
@@ -87,10 +94,18 @@ internal sealed class NetlinkSocket : IDisposable
             ThrowIfUnusable();
             var replies = new DumpReplies(StampSequences(request, addFlags: Nl.NLM_F_DUMP), onMessage);
             SendDatagram(request, operation);
-            while (!replies.IsComplete)
+            var datagram = TakeDatagram();
+            try
             {
-                int length = ReceiveDatagram(operation, dontWait: false);
-                ConsumeOrRetire(() => replies.Consume(_datagram.AsSpan(0, length)));
+                while (!replies.IsComplete)
+                {
+                    int length = ReceiveDatagram(datagram, operation, dontWait: false);
+                    ConsumeOrRetire(() => replies.Consume(datagram.AsSpan(0, length)));
+                }
+            }
+            finally
+            {
+                t_idleDatagram = datagram;
             }
             replies.ThrowIfFailed(operation);
         }
@@ -106,13 +121,21 @@ internal sealed class NetlinkSocket : IDisposable
             uint first = StampSequences(request, addFlags: forceAck ? Nl.NLM_F_ACK : (ushort)0);
             var replies = new AckReplies(first, AckExpectations(request), onReply);
             SendDatagram(request, describe(0));
-            while (replies.PendingAcks > 0 || batch)
+            var datagram = TakeDatagram();
+            try
             {
-                // A batch is read without blocking (its answers are all queued); so is the rest of a
-                // request once it failed, in case the kernel stopped before acknowledging the others.
-                int length = ReceiveDatagram(describe(0), dontWait: batch || replies.HasFailed);
-                if (length < 0) break; // nothing more queued
-                ConsumeOrRetire(() => replies.Consume(_datagram.AsSpan(0, length)));
+                while (replies.PendingAcks > 0 || batch)
+                {
+                    // A batch is read without blocking (its answers are all queued); so is the rest of a
+                    // request once it failed, in case the kernel stopped before acknowledging the others.
+                    int length = ReceiveDatagram(datagram, describe(0), dontWait: batch || replies.HasFailed);
+                    if (length < 0) break; // nothing more queued
+                    ConsumeOrRetire(() => replies.Consume(datagram.AsSpan(0, length)));
+                }
+            }
+            finally
+            {
+                t_idleDatagram = datagram;
             }
             replies.ThrowIfFailed(describe);
         }
@@ -174,12 +197,19 @@ internal sealed class NetlinkSocket : IDisposable
         if (rc < 0) throw new KernelException(-rc, operation);
     }
 
-    /// <summary>Receives one datagram into the buffer; -1 when <paramref name="dontWait"/> and none is queued.</summary>
-    private int ReceiveDatagram(string operation, bool dontWait)
+    private static byte[] TakeDatagram()
+    {
+        var datagram = t_idleDatagram ?? new byte[DatagramBufferSize];
+        t_idleDatagram = null;
+        return datagram;
+    }
+
+    /// <summary>Receives one datagram into <paramref name="datagram"/>; -1 when <paramref name="dontWait"/> and none is queued.</summary>
+    private int ReceiveDatagram(byte[] datagram, string operation, bool dontWait)
     {
         while (true)
         {
-            int rc = Native.Receive(_fd, _datagram, dontWait, out bool truncated);
+            int rc = Native.Receive(_fd, datagram, dontWait, out bool truncated);
             if (rc == -Errnos.EINTR) continue; // a signal, not the kernel's answer
             if (rc == -Errnos.EAGAIN)
             {

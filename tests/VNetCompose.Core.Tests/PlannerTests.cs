@@ -223,6 +223,23 @@ public sealed class PlannerTests : IDisposable
     }
 
     [Fact]
+    public void Plan_PortLeavingADeletedBridge_IsNotReEnslavedByARollback()
+    {
+        var bridged = Topology("b", [Ns("a")], [Bridge("br", ns: "a")], [Veth(End("a", "p1", bridge: "br"), End("a", "p2"))]);
+        Up(bridged);
+        var unbridged = bridged with { Bridges = [], Veths = [Veth(End("a", "p1"), End("a", "p2"))] };
+        var plan = _engine.Plan(unbridged, LabOptions.Default);
+        plan.Steps.Select(s => s.Describe()).Should().Equal("delete link a/br", "set a/p1 nomaster");
+        plan.Steps[1].Undo().Should().BeNull("the bridge it left is deleted by the same plan and cannot be restored");
+
+        // The last write fails: the rollback has nothing it cannot do.
+        _kernel.FailWrite(_kernel.Writes + 2, Errnos.EPERM);
+        var failed = _engine.Up(unbridged, LabOptions.Default);
+        failed.Status.Should().Be(UpStatus.Failed);
+        failed.Outcome!.RollbackErrors.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Plan_VlanFiltering_IsAPlanErrorNamingTheKey()
     {
         var plan = _engine.Plan(Topology("v", bridges: [Bridge("br0", vlanFiltering: true)]), LabOptions.Default);

@@ -75,7 +75,7 @@ internal sealed record CommandSession(VNetEngine Engine, IVNetLog Log, TextWrite
     /// <summary>Loads a topology, printing every diagnostic on stderr; null when it has errors.</summary>
     public Topology? Load(string path)
     {
-        var result = TopologyLoader.LoadFile(path);
+        var result = new PhaseClock(Log).Time("load", () => TopologyLoader.LoadFile(path));
         foreach (var diagnostic in result.Diagnostics) Error.WriteLine(diagnostic);
         return result.Topology;
     }

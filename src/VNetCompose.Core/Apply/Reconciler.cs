@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Polly;
 using Polly.Retry;
+using VNetCompose.Core.Observation;
 using VNetCompose.Core.Planning;
 using VNetCompose.Kernel;
 
@@ -77,6 +79,7 @@ public sealed class Reconciler
         ArgumentNullException.ThrowIfNull(plan);
         if (!plan.CanApply) throw new InvalidOperationException("the plan has conflicts or errors; nothing may be applied");
         var journal = new List<KernelStep>();
+        var phases = new PhaseTally(_log);
         bool awaitedVanishing = plan.VanishingLinks.Count == 0;
         for (int i = 0; i < plan.Steps.Count; i++)
         {
@@ -89,6 +92,7 @@ public sealed class Reconciler
             }
             progress?.Report(new ApplyProgress(i, plan.Steps.Count, step.Describe()));
             _log.Debug("{Step}", step.Describe());
+            phases.Enter(step.Phase);
             try
             {
                 Run(step);
@@ -101,8 +105,37 @@ public sealed class Reconciler
             }
             if (step.Undo() is { } undo) journal.Add(undo);
         }
+        phases.Finish();
         progress?.Report(new ApplyProgress(plan.Steps.Count, plan.Steps.Count, "done"));
         return new ApplyOutcome(plan.Steps.Count, null, false, []);
+    }
+
+    /// <summary>Time and step count per phase of an apply, logged at debug level (<c>vnet -v</c>).</summary>
+    private sealed class PhaseTally(IVNetLog log)
+    {
+        private readonly bool _enabled = log.IsEnabled(VNetLogLevel.Debug);
+        private StepPhase? _phase;
+        private int _steps;
+        private long _start;
+
+        public void Enter(StepPhase phase)
+        {
+            if (!_enabled) return;
+            if (_phase != phase)
+            {
+                Finish();
+                (_phase, _steps, _start) = (phase, 0, Stopwatch.GetTimestamp());
+            }
+            _steps++;
+        }
+
+        public void Finish()
+        {
+            if (_phase is not { } phase) return;
+            log.Write(VNetLogLevel.Debug, "apply {Phase}: {Steps} steps in {Milliseconds} ms", phase, _steps,
+                Math.Round(Stopwatch.GetElapsedTime(_start).TotalMilliseconds, 1));
+            _phase = null;
+        }
     }
 
     private void Run(KernelStep step)
@@ -141,13 +174,13 @@ public sealed class Reconciler
         ArgumentNullException.ThrowIfNull(links);
         if (links.Count == 0) return;
         var deadline = DateTime.UtcNow + _timings.VanishTimeout;
+        var backoff = new PollBackoff(_timings.PollInterval);
         while (true)
         {
             var named = _kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
             var namespaces = links.Select(l => l.Namespace).Distinct().Where(n => n.IsCurrent || named.Contains(n.Name!)).ToList();
-            var snapshots = _kernel.Observe(namespaces);
-            var left = links.Where(l => snapshots.TryGetValue(l.Namespace, out var s)
-                && s.Links.Any(x => x.Index == l.Index && x.Name == l.Name)).ToList();
+            var indexes = new SnapshotIndex.Cache(_kernel.Observe(namespaces));
+            var left = links.Where(l => indexes.Of(l.Namespace)?.FindLink(l.Index)?.Name == l.Name).ToList();
             if (left.Count == 0) return;
             if (DateTime.UtcNow >= deadline)
             {
@@ -155,8 +188,7 @@ public sealed class Reconciler
                     string.Join(", ", left.Select(l => $"{Ownership.Display(l.Namespace)}/{l.Name}")));
                 return;
             }
-            cancellationToken.WaitHandle.WaitOne(_timings.PollInterval);
-            cancellationToken.ThrowIfCancellationRequested();
+            backoff.Wait(cancellationToken);
         }
     }
 }

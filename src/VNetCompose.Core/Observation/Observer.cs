@@ -27,11 +27,17 @@ public static class Observer
             .Concat(alsoConcerned ?? [])
             .Distinct().Where(Exists).ToList();
         var snapshots = ObserveSkippingBroken(kernel, concerned, broken);
+        // Namespaces vnet created that the topology no longer declares are deleted by the plan, with their
+        // NAT tables and sysctls: reading those (a socket and three requests each) is wasted. Their links
+        // are still read: their veth peers elsewhere vanish with them.
+        var declared = desired.Namespaces.Select(n => n.Id).ToHashSet();
+        var doomed = (previous?.Holdings.CreatedNamespaces ?? []).Select(NetnsId.Named).Where(id => !declared.Contains(id)).ToHashSet();
+        bool Readable(NetnsId ns) => Exists(ns) && !doomed.Contains(ns);
 
         var sysctls = new Dictionary<SysctlKey, string?>();
         var wanted = desired.Namespaces.SelectMany(n => n.Sysctls.Select(s => new SysctlKey(n.Id, s.Key)))
             .Concat(previous?.Holdings.Sysctls.Select(s => new SysctlKey(s.Namespace, s.Key)) ?? []);
-        foreach (var key in wanted.Distinct().Where(k => Exists(k.Namespace)))
+        foreach (var key in wanted.Distinct().Where(k => Readable(k.Namespace)))
             sysctls[key] = kernel.ReadSysctl(key.Namespace, key.Key);
 
         var natTables = new Dictionary<NetnsId, NatTableState>();
@@ -39,7 +45,7 @@ public static class Observer
         var legacy = new Dictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>>();
         string? natUnavailable = null;
         var natNamespaces = desired.Namespaces.Where(n => n.Nat is not null).Select(n => n.Id)
-            .Concat(previous?.Holdings.NatNamespaces ?? []).Concat(alsoConcerned ?? []).Distinct().Where(Exists).ToList();
+            .Concat(previous?.Holdings.NatNamespaces ?? []).Concat(alsoConcerned ?? []).Distinct().Where(Readable).ToList();
         try
         {
             // Namespaces still to be created cannot be read: ask the kernel in the current one (a read) whether it has nf_tables at all.

@@ -42,6 +42,10 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
     private readonly HashSet<NetnsId> _created = [];
     private readonly HashSet<NetnsId> _deleted = [];
     private readonly Dictionary<(NetnsId, string), (Fate Fate, LinkState? Observed)> _fates = [];
+    private readonly SnapshotIndex.Cache _indexes = new(observed.Snapshots);
+    /// <summary>Each declared namespace by id (the first, as a scan would find it).</summary>
+    private readonly Dictionary<NetnsId, DesiredNamespace> _declared = desired.Namespaces
+        .DistinctBy(n => n.Id).ToDictionary(n => n.Id);
 
     private string Marker => desired.LinkMarker;
 
@@ -55,6 +59,7 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
         foreach (var tap in desired.Taps) PlanLink(tap);
         PlanLoopbacks();
         PlanStaleLinks();
+        ForgetRestoringDeletedMasters();
         foreach (var link in desired.Links) PlanAddresses(link);
         PlanRoutes();
         var sysctls = PlanSysctls();
@@ -119,12 +124,15 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
         _created.Contains(ns) || _deleted.Contains(ns) ? null : observed.Snapshot(ns);
 
     private LinkState? FindLive(NetnsId ns, string name) =>
-        Live(ns)?.Links.FirstOrDefault(l => l.Name == name && !_gone.Contains((ns, l.Index)));
+        Live(ns) is null ? null : _indexes.Of(ns)!.LinksNamed(name).FirstOrDefault(l => !_gone.Contains((ns, l.Index)));
+
+    /// <summary>The observed link with that index (whether or not the plan keeps it).</summary>
+    private LinkState? Observed(NetnsId ns, int index) => _indexes.Of(ns)?.FindLink(index);
 
     private (NetnsId? Namespace, LinkState? Link) PeerOf(LinkState link)
     {
         if (link.Veth is not { PeerNamespace: { } peerNs } veth) return (null, null);
-        return (peerNs, observed.Snapshot(peerNs)?.FindLink(veth.PeerIndex));
+        return (peerNs, Observed(peerNs, veth.PeerIndex));
     }
 
     private bool Owned(LinkState link) => link.Alias == Marker;
@@ -284,7 +292,7 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
 
         string? reason = null;
         string? observedMaster = o.MasterIndex == 0 ? null
-            : observed.Snapshot(d.Namespace)?.FindLink(o.MasterIndex)?.Name ?? $"#{o.MasterIndex}";
+            : Observed(d.Namespace, o.MasterIndex)?.Name ?? $"#{o.MasterIndex}";
         bool masterRecreated = d.Master is { } m && _fates.TryGetValue((d.Namespace, m), out var fate)
             && fate.Fate is Fate.Create or Fate.Replace;
         bool setMaster = observedMaster != d.Master || masterRecreated;
@@ -352,7 +360,7 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
                     "its veth peer is in a namespace this topology does not use; vnet will not delete it", end.Location));
                 continue;
             }
-            var peer = observed.Snapshot(peerNs)?.FindLink(veth.PeerIndex);
+            var peer = Observed(peerNs, veth.PeerIndex);
             if (peer is not null && !Owned(peer))
             {
                 _conflicts.Add(new PlanConflict(ObjectKind.Link, $"link {At(end.Namespace, end.Name)}",
@@ -427,7 +435,7 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
         {
             string address = $"link {At(ns.Id, "lo")}";
             _objects.Add(new PlanObject(ObjectKind.Link, address, ns.Id.IsCurrent ? [] : [$"namespace {ns.Id.Name}"]));
-            if (_created.Contains(ns.Id) || observed.Snapshot(ns.Id)?.FindLink("lo") is not { AdminUp: false }) continue;
+            if (_created.Contains(ns.Id) || _indexes.Of(ns.Id)?.FindLink("lo") is not { AdminUp: false }) continue;
             int change = AddChange(ChangeAction.Change, ObjectKind.Link, address, [new("up", "false", "true")]);
             _steps.Add(new UpdateLinkStep(change, StepPhase.SetUp, ns.Id, "lo", new LinkUpdate(Up: true), new LinkUpdate(Up: false)));
         }
@@ -473,6 +481,22 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
         }
     }
 
+    /// <summary>
+    /// A master change away from a bridge this plan deletes (stale or replaced) cannot be undone: the
+    /// delete is not undone, so re-enslaving to it would fail (ENODEV) during a rollback. Its undo does nothing.
+    /// </summary>
+    private void ForgetRestoringDeletedMasters()
+    {
+        for (int i = 0; i < _steps.Count; i++)
+        {
+            if (_steps[i] is UpdateLinkStep { Phase: StepPhase.SetMasters, Before.Master: { Length: > 0 } master } step
+                && FindLive(step.Namespace, master) is null)
+            {
+                _steps[i] = step with { Before = step.Before with { Master = null } };
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ addresses
 
     private void PlanAddresses(DesiredLink d)
@@ -483,7 +507,7 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
         if (fate == Fate.Conflict) return;
 
         var present = fate == Fate.Keep
-            ? Live(d.Namespace)!.Addresses.Where(a => a.LinkIndex == link!.Index && !IsIPv6LinkLocal(a.Address))
+            ? _indexes.Of(d.Namespace)!.AddressesOf(link!.Index).Where(a => !IsIPv6LinkLocal(a.Address))
                 .Select(a => new IfAddress(a.Address, a.PrefixLength)).ToList()
             : [];
         foreach (var extra in present.Where(p => !d.Addresses.Contains(p)))
@@ -520,7 +544,7 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
         foreach (var ns in namespaces)
         {
             if (_deleted.Contains(ns)) continue;
-            var wanted = desired.Namespaces.FirstOrDefault(n => n.Id == ns)?.Routes ?? [];
+            var wanted = _declared.GetValueOrDefault(ns)?.Routes ?? [];
             var snapshot = Live(ns);
             var routes = (snapshot?.Routes ?? []).Where(r => r.Protocol != RouteProtocols.Kernel
                 && !(r.OutputIndex != 0 && _gone.Contains((ns, r.OutputIndex)))).ToList();
@@ -640,7 +664,8 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
     private Holdings Holdings(List<SysctlOriginal> sysctls)
     {
         var named = desired.Namespaces.Where(n => !n.Id.IsCurrent).Select(n => n.Id.Name!).ToList();
-        var created = PreviouslyCreated().Where(n => named.Contains(n) && observed.Exists(NetnsId.Named(n)) && !_created.Contains(NetnsId.Named(n)))
+        var namedSet = named.ToHashSet(StringComparer.Ordinal);
+        var created = PreviouslyCreated().Where(n => namedSet.Contains(n) && observed.Exists(NetnsId.Named(n)) && !_created.Contains(NetnsId.Named(n)))
             .Concat(_created.Select(n => n.Name!)).Distinct().Order(StringComparer.Ordinal).ToList();
         return new Holdings(
             named.Order(StringComparer.Ordinal).ToList(),

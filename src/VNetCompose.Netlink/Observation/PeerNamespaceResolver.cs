@@ -1,6 +1,7 @@
 using VNetCompose.Kernel;
 using VNetCompose.Netlink.Interop;
 using VNetCompose.Netlink.Namespaces;
+using VNetCompose.Netlink.Rtnetlink;
 using VNetCompose.Netlink.Wire;
 
 namespace VNetCompose.Netlink.Observation;
@@ -8,56 +9,118 @@ namespace VNetCompose.Netlink.Observation;
 /// <summary>
 /// Turns a veth's IFLA_LINK_NETNSID, a number private to the dumping namespace, into one of the
 /// observed namespaces: asks the dumping namespace for the nsid it gives each candidate
-/// (RTM_GETNSID with NETNSA_FD), trying first the namespaces holding a link that points back at the
-/// veth, and caches every answer on the handles.
+/// (RTM_GETNSID with NETNSA_FD), trying first the namespaces holding a veth that points back at the
+/// veth (found through an index, so the search stays linear in the number of links), and caches every
+/// answer on the handles. The questions one namespace is asked go in one datagram.
+/// <para>Once D's nsid k is known to mean E, each veth of D with nsid k has its peer in E at its
+/// IFLA_LINK index; that peer's own nsid then means D, without asking E. Namespaces with the most veths
+/// are resolved first, so in a lab of hosts around a switch only the switch is asked.</para>
 /// </summary>
 internal static class PeerNamespaceResolver
 {
     public static IReadOnlyDictionary<(NamespaceHandle Observer, int Nsid), NetnsId> Resolve(IReadOnlyList<NamespaceDump> dumps)
     {
+        var pointingBack = IndexVethEnds(dumps);
+        var linksByIndex = dumps.ToDictionary(d => d.Handle, d => d.Links.DistinctBy(l => l.Link.Index).ToDictionary(l => l.Link.Index));
         var resolved = new Dictionary<(NamespaceHandle, int), NetnsId>();
-        foreach (var dump in dumps)
+        foreach (var dump in dumps.OrderByDescending(d => d.Links.Count(l => l.PeerNetnsId is not null)))
         {
-            var wanted = dump.Links.Where(l => l.PeerNetnsId is not null).GroupBy(l => l.PeerNetnsId!.Value);
+            var wanted = dump.Links.Where(l => l.PeerNetnsId is not null && !resolved.ContainsKey((dump.Handle, l.PeerNetnsId.Value)))
+                .GroupBy(l => l.PeerNetnsId!.Value).ToList();
+            if (wanted.Count == 0) continue;
+
+            // Likely answers first: for each nsid, the namespaces holding the other end of one of its veths.
+            var likely = wanted.ToDictionary(g => g.Key, g => g
+                .SelectMany(l => pointingBack.GetValueOrDefault((l.Link.Veth!.PeerIndex, l.Link.Index)) ?? [])
+                .Where(d => d.Handle != dump.Handle).Distinct().ToList());
+            AskNsids(dump.Handle, likely.Values.SelectMany(c => c));
+            var unresolved = new List<int>();
             foreach (var group in wanted)
             {
-                foreach (var candidate in Candidates(dump, group.ToList(), dumps))
-                {
-                    if (NsidOf(dump.Handle, candidate.Handle) == group.Key)
-                    {
-                        resolved[(dump.Handle, group.Key)] = candidate.Handle.Id;
-                        break;
-                    }
-                }
+                if (likely[group.Key].FirstOrDefault(c => dump.Handle.PeerIds.TryGetValue(c.Handle, out int id) && id == group.Key) is { } found)
+                    Settle(dump, group, found);
+                else
+                    unresolved.Add(group.Key);
+            }
+            if (unresolved.Count == 0) continue;
+
+            // A peer whose end does not point back (or is not observed): every other namespace is a candidate.
+            var others = dumps.Where(d => d.Handle != dump.Handle).ToList();
+            AskNsids(dump.Handle, others);
+            foreach (var group in wanted.Where(g => unresolved.Contains(g.Key)))
+            {
+                if (others.FirstOrDefault(c => dump.Handle.PeerIds.TryGetValue(c.Handle, out int id) && id == group.Key) is { } found)
+                    Settle(dump, group, found);
             }
         }
         return resolved;
+
+        // D's nsid means E; the far ends of D's veths with that nsid name D by their own nsid.
+        void Settle(NamespaceDump d, IEnumerable<ParsedLink> veths, NamespaceDump e)
+        {
+            resolved[(d.Handle, veths.First().PeerNetnsId!.Value)] = e.Handle.Id;
+            foreach (var veth in veths)
+            {
+                if (linksByIndex[e.Handle].GetValueOrDefault(veth.Link.Veth!.PeerIndex) is { PeerNetnsId: { } back } peer
+                    && peer.Link.Veth!.PeerIndex == veth.Link.Index)
+                {
+                    resolved.TryAdd((e.Handle, back), d.Handle.Id);
+                }
+            }
+        }
     }
 
-    /// <summary>Other namespaces, those with a veth pointing back at one of <paramref name="links"/> first.</summary>
-    private static IEnumerable<NamespaceDump> Candidates(NamespaceDump observer, List<Rtnetlink.ParsedLink> links, IReadOnlyList<NamespaceDump> dumps) =>
-        dumps.Where(d => d.Handle != observer.Handle)
-            .OrderByDescending(d => links.Any(l => d.Links.Any(peer =>
-                peer.PeerNetnsId is not null && peer.Link.Index == l.Link.Veth!.PeerIndex && peer.Link.Veth!.PeerIndex == l.Link.Index)));
-
-    /// <summary>The nsid <paramref name="observer"/> gives <paramref name="target"/>; -1 when none is assigned.</summary>
-    private static int NsidOf(NamespaceHandle observer, NamespaceHandle target)
+    /// <summary>Every observed veth end that knows its peer's namespace, by (its index, its peer's index).</summary>
+    private static Dictionary<(int Index, int PeerIndex), List<NamespaceDump>> IndexVethEnds(IReadOnlyList<NamespaceDump> dumps)
     {
-        if (observer.PeerIds.TryGetValue(target, out int known)) return known;
-        var request = new NetlinkMessageBuilder(64);
-        request.BeginMessage(Rtm.GETNSID, 0).Struct(new RtGenMsg { Family = AddressFamilies.AF_UNSPEC })
-            .U32(Netnsa.FD, (uint)target.RawFd).EndMessage();
-        int nsid = Netnsa.NSID_NOT_ASSIGNED;
-        observer.Socket(NetlinkProtocol.Route).Execute(request,
-            $"asking {observer.Description} for the id of {target.Description}",
-            message =>
+        var index = new Dictionary<(int, int), List<NamespaceDump>>();
+        foreach (var dump in dumps)
+        {
+            foreach (var link in dump.Links.Where(l => l.PeerNetnsId is not null))
             {
-                foreach (var a in message.Attributes<RtGenMsg>())
-                {
-                    if (a.Type == Netnsa.NSID) nsid = a.S32();
-                }
-            });
-        if (nsid != Netnsa.NSID_NOT_ASSIGNED) observer.PeerIds[target] = nsid; // an unassigned id may be assigned later
-        return nsid;
+                var key = (link.Link.Index, link.Link.Veth!.PeerIndex);
+                if (!index.TryGetValue(key, out var holders)) index[key] = holders = [];
+                holders.Add(dump);
+            }
+        }
+        return index;
+    }
+
+    /// <summary>
+    /// Asks <paramref name="observer"/>, in one datagram, for the nsid it gives each target it has no
+    /// cached answer for, and caches the assigned ones (an unassigned id may be assigned later).
+    /// </summary>
+    private static void AskNsids(NamespaceHandle observer, IEnumerable<NamespaceDump> targets)
+    {
+        var asked = targets.Select(t => t.Handle).Where(t => !observer.PeerIds.ContainsKey(t)).Distinct().ToList();
+        if (asked.Count == 0) return;
+        var request = new NetlinkMessageBuilder(64 * asked.Count);
+        foreach (var target in asked)
+        {
+            request.BeginMessage(Rtm.GETNSID, 0).Struct(new RtGenMsg { Family = AddressFamilies.AF_UNSPEC })
+                .U32(Netnsa.FD, (uint)target.RawFd).EndMessage();
+        }
+        string operation = $"asking {observer.Description} for the ids of {asked.Count} namespaces";
+        var answers = new List<(uint Sequence, int Nsid)>(asked.Count);
+        observer.Socket(NetlinkProtocol.Route).Execute(request, operation, message =>
+        {
+            int nsid = Netnsa.NSID_NOT_ASSIGNED;
+            foreach (var a in message.Attributes<RtGenMsg>())
+            {
+                if (a.Type == Netnsa.NSID) nsid = a.S32();
+            }
+            answers.Add((message.Sequence, nsid));
+        });
+        // The kernel answers the messages of a datagram in order, each with its question's sequence number.
+        bool inOrder = answers.Count == asked.Count
+            && answers.Select((a, i) => unchecked(a.Sequence - answers[0].Sequence) == (uint)i).All(x => x);
+        if (!inOrder)
+        {
+            throw new KernelException(Errnos.EIO, operation, $"the kernel's {answers.Count} answers do not match the {asked.Count} questions");
+        }
+        for (int i = 0; i < asked.Count; i++)
+        {
+            if (answers[i].Nsid != Netnsa.NSID_NOT_ASSIGNED) observer.PeerIds[asked[i]] = answers[i].Nsid;
+        }
     }
 }

@@ -14,16 +14,23 @@ internal static class LinkMessages
     /// (ifalias is not: <see cref="Set"/> it afterwards).</summary>
     public readonly record struct NewLink(string Name, int? Mtu, string? Mac, uint Group, int? NamespaceFd);
 
-    /// <summary><c>ip link add A [mtu M] [address X] [group G] type veth peer name B [netns NS] ...</c></summary>
+    /// <summary>
+    /// <c>ip link add A [mtu M] [address X] [group G] numtxqueues 1 numrxqueues 1 type veth peer name B [netns NS]
+    /// ... numtxqueues 1 numrxqueues 1</c>. One queue each way, as a veth uses by default, but given at
+    /// creation: without it the kernel allocates one per CPU and then cuts the real count to one on the
+    /// registered device (veth_init_queues, drivers/net/veth.c), an RCU synchronisation per end.
+    /// </summary>
     public static void CreateVeth(NetlinkMessageBuilder builder, NewLink link, NewLink peer, string operation)
     {
         BeginCreate(builder, link, operation);
+        SingleQueue(builder);
         int linkInfo = builder.BeginNested(Ifla.LINKINFO);
         builder.String(Ifla.INFO_KIND, "veth");
         int data = builder.BeginNested(Ifla.INFO_DATA);
         int peerInfo = builder.BeginNested(Ifla.VETH_INFO_PEER);
         builder.Struct(new IfInfoMsg());
         CommonAttributes(builder, peer, operation);
+        SingleQueue(builder);
         builder.EndNested(peerInfo).EndNested(data).EndNested(linkInfo).EndMessage();
     }
 
@@ -107,6 +114,9 @@ internal static class LinkMessages
         builder.BeginMessage(Rtm.NEWLINK, Nl.NLM_F_CREATE | Nl.NLM_F_EXCL).Struct(new IfInfoMsg());
         CommonAttributes(builder, link, operation);
     }
+
+    private static void SingleQueue(NetlinkMessageBuilder builder) =>
+        builder.U32(Ifla.NUM_TX_QUEUES, 1).U32(Ifla.NUM_RX_QUEUES, 1);
 
     private static void CommonAttributes(NetlinkMessageBuilder builder, NewLink link, string operation)
     {

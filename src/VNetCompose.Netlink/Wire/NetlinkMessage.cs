@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using VNetCompose.Netlink.Interop;
@@ -27,7 +28,7 @@ internal readonly ref struct NetlinkMessage
     /// <summary>Reads the fixed struct at the start of the payload (ifinfomsg, rtmsg, ...).</summary>
     public T ReadStruct<T>() where T : unmanaged
     {
-        int size = Marshal.SizeOf<T>();
+        int size = Unsafe.SizeOf<T>();
         if (Payload.Length < size)
         {
             throw new InvalidDataException($"netlink message type {Type} is {Payload.Length} bytes, shorter than its {typeof(T).Name}");
@@ -39,7 +40,7 @@ internal readonly ref struct NetlinkMessage
     public NetlinkAttributeEnumerator Attributes(int fixedHeaderSize) =>
         new(Payload.Length >= Nl.Align(fixedHeaderSize) ? Payload[Nl.Align(fixedHeaderSize)..] : []);
 
-    public NetlinkAttributeEnumerator Attributes<T>() where T : unmanaged => Attributes(Marshal.SizeOf<T>());
+    public NetlinkAttributeEnumerator Attributes<T>() where T : unmanaged => Attributes(Unsafe.SizeOf<T>());
 }
 
 /// <summary>One attribute (struct nlattr + payload). <see cref="Type"/> has the NESTED/BYTEORDER bits masked off.</summary>

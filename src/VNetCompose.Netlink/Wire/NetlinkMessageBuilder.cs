@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using VNetCompose.Netlink.Interop;
@@ -62,7 +63,7 @@ internal sealed class NetlinkMessageBuilder
     /// <summary>Writes the message's fixed header (ifinfomsg, rtmsg, nfgenmsg, ...), padded to 4 bytes.</summary>
     public NetlinkMessageBuilder Struct<T>(in T value) where T : unmanaged
     {
-        MemoryMarshal.Write(Reserve(Marshal.SizeOf<T>()), in value);
+        MemoryMarshal.Write(Reserve(Unsafe.SizeOf<T>()), in value);
         return this;
     }
 
@@ -107,7 +108,7 @@ internal sealed class NetlinkMessageBuilder
     /// <summary>An attribute holding one value in host byte order.</summary>
     private NetlinkMessageBuilder Scalar<T>(ushort type, T value) where T : unmanaged
     {
-        int size = Marshal.SizeOf<T>();
+        int size = Unsafe.SizeOf<T>();
         var span = Reserve(Nl.AttributeHeaderSize + size);
         WriteAttributeHeader(span, type, Nl.AttributeHeaderSize + size);
         MemoryMarshal.Write(span[Nl.AttributeHeaderSize..], in value);

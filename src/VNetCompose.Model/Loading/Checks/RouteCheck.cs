@@ -16,7 +16,7 @@ internal sealed class RouteCheck : ITopologyCheck
     {
         foreach (NamespaceDraft ns in index.Draft.Namespaces)
         {
-            InterfaceDraft[] links = index.Named.Where(l => l.Namespace == ns.Name.Value).ToArray();
+            InterfaceDraft[] links = index.NamedIn(ns.Name.Value).ToArray();
             var seen = new Dictionary<(IPNetwork To, int? Metric), RouteDraft>();
             foreach (RouteDraft route in ns.Routes)
             {

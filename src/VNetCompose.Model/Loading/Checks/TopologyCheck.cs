@@ -24,6 +24,7 @@ internal sealed class TopologyIndex
     ];
 
     private readonly Dictionary<(string Namespace, string Name), InterfaceDraft> byName = [];
+    private readonly ILookup<string, InterfaceDraft> byNamespace;
 
     public TopologyIndex(TopologyDraft draft)
     {
@@ -31,6 +32,7 @@ internal sealed class TopologyIndex
         DeclaredNamespaces = draft.Namespaces.Select(n => n.Name.Value).ToHashSet(StringComparer.Ordinal);
         foreach (InterfaceDraft link in Named)
             byName.TryAdd((link.Namespace!, link.Name!.Value.Value), link);
+        byNamespace = Named.ToLookup(l => l.Namespace!, StringComparer.Ordinal);
     }
 
     public TopologyDraft Draft { get; }
@@ -38,6 +40,9 @@ internal sealed class TopologyIndex
 
     /// <summary>Interfaces whose name and namespace were read without error: the ones checks can reason about.</summary>
     public IEnumerable<InterfaceDraft> Named => Draft.Interfaces.Where(i => i.Name is not null && i.Namespace is not null);
+
+    /// <summary>The named interfaces of a namespace, in declaration order (an index: checks run per namespace).</summary>
+    public IEnumerable<InterfaceDraft> NamedIn(string ns) => byNamespace[ns];
 
     /// <summary>The first interface declared with this name in this namespace.</summary>
     public InterfaceDraft? Find(string ns, string name) => byName.GetValueOrDefault((ns, name));
