@@ -59,7 +59,6 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
         foreach (var tap in desired.Taps) PlanLink(tap);
         PlanLoopbacks();
         PlanStaleLinks();
-        ForgetRestoringDeletedMasters();
         foreach (var link in desired.Links) PlanAddresses(link);
         PlanRoutes();
         var sysctls = PlanSysctls();
@@ -477,22 +476,6 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
                 int change = AddChange(ChangeAction.Delete, link.Veth is null ? ObjectKind.Link : ObjectKind.Veth, address,
                     attributes, desired.TopologyName is null ? null : "not in the topology");
                 _steps.Add(new DeleteLinkStep(change, ns, link.Name));
-            }
-        }
-    }
-
-    /// <summary>
-    /// A master change away from a bridge this plan deletes (stale or replaced) cannot be undone: the
-    /// delete is not undone, so re-enslaving to it would fail (ENODEV) during a rollback. Its undo does nothing.
-    /// </summary>
-    private void ForgetRestoringDeletedMasters()
-    {
-        for (int i = 0; i < _steps.Count; i++)
-        {
-            if (_steps[i] is UpdateLinkStep { Phase: StepPhase.SetMasters, Before.Master: { Length: > 0 } master } step
-                && FindLive(step.Namespace, master) is null)
-            {
-                _steps[i] = step with { Before = step.Before with { Master = null } };
             }
         }
     }
