@@ -43,6 +43,9 @@ internal sealed class RoutedLab : IDisposable
             _setup.WriteSysctl(RouterId, "net.ipv4.ip_forward", "1");
             _setup.WriteSysctl(RouterId, "net.ipv6.conf.all.forwarding", "1");
             if (!Ping.Between(Client, ServerAddress.ToString())) throw new InvalidOperationException("the lab does not route: client cannot ping server");
+            // IPv6 neighbour discovery through the router settles on its own schedule (seen flaking under load):
+            // wait for it here rather than let the first IPv6 connection of a test race it.
+            if (!Ping.Between(Client, ServerAddress6.ToString())) throw new InvalidOperationException("the lab does not route IPv6: client cannot ping server");
         }
         catch
         {
