@@ -2,8 +2,8 @@
 
 The topology uses only named namespaces (no `host`), so no `--host-netns` is needed and
 nothing touches the machine's own namespace. The binary comes from $VNET, by default
-bench/out/vnet/vnet as published by
-    dotnet publish src/VNetCompose.Cli -c Release -o bench/out/vnet
+bench/out/vnet/vnet, the native AOT build that bench/run.sh publishes when it is missing or stale:
+    dotnet publish src/VNetCompose.Cli -c Release -r linux-x64 -p:PublishAot=true -o bench/out/vnet
 When it is missing the variant is skipped with a message.
 
 Run `python3 vnet_adapter.py PREFIX HOSTS` to print the topology for inspection.
@@ -66,8 +66,8 @@ class VnetVariant(Variant):
     def unavailable_reason(self) -> str | None:
         if not os.access(self.binary, os.X_OK):
             return (
-                f"no vnet binary at {self.binary} (set VNET, or publish it with "
-                "`dotnet publish src/VNetCompose.Cli -c Release -o bench/out/vnet`)"
+                f"no vnet binary at {self.binary} (set VNET, or let bench/run.sh publish it: it needs the .NET SDK; "
+                "by hand: `dotnet publish src/VNetCompose.Cli -c Release -r linux-x64 -p:PublishAot=true -o bench/out/vnet`)"
             )
         return None
 

@@ -94,8 +94,10 @@ internal static class NamespaceThread
     {
         private const int StackSize = 256 * 1024;
         private const int SpinCount = 2000;
-        private readonly ManualResetEventSlim _requested = new(false, SpinCount);
-        private readonly ManualResetEventSlim _answered = new(false, SpinCount);
+        // Semaphores, not reset events: a reset racing with the other side's set can leave an event
+        // signalled for an answer already taken (ManualResetEventSlim.Reset is not safe against Set).
+        private readonly SemaphoreSlim _requested = new(0);
+        private readonly SemaphoreSlim _answered = new(0);
         private Action? _request;
         private ExceptionDispatchInfo? _startFailure;
         private SafeFileHandle? _home;
@@ -111,7 +113,6 @@ internal static class NamespaceThread
             var worker = new NamespaceWorker();
             new Thread(worker.Loop, StackSize) { IsBackground = true, Name = "vnet netns" }.Start();
             worker._answered.Wait(); // the thread has opened its home namespace, or failed to
-            worker._answered.Reset();
             if (worker._startFailure is { } failure)
             {
                 worker.IsRetired = true;
@@ -140,10 +141,9 @@ internal static class NamespaceThread
                     ReturnHome();
                 }
             };
-            _requested.Set();
-            if (longRunning) _answered.WaitHandle.WaitOne();
-            else _answered.Wait();
-            _answered.Reset();
+            _requested.Release();
+            if (longRunning) _answered.Wait();
+            else SpinThenWait(_answered);
             failure?.Throw();
             return result;
         }
@@ -154,21 +154,32 @@ internal static class NamespaceThread
             if (fd < 0)
             {
                 _startFailure = ExceptionDispatchInfo.Capture(new KernelException(-fd, "opening the namespace thread's own namespace"));
-                _answered.Set();
+                _answered.Release();
                 return;
             }
             _home = new SafeFileHandle(fd, ownsHandle: true);
-            _answered.Set();
+            _answered.Release();
             while (!IsRetired)
             {
-                _requested.Wait();
-                _requested.Reset();
+                SpinThenWait(_requested);
                 var request = _request!;
                 _request = null;
                 request();
-                _answered.Set();
+                _answered.Release();
             }
             _home.Dispose();
+        }
+
+        /// <summary>Takes the semaphore, polling it while yielding for a while before sleeping on it.</summary>
+        private static void SpinThenWait(SemaphoreSlim semaphore)
+        {
+            var spinner = new SpinWait();
+            for (int i = 0; i < SpinCount; i++)
+            {
+                if (semaphore.Wait(0)) return;
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+            semaphore.Wait();
         }
 
         /// <summary>Back into the namespace the thread started in; if that fails the thread must not run anything else.</summary>

@@ -193,4 +193,37 @@ public sealed class NetlinkCoreTests : IDisposable
         new FileInfo("/proc/thread-self/ns/net").LinkTarget.Should().Be(before);
         inside.Should().NotBe(before);
     }
+
+    [Fact]
+    public void RunInside_FromManyThreadsAtOnce_GivesEachCallerItsOwnAnswerFromTheRightNamespace()
+    {
+        var handles = Enumerable.Range(0, 3).Select(i => _namespaces.Get(NetnsId.Named(_sandbox.Create($"m{i}")), "test")).ToList();
+        var expected = handles.Select(h => $"net:[{h.Identity.Inode}]").ToList();
+        static string Where() => new FileInfo("/proc/thread-self/ns/net").LinkTarget!;
+
+        // Single requests and batches from several threads share the one namespace thread: every answer
+        // must be the caller's own (a hand-over that lost track of whose answer it was returned another's, or none).
+        var wrong = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 8, worker =>
+        {
+            for (int call = 0; call < 300; call++)
+            {
+                int n = (worker + call) % handles.Count;
+                if (call % 10 == 0)
+                {
+                    var seen = new string?[handles.Count];
+                    NamespaceThread.RunInsideEach(handles.Select(h => (System.Runtime.InteropServices.SafeHandle)h.Fd).ToList(), "test",
+                        Where, (i, result, failure) => seen[i] = failure?.Message ?? result);
+                    if (!seen.SequenceEqual(expected)) wrong.Add($"batch saw {string.Join(",", seen)}");
+                }
+                else if (handles[n].RunInside("test", () => (Where(), worker, call)) is var (ns, w, c) && (ns != expected[n] || w != worker || c != call))
+                {
+                    wrong.Add($"worker {worker} call {call} got {ns} of worker {w} call {c}");
+                }
+            }
+        });
+
+        wrong.Should().BeEmpty();
+        expected.Should().NotContain(Where(), "the calling thread stays where it was");
+    }
 }
