@@ -56,9 +56,16 @@ internal sealed class CommonOptions
         using var log = new SerilogVNetLog(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
         try
         {
-            using var kernel = new NetlinkKernel();
-            var engine = new VNetEngine(kernel, new VNetEngineSettings(), log);
-            return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error));
+            var kernel = new NetlinkKernel();
+            try
+            {
+                var engine = new VNetEngine(kernel, new VNetEngineSettings(), log);
+                return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error));
+            }
+            finally
+            {
+                new PhaseClock(log).Time("release", () => { kernel.Dispose(); return true; });
+            }
         }
         catch (Exception e) when (e is KernelException or InstanceBusyException or UnknownInstanceException
             or StateFileException or IOException or UnauthorizedAccessException)
