@@ -15,4 +15,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 dotnet build VNetCompose.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
-dotnet test VNetCompose.sln -c Release --no-build -nologo "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test VNetCompose.sln -c Release --no-build -nologo "$@" | tee "$log" || status=$?
+# One closing line over all test projects: "N passed, N failed".
+awk '/^(Passed|Failed)! / { for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
+     END { printf "%d passed, %d failed\n", p, f }' FS='[ ,]+' "$log"
+exit $status

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using VNetCompose.Core.Rendering;
 using VNetCompose.Model;
-using VNetCompose.Netlink;
 using VNetCompose.TestSupport;
 
 namespace VNetCompose.Core.Tests;
@@ -13,90 +12,46 @@ namespace VNetCompose.Core.Tests;
 /// </summary>
 public sealed class KernelEndToEndTests : IDisposable
 {
-    private readonly SandboxNamespaces _sandbox = new();
-    private readonly TempStateDir _state = new();
-    private readonly NetlinkKernel _kernel = new();
-    private readonly VNetEngine _engine;
-    private readonly LabOptions _options;
+    private readonly SandboxedEngine _lab = new();
 
-    public KernelEndToEndTests()
-    {
-        _engine = new VNetEngine(_kernel, _state.Settings with { Timings = Apply.ReconcileTimings.Default });
-        _options = new LabOptions(_sandbox.Name("host"), _sandbox.Prefix);
-    }
-
-    public void Dispose()
-    {
-        _kernel.Dispose();
-        _sandbox.Dispose();
-        _state.Dispose();
-    }
+    public void Dispose() => _lab.Dispose();
 
     public static TheoryData<string> ExampleFiles() =>
-        new(Directory.GetFiles(Path.Combine(RepositoryRoot(), "topologies"), "*.yaml").Select(Path.GetFileName).OfType<string>().Order());
+        new(Directory.GetFiles(Path.Combine(Topologies.RepositoryRoot(), "topologies"), "*.yaml").Select(Path.GetFileName).OfType<string>().Order());
 
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VNetCompose.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("VNetCompose.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static Topology Load(string file) =>
+        SandboxedEngine.Loaded(TopologyLoader.LoadFile(Path.Combine(Topologies.RepositoryRoot(), "topologies", file)));
 
-    private static Topology Load(string file)
-    {
-        var result = TopologyLoader.LoadFile(Path.Combine(RepositoryRoot(), "topologies", file));
-        result.Errors.Should().BeEmpty();
-        return result.Topology!;
-    }
+    private static Topology LoadText(string yaml) => SandboxedEngine.Loaded(TopologyLoader.LoadText(yaml, "test.yaml"));
 
-    private static Topology LoadText(string yaml)
-    {
-        var result = TopologyLoader.LoadText(yaml, "test.yaml");
-        result.Errors.Should().BeEmpty();
-        return result.Topology!;
-    }
+    private string Ns(string topologyNamespace) => _lab.Ns(topologyNamespace);
 
-    private string Ns(string topologyNamespace) => _options.MapNamespace(topologyNamespace).Name!;
-
-    private void Up(Topology topology)
-    {
-        var result = _engine.Up(topology, _options);
-        result.Status.Should().Be(UpStatus.Applied, result.Outcome?.Failure?.Error.Message
-            ?? (result.Remaining is { } r ? PlanTextRenderer.Render(r) : PlanTextRenderer.Render(result.Plan)));
-        result.NotReady.Should().BeEmpty();
-    }
+    private void Up(Topology topology) => _lab.Up(topology);
 
     [Theory]
     [MemberData(nameof(ExampleFiles))]
     public void ExampleTopology_Up_MatchesTheOracle_PingsAcross_IsStable_AndDownLeavesNothing(string file)
     {
         var topology = Load(file);
-        if (topology.Nat.Count > 0 && _engine.Plan(topology, _options).Errors.Any(e => e.Message.StartsWith("NAT is not available", StringComparison.Ordinal)))
-        {
-            // The nf_tables driver is not there yet: the plan says so, and the rest of the topology still works.
-            _engine.Up(topology, _options).Status.Should().Be(UpStatus.Refused);
-            topology = topology with { Nat = [] };
-        }
-
         Up(topology);
         AssertMatchesOracle(topology);
         PingPairs(topology).Should().NotBeEmpty("every example joins two addressed ends");
         foreach (var (from, to) in PingPairs(topology))
             Ping.Between(Ns(from), to).Should().BeTrue($"{from} reaches {to} in {file}");
 
-        _engine.Plan(topology, _options).HasChanges.Should().BeFalse();
-        var again = _engine.Up(topology, _options);
+        _lab.Engine.Plan(topology, _lab.Options).HasChanges.Should().BeFalse();
+        var again = _lab.Engine.Up(topology, _lab.Options);
         again.Status.Should().Be(UpStatus.Unchanged);
         again.KernelWrites.Should().Be(0);
 
-        _engine.Down(topology, _options).Status.Should().Be(DownStatus.Removed);
-        _sandbox.Existing().Should().BeEmpty("down removes every namespace it created, the mapped host included");
-        File.Exists(_engine.Store.PathOf(_options.InstanceName(topology.Name))).Should().BeFalse();
+        _lab.Engine.Down(topology, _lab.Options).Status.Should().Be(DownStatus.Removed);
+        _lab.Sandbox.Existing().Should().BeEmpty("down removes every namespace it created, the mapped host included");
+        File.Exists(_lab.Engine.Store.PathOf(_lab.Options.InstanceName(topology.Name))).Should().BeFalse();
     }
 
     private void AssertMatchesOracle(Topology topology)
     {
-        string marker = Ownership.LinkMarker(_options.InstanceName(topology.Name));
+        string marker = Ownership.LinkMarker(_lab.Options.InstanceName(topology.Name));
         var ends = topology.Bridges.Select(b => (b.Namespace, b.Name, Kind: "bridge", b.Addresses, b.Mtu, b.Mac, Master: (string?)null, b.Up))
             .Concat(topology.Veths.SelectMany(v => new[] { v.A, v.B }).Select(e => (e.Namespace, e.Name, Kind: "veth", e.Addresses, e.Mtu, e.Mac, Master: e.Bridge, e.Up)))
             .Concat(topology.Taps.Select(t => (t.Namespace, t.Name, Kind: "tun", t.Addresses, t.Mtu, t.Mac, Master: t.Bridge, t.Up)));
@@ -124,6 +79,11 @@ public sealed class KernelEndToEndTests : IDisposable
             }
             foreach (var sysctl in ns.Sysctls) Oracle.Sysctl(Ns(ns.Name), sysctl.Key).Should().Be(sysctl.Value);
             if (ns.Loopback) Oracle.Link(Ns(ns.Name), "lo")!.AdminUp.Should().BeTrue();
+        }
+        foreach (string ns in topology.Nat.Select(r => r.Namespace).Distinct())
+        {
+            NftOracle.Table(Ns(ns), _lab.NatTableName(topology))!.Value.Rules.Should().Equal(_lab.ExpectedNatRules(topology, ns),
+                $"the nat rules of {ns}");
         }
     }
 
@@ -172,7 +132,7 @@ public sealed class KernelEndToEndTests : IDisposable
         Run("ip", "-n", left, "route", "del", "10.9.0.0/16");
         Run("ip", "-n", right, "link", "del", "spare");
 
-        PlanTextRenderer.Render(_engine.Plan(topology, _options)).Should().Be($"""
+        PlanTextRenderer.Render(_lab.Engine.Plan(topology, _lab.Options)).Should().Be($"""
             ~ link {left}/eth0
                 mtu: 1400 -> 1500
             + veth {left}/spare <-> {right}/spare
@@ -186,7 +146,7 @@ public sealed class KernelEndToEndTests : IDisposable
 
             """.Replace("\r", ""));
 
-        var rows = _engine.Status(topology, _options).Rows.Where(r => r.State != ObjectState.Ok)
+        var rows = _lab.Engine.Status(topology, _lab.Options).Rows.Where(r => r.State != ObjectState.Ok)
             .Select(r => $"{r.Object} | {r.State} | {r.Detail}");
         rows.Should().Equal(
             $"veth {left}/eth0 <-> {right}/eth0 | Drifted | mtu 1400 -> 1500",
@@ -197,7 +157,7 @@ public sealed class KernelEndToEndTests : IDisposable
             $"address 10.0.1.7/24 on {right}/eth0 | Drifted | present, not in the topology");
 
         Up(topology);
-        _engine.Plan(topology, _options).HasChanges.Should().BeFalse();
+        _lab.Engine.Plan(topology, _lab.Options).HasChanges.Should().BeFalse();
         Oracle.Link(left, "eth0")!.Mtu.Should().Be(1500);
         Oracle.Routes(left).Should().Contain(r => r.PrefixLength == 16 && r.Protocol == "86");
         Ping.Between(left, "10.0.1.2").Should().BeTrue();
@@ -206,17 +166,17 @@ public sealed class KernelEndToEndTests : IDisposable
     [Fact]
     public void ForeignLinkAndForeignNamespace_SurviveUpAndDown()
     {
-        string host = _sandbox.Create("host");
-        string foreignNs = _sandbox.Create("foreign");
+        string host = _lab.Sandbox.Create("host");
+        string foreignNs = _lab.Sandbox.Create("foreign");
         Run("ip", "-n", host, "link", "add", "theirs", "type", "bridge");
         Run("ip", "-n", host, "addr", "add", "192.0.2.1/24", "dev", "theirs");
         Run("ip", "-n", foreignNs, "link", "add", "other", "type", "bridge");
         var topology = Load("tuntap.yaml");
 
         Up(topology);
-        _engine.Down(topology, _options).Status.Should().Be(DownStatus.Removed);
+        _lab.Engine.Down(topology, _lab.Options).Status.Should().Be(DownStatus.Removed);
 
-        _sandbox.Existing().Should().Equal(foreignNs, host);
+        _lab.Sandbox.Existing().Should().Equal(foreignNs, host);
         Oracle.Link(host, "theirs").Should().NotBeNull();
         Oracle.Addresses(host).Should().Contain(a => a.Link == "theirs" && a.Address.Equals(IPAddress.Parse("192.0.2.1")));
         Oracle.Link(foreignNs, "other").Should().NotBeNull();
@@ -226,13 +186,13 @@ public sealed class KernelEndToEndTests : IDisposable
     [Fact]
     public void ForeignLinkWithADesiredName_IsAConflict_AndNothingIsTouched()
     {
-        string host = _sandbox.Create("host");
+        string host = _lab.Sandbox.Create("host");
         Run("ip", "-n", host, "link", "add", "br0", "type", "bridge");
         var topology = Load("tuntap.yaml");
-        var result = _engine.Up(topology, _options);
+        var result = _lab.Engine.Up(topology, _lab.Options);
         result.Status.Should().Be(UpStatus.Refused);
         result.Plan.Conflicts.Should().ContainSingle().Which.Address.Should().Be($"link {host}/br0");
-        _sandbox.Existing().Should().Equal(host);
+        _lab.Sandbox.Existing().Should().Equal(host);
         Oracle.Links(host).Select(l => l.Name).Should().BeEquivalentTo("lo", "br0");
     }
 
@@ -255,7 +215,7 @@ public sealed class KernelEndToEndTests : IDisposable
         Oracle.Link(Ns("a"), "br")!.Mtu.Should().Be(1400);
         Oracle.Link(Ns("a"), "br")!.InfoData("stp_state")!.Value.GetInt32().Should().Be(1);
         Oracle.Link(Ns("a"), "t0")!.Master.Should().Be("br");
-        _engine.Plan(topology, _options).HasChanges.Should().BeFalse();
+        _lab.Engine.Plan(topology, _lab.Options).HasChanges.Should().BeFalse();
     }
 
     private static void Run(params string[] command) => ProcessRunner.RunChecked(command[0], command[1..]);

@@ -154,6 +154,12 @@ public sealed class PropertyTests
                     }
                 }
                 if (pick.Chance(30)) Kernel.WriteSysctl(ns, "net.ipv4.ip_forward", "1");
+                // A NAT rule edited by hand (nft): one rule more, or the table emptied.
+                if (Kernel.ReadNatTable(ns, "vnet-p-lab") is { } table && pick.Chance(50))
+                {
+                    var extra = new NatRuleState(NatChain.Postrouting, NatVerdictKind.Masquerade, IPNetwork.Parse("10.250.0.0/16"));
+                    Kernel.ReplaceNatTable(ns, table with { Rules = pick.Chance(50) ? [.. table.Rules, extra] : [] });
+                }
             }
         }
 

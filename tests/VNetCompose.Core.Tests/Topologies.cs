@@ -10,6 +10,14 @@ internal static class Topologies
 {
     public static SourceLocation At(string keyPath) => new("t.yaml", 1, 1, keyPath);
 
+    /// <summary>The clone's root (where VNetCompose.sln is): the example topologies live under it.</summary>
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VNetCompose.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("VNetCompose.sln not found above " + AppContext.BaseDirectory);
+    }
+
     public static IfAddress Addr(string cidr)
     {
         var parts = cidr.Split('/');
@@ -46,8 +54,17 @@ internal static class Topologies
         new(name, mode, ns, (addresses ?? []).Select(Addr).ToList(), null, null, bridge, true, owner, null, false, At($"taps.{name}"));
 
     public static MasqueradeRule Masquerade(string ns, string source, string? outIf = null) =>
-        new(ns, IPNetwork.Parse(source), null, outIf is null ? null
-            : new InterfaceMatch(outIf.TrimStart('!'), outIf.StartsWith('!')), At("nat[0]"));
+        new(ns, IPNetwork.Parse(source), null, Match(outIf), At("nat[0]"));
+
+    public static SnatRule Snat(string ns, string source, string to, string? outIf = null) =>
+        new(ns, IPNetwork.Parse(source), null, IPAddress.Parse(to), Match(outIf), At("nat[1]"));
+
+    public static PortForwardRule PortForward(string ns, int port, string to, int? toPort = null, string? inIf = null,
+        string? destination = null, NatProtocol protocol = NatProtocol.Tcp) =>
+        new(ns, protocol, port, IPAddress.Parse(to), toPort, Match(inIf), destination is null ? null : IPNetwork.Parse(destination), At("nat[2]"));
+
+    private static InterfaceMatch? Match(string? name) =>
+        name is null ? null : new InterfaceMatch(name.TrimStart('!'), name.StartsWith('!'));
 
     /// <summary>The two-namespaces example: net0/net1 joined by one veth.</summary>
     public static Topology TwoNamespaces(string name = "lab") => Topology(name,

@@ -54,7 +54,14 @@ public sealed class NatTests
     [InlineData("masquerade: { out: \"!\" }", "6:24: error: nat[0].masquerade.out: interface name must not be empty")]
     [InlineData("masquerade: { out: \"!!eth0\" }", "6:24: error: nat[0].masquerade.out: interface name '!eth0' must not contain '!'")]
     [InlineData("masquerade: { source: 10.0.0.0/8, destination: \"fd00::/64\" }", "6:52: error: nat[0].masquerade.destination: fd00::/64 is IPv6 but source 10.0.0.0/8 is IPv4; one rule handles one address family")]
-    [InlineData("masquerade: { source: 10.0.0.0/8, in: eth0 }", "6:39: error: nat[0].masquerade: unknown key 'in'")]
+    [InlineData("masquerade: { source: 10.0.0.0/8, in: eth0 }", "6:39: error: nat[0].masquerade: 'in' does not apply here: source NAT rewrites packets as they leave (postrouting); match the senders with 'source' and the way out with 'out'")]
+    [InlineData("masquerade: { to: 192.0.2.1 }", "6:19: error: nat[0].masquerade: 'to' does not apply here: masquerade takes the address of the interface a packet leaves through; use 'snat' to choose the address")]
+    [InlineData("masquerade: { inn: eth0 }", "6:19: error: nat[0].masquerade: unknown key 'inn'")]
+    [InlineData("snat: { to: 192.0.2.1, in: eth0 }", "6:28: error: nat[0].snat: 'in' does not apply here: source NAT rewrites packets as they leave (postrouting); match the senders with 'source' and the way out with 'out'")]
+    [InlineData("snat: { to: 224.0.0.5 }", "6:17: error: nat[0].snat.to: '224.0.0.5' is a multicast address; NAT needs the address of one host")]
+    [InlineData("snat: { to: 0.0.0.0 }", "6:17: error: nat[0].snat.to: '0.0.0.0' is the unspecified address; NAT needs the address of one host")]
+    [InlineData("snat: { to: 255.255.255.255 }", "6:17: error: nat[0].snat.to: '255.255.255.255' is the broadcast address; NAT needs the address of one host")]
+    [InlineData("snat: { to: \"ff02::1\" }", "6:17: error: nat[0].snat.to: 'ff02::1' is a multicast address; NAT needs the address of one host")]
     [InlineData("snat: { source: 10.0.0.0/8 }", "6:11: error: nat[0].snat: missing required key 'to'")]
     [InlineData("snat: { source: \"fd00::/64\", to: 192.0.2.1 }", "6:38: error: nat[0].snat.to: 192.0.2.1 is IPv4 but source fd00::/64 is IPv6; one rule handles one address family")]
     [InlineData("snat: { destination: 10.0.0.0/8, to: \"fd00::1\" }", "6:42: error: nat[0].snat.to: fd00::1 is IPv6 but destination 10.0.0.0/8 is IPv4; one rule handles one address family")]
@@ -71,10 +78,28 @@ public sealed class NatTests
     [InlineData("port_forward: { protocol: tcp, port: 80, to: \"[fd00::2]80\" }", "6:50: error: nat[0].port_forward.to: '[fd00::2]80' is not address[:port] (e.g. 172.17.0.2:80, 172.17.0.2 or [fd00::2]:80)")]
     [InlineData("port_forward: { protocol: tcp, port: 80, to: \"server:80\" }", "6:50: error: nat[0].port_forward.to: 'server:80' is not address[:port] (e.g. 172.17.0.2:80, 172.17.0.2 or [fd00::2]:80)")]
     [InlineData("port_forward: { protocol: tcp, port: 80, to: \"[fd00::2]:80\", destination: 192.0.2.1 }", "6:50: error: nat[0].port_forward.to: fd00::2 is IPv6 but destination 192.0.2.1/32 is IPv4; one rule handles one address family")]
-    [InlineData("port_forward: { protocol: tcp, port: 80, to: 10.0.0.2, out: eth0 }", "6:60: error: nat[0].port_forward: unknown key 'out'")]
+    [InlineData("port_forward: { protocol: tcp, port: 80, to: 10.0.0.2, out: eth0 }", "6:60: error: nat[0].port_forward: 'out' does not apply here: a port forward rewrites packets as they arrive (prerouting), before their way out is chosen; match the way in with 'in'")]
+    [InlineData("port_forward: { protocol: tcp, port: 80, to: 10.0.0.2, source: 10.0.0.0/8 }", "6:60: error: nat[0].port_forward: 'source' does not apply here: a port forward matches the port and, with 'destination', the address packets arrive for")]
+    [InlineData("port_forward: { protocol: tcp, port: 80, to: \"0.0.0.0:80\" }", "6:50: error: nat[0].port_forward.to: '0.0.0.0:80' is the unspecified address; NAT needs the address of one host")]
+    [InlineData("port_forward: { protocol: udp, port: 53, to: \"[::]:53\" }", "6:50: error: nat[0].port_forward.to: '[::]:53' is the unspecified address; NAT needs the address of one host")]
+    [InlineData("port_forward: { protocol: udp, port: 53, to: 239.1.1.1 }", "6:50: error: nat[0].port_forward.to: '239.1.1.1' is a multicast address; NAT needs the address of one host")]
     public void Rule_Fields(string item, string expected)
     {
         Problems(Head + Router + $"nat:\n  - {item}\n").Should().Equal(expected);
+    }
+
+    [Theory]
+    [InlineData("net.ipv4.ip_forward", "masquerade: { namespace: r, out: wan0 }",
+        "6:7: warning: namespaces.r.sysctls[\"net.ipv4.ip_forward\"]: nat[0].masquerade (line 8) translates packets this namespace forwards, but net.ipv4.ip_forward 0 turns forwarding off; remove the key and vnet sets it to 1")]
+    [InlineData("net.ipv6.conf.all.forwarding", "snat: { namespace: r, source: \"fd00::/64\", to: \"fd01::1\" }",
+        "6:7: warning: namespaces.r.sysctls[\"net.ipv6.conf.all.forwarding\"]: nat[0].snat (line 8) translates packets this namespace forwards, but net.ipv6.conf.all.forwarding 0 turns forwarding off; remove the key and vnet sets it to 1")]
+    [InlineData("net.ipv6.conf.all.forwarding", "masquerade: { namespace: r, source: 10.0.0.0/8 }", null)]
+    [InlineData("net.ipv4.ip_forward", "port_forward: { namespace: r, protocol: tcp, port: 80, to: \"[fd00::2]:80\" }", null)]
+    public void ForwardingTurnedOffWhereNatNeedsIt_IsAWarning(string key, string rule, string? expected)
+    {
+        LoadResult result = Load(Head + $"namespaces:\n  r:\n    sysctls:\n      {key}: 0\nnat:\n  - {rule}\n");
+        Render(result).Should().Equal(expected is null ? [] : [expected]);
+        result.Succeeded.Should().BeTrue();
     }
 
     [Fact]

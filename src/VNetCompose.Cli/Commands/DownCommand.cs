@@ -15,9 +15,10 @@ internal static class DownCommand
         var file = new Argument<string?>("FILE") { Description = "The topology file.", Arity = ArgumentArity.ZeroOrOne };
         var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." };
         var noWait = new Option<bool>("--no-wait") { Description = "Fail at once when another vnet process works on this topology." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print what is removed." };
         var command = new Command("down", "Remove everything vnet created for the topology: its namespaces, owned links, routes, NAT tables; restore sysctls.")
         {
-            file, name, noWait,
+            file, name, noWait, quiet,
         };
         common.AddTo(command);
         command.Validators.Add(result =>
@@ -38,12 +39,12 @@ internal static class DownCommand
                 if (session.Load(parse.GetValue(file)!) is not { } topology) return CommonOptions.ErrorExitCode;
                 result = session.Engine.Down(topology, common.Lab(parse), parse.GetValue(noWait));
             }
-            return Report(result, clock.Elapsed, session);
+            return Report(result, clock.Elapsed, session, parse.GetValue(quiet));
         }));
         return command;
     }
 
-    private static int Report(DownResult result, TimeSpan elapsed, CommandSession session)
+    private static int Report(DownResult result, TimeSpan elapsed, CommandSession session, bool quiet)
     {
         string ms = elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture);
         switch (result.Status)
@@ -52,8 +53,8 @@ internal static class DownCommand
                 session.Output.WriteLine($"down: {result.Plan.Instance}: nothing owned is left.");
                 return 0;
             case DownStatus.Removed:
-                session.Output.Write(PlanTextRenderer.Render(result.Plan));
-                session.Output.WriteLine($"down: {result.Plan.Instance} removed with {result.KernelWrites} kernel writes ({ms} ms).");
+                if (!quiet) session.Output.Write(PlanTextRenderer.Render(result.Plan));
+                session.Output.WriteLine($"down: {result.Plan.Instance} removed with {PlanTextRenderer.Count(result.KernelWrites, "kernel write")} ({ms} ms).");
                 return 0;
             case DownStatus.Refused:
                 session.Output.Write(PlanTextRenderer.Render(result.Plan));

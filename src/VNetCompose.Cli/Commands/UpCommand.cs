@@ -51,7 +51,7 @@ internal static class UpCommand
                 return 0;
             case UpStatus.Applied:
                 foreach (var link in result.NotReady) session.Error.WriteLine($"warning: link {link} is not operationally up yet");
-                session.Output.WriteLine($"up: {result.Plan.Instance}: applied {result.Plan.Changes.Count} changes with {result.KernelWrites} kernel writes ({ms} ms).");
+                session.Output.WriteLine($"up: {result.Plan.Instance}: applied {PlanTextRenderer.Count(result.Plan.Changes.Count, "change")} with {PlanTextRenderer.Count(result.KernelWrites, "kernel write")} ({ms} ms).");
                 return 0;
             case UpStatus.Refused:
                 session.Error.WriteLine("error: up refused: the plan has conflicts or errors; nothing was changed.");

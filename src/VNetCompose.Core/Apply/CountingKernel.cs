@@ -28,6 +28,7 @@ internal sealed class CountingKernel(IKernel inner) : IKernel
     public string? ReadSysctl(NetnsId ns, string key) => inner.ReadSysctl(ns, key);
     public void WriteSysctl(NetnsId ns, string key, string value) { Count(); inner.WriteSysctl(ns, key, value); }
     public IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns) => inner.ListNftTables(ns);
+    public IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns) => inner.ListIptablesLegacyTables(ns);
     public NatTableState? ReadNatTable(NetnsId ns, string name) => inner.ReadNatTable(ns, name);
     public void ReplaceNatTable(NetnsId ns, NatTableState table) { Count(); inner.ReplaceNatTable(ns, table); }
     public void DeleteNatTable(NetnsId ns, string name) { Count(); inner.DeleteNatTable(ns, name); }

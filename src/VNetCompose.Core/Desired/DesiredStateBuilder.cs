@@ -80,13 +80,17 @@ public static class DesiredStateBuilder
         rules.Count == 0 ? null
             : new NatTableState(Ownership.NatTableName(instance), NatTranslation.Canonical(rules.SelectMany(NatTranslation.Translate)));
 
-    /// <summary>NAT needs forwarding in its namespace: added unless the topology sets the key itself.</summary>
+    /// <summary>
+    /// NAT translates packets the namespace forwards: IPv4 forwarding for rules that handle IPv4 (those
+    /// naming no address handle both families), IPv6 forwarding for rules naming IPv6 addresses. Added
+    /// unless the topology sets the key itself; <c>down</c> restores the value vnet found.
+    /// </summary>
     private static List<DesiredSysctl> ImpliedSysctls(List<DesiredSysctl> declared, List<NatRule> nat)
     {
         var result = new List<DesiredSysctl>(declared);
-        if (nat.Count == 0) return result;
-        if (!declared.Any(s => s.Key == IPv4Forwarding))
-            result.Add(new DesiredSysctl(IPv4Forwarding, "1", nat[0].Location, "needed by nat rules"));
+        var v4 = nat.FirstOrDefault(r => !NatTranslation.IsIPv6(r));
+        if (v4 is not null && !declared.Any(s => s.Key == IPv4Forwarding))
+            result.Add(new DesiredSysctl(IPv4Forwarding, "1", v4.Location, "needed by nat rules"));
         var v6 = nat.FirstOrDefault(NatTranslation.IsIPv6);
         if (v6 is not null && !declared.Any(s => s.Key == IPv6Forwarding))
             result.Add(new DesiredSysctl(IPv6Forwarding, "1", v6.Location, "needed by IPv6 nat rules"));

@@ -40,7 +40,7 @@ public static class NatTranslation
     private static NatInterface? Interface(InterfaceMatch? match) =>
         match is null ? null : new NatInterface(match.Name, match.Negated);
 
-    /// <summary>True when the rule translates IPv6 traffic (needs IPv6 forwarding).</summary>
+    /// <summary>True when the rule names IPv6 addresses: it translates IPv6 packets only (and needs IPv6 forwarding).</summary>
     public static bool IsIPv6(NatRule rule) => rule switch
     {
         MasqueradeRule m => V6(m.Source) || V6(m.Destination),

@@ -13,8 +13,9 @@ public readonly record struct SysctlKey(NetnsId Namespace, string Key);
 /// <param name="Snapshots">Links, addresses and routes of the concerned namespaces that exist.</param>
 /// <param name="Sysctls">Values read; null when the key does not exist in the kernel.</param>
 /// <param name="NatTables">The instance's NAT table where present.</param>
-/// <param name="NftTables">Every nftables table of namespaces that get NAT rules (for conflict warnings).</param>
-/// <param name="NatUnavailable">Why NAT cannot be read or written (the driver has no nf_tables), or null.</param>
+/// <param name="NftTables">Every nftables table of the namespaces where the instance has or had NAT (ownership
+/// of the instance's table, conflict warnings).</param>
+/// <param name="NatUnavailable">Why NAT cannot be read or written (the kernel has no nf_tables), or null.</param>
 public sealed record ObservedState(
     IReadOnlySet<string> NamedNamespaces,
     IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Snapshots,
@@ -29,6 +30,10 @@ public sealed record ObservedState(
     /// creation and its bind mount (as <c>ip netns add</c> would leave one too). vnet recreates those it owns.
     /// </summary>
     public IReadOnlySet<string> BrokenNamespaces { get; init; } = new HashSet<string>();
+
+    /// <summary>Legacy iptables tables of the namespaces that get NAT rules (conflict warnings).</summary>
+    public IReadOnlyDictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>> LegacyIptables { get; init; } =
+        new Dictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>>();
 
     /// <summary>The namespace exists and can be entered.</summary>
     public bool Exists(NetnsId ns) => ns.IsCurrent || (NamedNamespaces.Contains(ns.Name!) && !BrokenNamespaces.Contains(ns.Name!));

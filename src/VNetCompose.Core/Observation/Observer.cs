@@ -42,26 +42,35 @@ public static class Observer
 
         var natTables = new Dictionary<NetnsId, NatTableState>();
         var nftTables = new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
+        var legacy = new Dictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>>();
         string? natUnavailable = null;
         var natNamespaces = desired.Namespaces.Where(n => n.Nat is not null).Select(n => n.Id)
             .Concat(previous?.Holdings.NatNamespaces ?? []).Concat(alsoConcerned ?? []).Distinct().Where(Readable).ToList();
         try
         {
-            // Namespaces still to be created cannot be read: ask the driver in the current one (a read) whether it has nf_tables at all.
+            // Namespaces still to be created cannot be read: ask the kernel in the current one (a read) whether it has nf_tables at all.
             if (natNamespaces.Count == 0 && desired.Namespaces.Any(n => n.Nat is not null))
-                _ = kernel.ReadNatTable(NetnsId.Current, desired.NatTableName);
+                _ = kernel.ListNftTables(NetnsId.Current);
             foreach (var ns in natNamespaces)
             {
-                if (kernel.ReadNatTable(ns, desired.NatTableName) is { } table) natTables[ns] = table;
-                if (desired.Namespaces.Any(n => n.Id == ns && n.Nat is not null)) nftTables[ns] = kernel.ListNftTables(ns);
+                var tables = kernel.ListNftTables(ns);
+                nftTables[ns] = tables;
+                if (tables.Any(t => t.Family == "inet" && t.Name == desired.NatTableName)
+                    && kernel.ReadNatTable(ns, desired.NatTableName) is { } table) natTables[ns] = table;
+                if (desired.Namespaces.Any(n => n.Id == ns && n.Nat is not null)) legacy[ns] = kernel.ListIptablesLegacyTables(ns);
             }
         }
-        catch (NotSupportedException e)
+        catch (KernelException e) when (e.Errno is Errnos.EPROTONOSUPPORT or Errnos.EAFNOSUPPORT)
         {
+            // No NETLINK_NETFILTER (nfnetlink) or no inet family in nf_tables: the kernel cannot hold vnet's NAT.
             natUnavailable = e.Message;
         }
 
-        return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous) { BrokenNamespaces = broken };
+        return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous)
+        {
+            BrokenNamespaces = broken,
+            LegacyIptables = legacy,
+        };
     }
 
     /// <summary>

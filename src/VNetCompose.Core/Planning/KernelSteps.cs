@@ -157,14 +157,20 @@ public sealed record WriteSysctlStep(int Change, NetnsId Namespace, string Key, 
     public override string Describe() => $"write sysctl {Key}={Value} in {StepText.In(Namespace)}";
 }
 
-/// <summary>Replaces the instance's NAT table in one nf_tables transaction; undo restores <see cref="Before"/> or deletes it.</summary>
+/// <summary>
+/// Replaces the instance's NAT table in one nf_tables transaction; undo restores <see cref="Before"/> or deletes
+/// it. A table holding rules vnet cannot express (changed by hand) cannot be written back: no undo then.
+/// </summary>
 public sealed record ReplaceNatTableStep(int Change, NetnsId Namespace, NatTableState Table, NatTableState? Before)
     : KernelStep(Change, StepPhase.Nat)
 {
     public override void Apply(IKernel kernel) => kernel.ReplaceNatTable(Namespace, Table);
-    public override KernelStep Undo() => Before is null
-        ? new DeleteNatTableStep(Change, Namespace, Table)
-        : this with { Table = Before, Before = Table };
+    public override KernelStep? Undo() => Before switch
+    {
+        null => new DeleteNatTableStep(Change, Namespace, Table),
+        _ when Before.Rules.Any(r => r.Unrecognized is not null) => null,
+        _ => this with { Table = Before, Before = Table },
+    };
     public override string Describe() => $"replace nat table {Table.Name} in {StepText.In(Namespace)} ({Table.Rules.Count} rules)";
 }
 
@@ -172,7 +178,8 @@ public sealed record DeleteNatTableStep(int Change, NetnsId Namespace, NatTableS
 {
     public override bool IsDelete => true;
     public override void Apply(IKernel kernel) => kernel.DeleteNatTable(Namespace, Before.Name);
-    public override KernelStep Undo() => new ReplaceNatTableStep(Change, Namespace, Before, null);
+    public override KernelStep? Undo() =>
+        Before.Rules.Any(r => r.Unrecognized is not null) ? null : new ReplaceNatTableStep(Change, Namespace, Before, null);
     public override string Describe() => $"delete nat table {Before.Name} in {StepText.In(Namespace)}";
 }
 

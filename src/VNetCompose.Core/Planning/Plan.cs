@@ -6,7 +6,8 @@ namespace VNetCompose.Core.Planning;
 /// <summary>What a planned change does to its object; the symbol is what users see.</summary>
 public enum ChangeAction { Create, Change, Delete, Replace }
 
-public enum ObjectKind { Namespace, Link, Veth, Address, Route, Sysctl, NatTable }
+/// <summary>What a change is about; <see cref="NatRule"/> is one rule of the instance's NAT table, <see cref="NatTable"/> the table itself.</summary>
+public enum ObjectKind { Namespace, Link, Veth, Address, Route, Sysctl, NatTable, NatRule }
 
 /// <summary>One attribute of a change: <c>mtu: 1500 -> 9000</c>. Before is null for a new value, After null for a removed one.</summary>
 public sealed record AttributeChange(string Name, string? Before, string? After);

@@ -25,7 +25,7 @@ public static class Planner
     }
 }
 
-internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
+internal sealed partial class PlanBuilder(DesiredState desired, ObservedState observed)
 {
     private enum Presence { Absent, Foreign, Owned }
 
@@ -52,8 +52,6 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
     public Plan Build()
     {
         _problems.AddRange(desired.Problems);
-        if (observed.NatUnavailable is { } why && desired.Namespaces.FirstOrDefault(n => n.Nat is not null) is { } natNs)
-            _problems.Add(PlanProblem.Error($"NAT is not available: {why}", natNs.NatLocation));
 
         PlanNamespaces();
         foreach (var bridge in desired.Bridges) PlanLink(bridge);
@@ -61,7 +59,6 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
         foreach (var tap in desired.Taps) PlanLink(tap);
         PlanLoopbacks();
         PlanStaleLinks();
-        ForgetRestoringDeletedMasters();
         foreach (var link in desired.Links) PlanAddresses(link);
         PlanRoutes();
         var sysctls = PlanSysctls();
@@ -312,8 +309,12 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
             _steps.Add(new UpdateLinkStep(change, StepPhase.ConfigureLinks, d.Namespace, d.Name, configure, configureBefore));
         if (setMaster)
         {
+            // Undo re-enslaves only to a master that outlives the plan: not an owned one it deletes or replaces.
+            var masterLink = o.MasterIndex == 0 ? null : observed.Snapshot(d.Namespace)?.FindLink(o.MasterIndex);
+            bool masterSurvives = masterLink is not null && (!Owned(masterLink)
+                || (_fates.TryGetValue((d.Namespace, masterLink.Name), out var kept) && kept.Fate == Fate.Keep));
             _steps.Add(new UpdateLinkStep(change, StepPhase.SetMasters, d.Namespace, d.Name,
-                new LinkUpdate(Master: d.Master ?? ""), new LinkUpdate(Master: observedMaster is null || observedMaster.StartsWith('#') ? "" : observedMaster)));
+                new LinkUpdate(Master: d.Master ?? ""), new LinkUpdate(Master: masterSurvives ? masterLink!.Name : "")));
         }
         if (setUp)
             _steps.Add(new UpdateLinkStep(change, StepPhase.SetUp, d.Namespace, d.Name, new LinkUpdate(Up: d.Up), new LinkUpdate(Up: o.AdminUp)));
@@ -479,22 +480,6 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
         }
     }
 
-    /// <summary>
-    /// A master change away from a bridge this plan deletes (stale or replaced) cannot be undone: the
-    /// delete is not undone, so re-enslaving to it would fail (ENODEV) during a rollback. Its undo does nothing.
-    /// </summary>
-    private void ForgetRestoringDeletedMasters()
-    {
-        for (int i = 0; i < _steps.Count; i++)
-        {
-            if (_steps[i] is UpdateLinkStep { Phase: StepPhase.SetMasters, Before.Master: { Length: > 0 } master } step
-                && FindLive(step.Namespace, master) is null)
-            {
-                _steps[i] = step with { Before = step.Before with { Master = null } };
-            }
-        }
-    }
-
     // ------------------------------------------------------------------ addresses
 
     private void PlanAddresses(DesiredLink d)
@@ -656,71 +641,6 @@ internal sealed class PlanBuilder(DesiredState desired, ObservedState observed)
 
     private static string Clean(string value) =>
         string.Join(' ', value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-
-    // ------------------------------------------------------------------ NAT
-
-    private static readonly (NatChain Chain, string Hook, int Priority)[] NatHooks =
-    [
-        (NatChain.Postrouting, "postrouting", 100), // NF_IP_PRI_NAT_SRC
-        (NatChain.Prerouting, "prerouting", -100),  // NF_IP_PRI_NAT_DST
-        (NatChain.Output, "output", -100),
-    ];
-
-    private void PlanNat()
-    {
-        var namespaces = desired.Namespaces.Where(n => n.Nat is not null).Select(n => n.Id)
-            .Concat(observed.NatTables.Keys.OrderBy(k => k.Name, StringComparer.Ordinal)).Distinct();
-        foreach (var ns in namespaces)
-        {
-            if (_deleted.Contains(ns)) continue;
-            var want = desired.Namespaces.FirstOrDefault(n => n.Id == ns)?.Nat;
-            var have = _created.Contains(ns) ? null : observed.NatTables.GetValueOrDefault(ns);
-            string address = $"nat table {desired.NatTableName} in {Ownership.Display(ns)}";
-            if (want is not null) _objects.Add(new PlanObject(ObjectKind.NatTable, address, []));
-            if (observed.NatUnavailable is not null) continue;
-            if (want is not null) WarnAboutOtherNatTables(ns, want);
-
-            if (want is not null && have is null)
-            {
-                int change = AddChange(ChangeAction.Create, ObjectKind.NatTable, address,
-                    want.Rules.Select(r => new AttributeChange("rule", null, NatRuleText.Format(r))).ToList());
-                _steps.Add(new ReplaceNatTableStep(change, ns, want, null));
-            }
-            else if (want is not null && have is not null)
-            {
-                var haveRules = NatTranslation.Canonical(have.Rules);
-                if (haveRules.SequenceEqual(want.Rules)) continue;
-                var attributes = haveRules.Where(r => !want.Rules.Contains(r))
-                    .Select(r => new AttributeChange("rule", NatRuleText.Format(r), null))
-                    .Concat(want.Rules.Where(r => !haveRules.Contains(r)).Select(r => new AttributeChange("rule", null, NatRuleText.Format(r))))
-                    .ToList();
-                if (attributes.Count == 0) attributes.Add(new AttributeChange("rule order", "differs", "as declared"));
-                int change = AddChange(ChangeAction.Change, ObjectKind.NatTable, address, attributes);
-                _steps.Add(new ReplaceNatTableStep(change, ns, want, have));
-            }
-            else if (have is not null)
-            {
-                int change = AddChange(ChangeAction.Delete, ObjectKind.NatTable, address,
-                    have.Rules.Select(r => new AttributeChange("rule", NatRuleText.Format(r), null)).ToList());
-                _steps.Add(new DeleteNatTableStep(change, ns, have));
-            }
-        }
-    }
-
-    private void WarnAboutOtherNatTables(NetnsId ns, NatTableState want)
-    {
-        var hooks = NatHooks.Where(h => want.Rules.Any(r => r.Chain == h.Chain)).ToList();
-        foreach (var table in observed.NftTables.GetValueOrDefault(ns) ?? [])
-        {
-            if (table.Family == "inet" && table.Name == want.Name) continue;
-            foreach (var chain in table.BaseChains.Where(c => c.Type == "nat"
-                && hooks.Any(h => h.Hook == c.Hook && h.Priority == c.Priority)))
-            {
-                _problems.Add(PlanProblem.Warning(
-                    $"nftables table {table.Family} {table.Name} in {Ownership.Display(ns)} has a nat {chain.Hook} chain at priority {chain.Priority}, like vnet's; its rules may translate the same packets"));
-            }
-        }
-    }
 
     // ------------------------------------------------------------------ holdings
 

@@ -14,7 +14,7 @@ namespace VNetCompose.Core.Rendering;
 ///   "summary": { "create": 1, "change": 0, "delete": 0, "replace": 0,
 ///                "conflicts": 0, "errors": 0, "warnings": 0 },
 ///   "changes": [ { "action": "create|change|delete|replace",
-///                  "kind": "namespace|link|veth|address|route|sysctl|nat_table",
+///                  "kind": "namespace|link|veth|address|route|sysctl|nat_rule|nat_table",
 ///                  "object": "link net0/eth0",
 ///                  "attributes": [ { "name": "mtu", "before": "1500", "after": "9000" } ],
 ///                  "reason": null } ],
@@ -94,7 +94,12 @@ public static class PlanJsonRenderer
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    public static string KindName(ObjectKind kind) => kind == ObjectKind.NatTable ? "nat_table" : kind.ToString().ToLowerInvariant();
+    public static string KindName(ObjectKind kind) => kind switch
+    {
+        ObjectKind.NatTable => "nat_table",
+        ObjectKind.NatRule => "nat_rule",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     internal static void WriteLocation(Utf8JsonWriter json, SourceLocation? location)
     {

@@ -64,5 +64,6 @@ public static class PlanTextRenderer
             + $"{plan.Count(ChangeAction.Delete)} to delete" + (replace > 0 ? $", {replace} to replace." : ".") + refusal;
     }
 
-    private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+    /// <summary>"1 change", "3 changes".</summary>
+    public static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 }

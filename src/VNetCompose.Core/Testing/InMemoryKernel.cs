@@ -35,7 +35,8 @@ public sealed class InMemoryKernel : IKernel
     /// <summary>Mutating calls made so far (successful or not): what "zero kernel writes" counts.</summary>
     public int Writes { get; private set; }
 
-    /// <summary>When false, the NAT methods throw <see cref="NotSupportedException"/> (a driver without nf_tables).</summary>
+    /// <summary>When false, the NAT methods fail as on a kernel without nf_tables netlink: EPROTONOSUPPORT
+    /// (socket(AF_NETLINK, NETLINK_NETFILTER) refused).</summary>
     public bool NatSupported { get; set; } = true;
 
     /// <summary>
@@ -445,9 +446,9 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            RequireNat();
+            RequireNat(ns);
             var netns = Find(ns, $"listing nftables tables in {In(ns)}");
-            return netns.NatTables.Values.Select(t => new NftTableInfo("inet", t.Name, BaseChains(t)))
+            return netns.NatTables.Values.Select(t => new NftTableInfo("inet", t.Name, BaseChains(t), OwnedByVnet: true))
                 .Concat(netns.ForeignTables).ToList();
         }
     }
@@ -464,7 +465,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            RequireNat();
+            RequireNat(ns);
             return Find(ns, $"reading nftables table {name} in {In(ns)}").NatTables.GetValueOrDefault(name);
         }
     }
@@ -473,7 +474,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            RequireNat();
+            RequireNat(ns);
             string op = $"replacing nftables table {table.Name} in {In(ns)}";
             Write(op);
             Find(ns, op).NatTables[table.Name] = table with { Rules = table.Rules.ToList() };
@@ -484,7 +485,7 @@ public sealed class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
-            RequireNat();
+            RequireNat(ns);
             string op = $"deleting nftables table {name} in {In(ns)}";
             Write(op);
             if (!Find(ns, op).NatTables.Remove(name)) throw new KernelException(Errnos.ENOENT, op);
@@ -497,9 +498,23 @@ public sealed class InMemoryKernel : IKernel
         lock (_gate) Find(ns, "adding a foreign table").ForeignTables.Add(table);
     }
 
-    private void RequireNat()
+    public IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns)
     {
-        if (!NatSupported) throw new NotSupportedException("nf_tables is not available in this kernel model");
+        lock (_gate) return Find(ns, $"listing legacy iptables tables in {In(ns)}").LegacyTables.ToList();
+    }
+
+    /// <summary>Adds a legacy iptables table (as iptables-legacy would), for conflict-warning tests.</summary>
+    public void AddLegacyIptablesTable(NetnsId ns, IptablesLegacyTable table)
+    {
+        lock (_gate) Find(ns, "adding a legacy iptables table").LegacyTables.Add(table);
+    }
+
+    private void RequireNat(NetnsId ns)
+    {
+        if (!NatSupported)
+        {
+            throw new KernelException(Errnos.EPROTONOSUPPORT, $"opening a netfilter netlink socket in {In(ns)}");
+        }
     }
 
     // ---------------------------------------------------------------- canonical dump
@@ -608,6 +623,7 @@ public sealed class InMemoryKernel : IKernel
         public Dictionary<string, string> Sysctls { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, NatTableState> NatTables { get; } = new(StringComparer.Ordinal);
         public List<NftTableInfo> ForeignTables { get; } = new();
+        public List<IptablesLegacyTable> LegacyTables { get; } = new();
     }
 
     private sealed class Link(int index, string name, string kind)

@@ -166,6 +166,25 @@ internal static partial class AddressSyntax
         return true;
     }
 
+    /// <summary>A NAT target address: one host that packets can be addressed to or come from.</summary>
+    public static bool TryNatAddress(string text, [MaybeNullWhen(false)] out IPAddress address, [NotNullWhen(false)] out string? error) =>
+        TryAddress(text, out address, out error) && IsNatTarget(address, text, out error);
+
+    /// <summary>A port-forward target (<see cref="TryEndpoint"/>) whose address is one host.</summary>
+    public static bool TryNatEndpoint(string text, out (IPAddress Address, int? Port) endpoint, [NotNullWhen(false)] out string? error) =>
+        TryEndpoint(text, out endpoint, out error) && IsNatTarget(endpoint.Address, text, out error);
+
+    /// <summary>NAT rewrites an address into this one: the unspecified, multicast and broadcast addresses name no single host.</summary>
+    private static bool IsNatTarget(IPAddress address, string text, [NotNullWhen(false)] out string? error)
+    {
+        string? kind = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "the unspecified address"
+            : address.Equals(IPAddress.Broadcast) ? "the broadcast address"
+            : IsUnassignable(address) ? "a multicast address"
+            : null;
+        error = kind is null ? null : $"'{text}' is {kind}; NAT needs the address of one host";
+        return kind is null;
+    }
+
     public static int MaxPrefix(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
 
     public static string FamilyName(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6";

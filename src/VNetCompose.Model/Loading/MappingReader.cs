@@ -16,7 +16,10 @@ internal sealed class MappingReader
     /// <summary>False after "expected a mapping" was reported: missing keys are then not worth reporting too.</summary>
     private readonly bool readable = true;
 
-    public MappingReader(NodeReader reader, YamlNode node, string path, IReadOnlyList<string> knownKeys, bool nullIsEmpty, bool allowExtensions = false)
+    /// <param name="misplacedKeys">Keys this mapping does not take but a user may expect it to, each with why it
+    /// does not apply: reported with that explanation instead of "unknown key".</param>
+    public MappingReader(NodeReader reader, YamlNode node, string path, IReadOnlyList<string> knownKeys, bool nullIsEmpty,
+        bool allowExtensions = false, IReadOnlyDictionary<string, string>? misplacedKeys = null)
     {
         this.reader = reader;
         Path = path;
@@ -35,6 +38,8 @@ internal sealed class MappingReader
             string key = entry.Key.Text;
             if (knownKeys.Contains(key))
                 entries.Add(key, entry);
+            else if (misplacedKeys?.GetValueOrDefault(key) is { } why)
+                reader.Diagnostics.Error(entry.Key.Start, path, $"'{key}' does not apply here: {why}");
             else if (!(allowExtensions && key.StartsWith(ExtensionPrefix, StringComparison.Ordinal)))
                 reader.Diagnostics.Error(entry.Key.Start, path, UnknownKeyMessage(key, knownKeys));
         }

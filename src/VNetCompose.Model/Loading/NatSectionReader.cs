@@ -10,6 +10,24 @@ internal static class NatSectionReader
     private static readonly string[] SnatKeys = ["namespace", "source", "destination", "to", "out"];
     private static readonly string[] PortForwardKeys = ["namespace", "protocol", "port", "to", "in", "destination"];
 
+    // Keys of one rule kind written on another: what the user meant, and why it does not fit there.
+    private const string SourceNatInput =
+        "source NAT rewrites packets as they leave (postrouting); match the senders with 'source' and the way out with 'out'";
+
+    private static readonly Dictionary<string, string> MasqueradeMisplaced = new()
+    {
+        ["in"] = SourceNatInput,
+        ["to"] = "masquerade takes the address of the interface a packet leaves through; use 'snat' to choose the address",
+    };
+
+    private static readonly Dictionary<string, string> SnatMisplaced = new() { ["in"] = SourceNatInput };
+
+    private static readonly Dictionary<string, string> PortForwardMisplaced = new()
+    {
+        ["out"] = "a port forward rewrites packets as they arrive (prerouting), before their way out is chosen; match the way in with 'in'",
+        ["source"] = "a port forward matches the port and, with 'destination', the address packets arrive for",
+    };
+
     private static readonly SyntaxParser<NatProtocol> ParseProtocol = TopologyReader.OneOf(("tcp", NatProtocol.Tcp), ("udp", NatProtocol.Udp));
 
     public static void Read(YamlNode node, string path, NodeReader reader, TopologyDraft draft)
@@ -36,9 +54,9 @@ internal static class NatSectionReader
 
     private static NatRule? ReadRule(string kind, YamlNode node, string path, NodeReader reader, TopologyDraft draft) => kind switch
     {
-        "masquerade" => ReadMasquerade(reader.Mapping(node, path, MasqueradeKeys, nullIsEmpty: true), draft),
-        "snat" => ReadSnat(reader.Mapping(node, path, SnatKeys), draft),
-        _ => ReadPortForward(reader.Mapping(node, path, PortForwardKeys), draft),
+        "masquerade" => ReadMasquerade(reader.Mapping(node, path, MasqueradeKeys, nullIsEmpty: true, MasqueradeMisplaced), draft),
+        "snat" => ReadSnat(reader.Mapping(node, path, SnatKeys, misplacedKeys: SnatMisplaced), draft),
+        _ => ReadPortForward(reader.Mapping(node, path, PortForwardKeys, misplacedKeys: PortForwardMisplaced), draft),
     };
 
     private static MasqueradeRule? ReadMasquerade(MappingReader fields, TopologyDraft draft)
@@ -58,7 +76,7 @@ internal static class NatSectionReader
         string? ns = TopologyReader.ReadNamespace(fields, draft);
         var source = fields.Parse<IPNetwork>("source", AddressSyntax.TryNetwork);
         var destination = fields.Parse<IPNetwork>("destination", AddressSyntax.TryNetwork);
-        var to = fields.Parse<IPAddress>("to", AddressSyntax.TryAddress, required: true);
+        var to = fields.Parse<IPAddress>("to", AddressSyntax.TryNatAddress, required: true);
         var output = fields.Parse<InterfaceMatch>("out", Names.TryInterfaceMatch);
         bool sameFamily = SameFamily(Addressed.Of(destination), Addressed.Of(source), "source", fields.Reader)
                           & SameFamily(Addressed.Of(to), Addressed.Of(source), "source", fields.Reader)
@@ -74,7 +92,7 @@ internal static class NatSectionReader
         string? ns = TopologyReader.ReadNamespace(fields, draft);
         var protocol = fields.Parse("protocol", ParseProtocol, required: true);
         var port = fields.Integer("port", 1, 65535, required: true);
-        var to = fields.Parse<(IPAddress Address, int? Port)>("to", AddressSyntax.TryEndpoint, required: true);
+        var to = fields.Parse<(IPAddress Address, int? Port)>("to", AddressSyntax.TryNatEndpoint, required: true);
         var input = fields.Parse<InterfaceMatch>("in", Names.TryInterfaceMatch);
         var destination = fields.Parse<IPNetwork>("destination", AddressSyntax.TryNetwork);
         Addressed? toAddress = to is { } t ? new Addressed(t.Value.Address.ToString(), t.Value.Address, t.At, t.Path) : null;

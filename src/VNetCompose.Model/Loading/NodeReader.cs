@@ -78,8 +78,9 @@ internal sealed class NodeReader(DiagnosticBag diagnostics)
     }
 
     /// <summary>A mapping whose keys are checked against <paramref name="knownKeys"/>.</summary>
-    public MappingReader Mapping(YamlNode node, string path, IReadOnlyList<string> knownKeys, bool nullIsEmpty = false) =>
-        new(this, node, path, knownKeys, nullIsEmpty);
+    public MappingReader Mapping(YamlNode node, string path, IReadOnlyList<string> knownKeys, bool nullIsEmpty = false,
+        IReadOnlyDictionary<string, string>? misplacedKeys = null) =>
+        new(this, node, path, knownKeys, nullIsEmpty, misplacedKeys: misplacedKeys);
 
     /// <summary>A mapping from names the user chooses (namespaces, bridges, taps) to their bodies.</summary>
     public IReadOnlyList<MappingEntry> NamedEntries(YamlNode node, string path)

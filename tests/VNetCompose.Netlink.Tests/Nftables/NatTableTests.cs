@@ -1,6 +1,7 @@
 using System.Net;
 using VNetCompose.Kernel;
 using VNetCompose.Netlink.Tests.Kernel;
+using VNetCompose.TestSupport;
 using static VNetCompose.Netlink.Tests.Nftables.SampleRules;
 
 namespace VNetCompose.Netlink.Tests.Nftables;

@@ -1,11 +1,18 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace VNetCompose.Model.Loading;
 
-/// <summary>A port forward that an earlier one with the same match shadows: the first DNAT wins, this one never applies.</summary>
+/// <summary>
+/// Likely mistakes in NAT rules that still load: a port forward that an earlier one with the same match
+/// shadows (the first DNAT wins, this one never applies), and a namespace whose NAT rules need forwarding
+/// while the topology turns that forwarding off.
+/// </summary>
 internal sealed class NatCheck : ITopologyCheck
 {
     public void Check(TopologyIndex index, DiagnosticBag diagnostics)
     {
-        var seen = new Dictionary<(string, NatProtocol, int, InterfaceMatch?, System.Net.IPNetwork?), PortForwardRule>();
+        var seen = new Dictionary<(string, NatProtocol, int, InterfaceMatch?, IPNetwork?), PortForwardRule>();
         foreach (PortForwardRule rule in index.Draft.Nat.OfType<PortForwardRule>())
         {
             var match = (rule.Namespace, rule.Protocol, rule.Port, rule.In, rule.Destination);
@@ -16,5 +23,29 @@ internal sealed class NatCheck : ITopologyCheck
                     $"{rule.Protocol.ToString().ToLowerInvariant()} port {rule.Port} is already forwarded by {first.KeyPath} (line {first.Line}); this rule never applies");
             }
         }
+
+        foreach (NamespaceDraft ns in index.Draft.Namespaces)
+        {
+            foreach (SysctlSpec off in ns.Sysctls.Where(s => s.Value.Trim() == "0"))
+            {
+                bool ipv6 = off.Key == "net.ipv6.conf.all.forwarding";
+                if (!ipv6 && off.Key != "net.ipv4.ip_forward") continue;
+                NatRule? needing = index.Draft.Nat.FirstOrDefault(r => r.Namespace == ns.Name.Value && HandlesIPv6Only(r) == ipv6);
+                if (needing is null) continue;
+                diagnostics.Warning(new Position(off.Location.Line, off.Location.Column), off.Location.KeyPath,
+                    $"{needing.Location.KeyPath} (line {needing.Location.Line}) translates packets this namespace forwards, but {off.Key} 0 turns forwarding off; remove the key and vnet sets it to 1");
+            }
+        }
     }
+
+    /// <summary>A rule naming IPv6 addresses handles IPv6 only; one naming none handles both families (vnet then turns on IPv4 forwarding).</summary>
+    private static bool HandlesIPv6Only(NatRule rule) => rule switch
+    {
+        MasqueradeRule m => V6(m.Source?.BaseAddress) || V6(m.Destination?.BaseAddress),
+        SnatRule s => V6(s.To),
+        PortForwardRule p => V6(p.ToAddress),
+        _ => false,
+    };
+
+    private static bool V6(IPAddress? address) => address?.AddressFamily == AddressFamily.InterNetworkV6;
 }

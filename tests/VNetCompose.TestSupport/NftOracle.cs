@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using VNetCompose.Kernel;
-using VNetCompose.TestSupport;
 
-namespace VNetCompose.Netlink.Tests.Nftables;
+namespace VNetCompose.TestSupport;
 
 /// <summary>A base chain as <c>nft -j list table</c> prints it.</summary>
 public sealed record OracleChain(string Name, string? Type, string? Hook, int? Priority, string? Policy);
