@@ -72,7 +72,7 @@ public sealed class UnknownInstanceException(string instance, string directory)
 
 /// <summary>
 /// The library API behind the CLI: plan, up, down, status and list of topology instances, through any
-/// <see cref="IKernel"/> (the netlink driver, or <see cref="Testing.InMemoryKernel"/>). One instance at a
+/// <see cref="IKernel"/> (the netlink driver, or the in-memory kernel of VNetCompose.Testing). One instance at a
 /// time per process is serialized with the other vnet processes by a per-instance lock.
 /// </summary>
 public sealed class VNetEngine

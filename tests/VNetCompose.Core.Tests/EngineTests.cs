@@ -1,7 +1,7 @@
 using System.Net;
 using VNetCompose.Core.Apply;
 using VNetCompose.Core.State;
-using VNetCompose.Core.Testing;
+using VNetCompose.Testing;
 using VNetCompose.Kernel;
 using static VNetCompose.Core.Tests.Topologies;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using VNetCompose.Core.Testing;
+using VNetCompose.Testing;
 using VNetCompose.Kernel;
 
 namespace VNetCompose.Core.Tests;

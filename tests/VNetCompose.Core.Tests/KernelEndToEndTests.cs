@@ -1,3 +1,4 @@
+using VNetCompose.Kernel;
 using System.Net;
 using System.Net.Sockets;
 using VNetCompose.Core.Rendering;

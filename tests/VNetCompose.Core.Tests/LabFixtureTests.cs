@@ -1,4 +1,4 @@
-using VNetCompose.Core.Testing;
+using VNetCompose.Testing;
 using VNetCompose.Kernel;
 using VNetCompose.TestSupport;
 using static VNetCompose.Core.Tests.Topologies;

@@ -1,7 +1,7 @@
 using System.Net;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.Rendering;
-using VNetCompose.Core.Testing;
+using VNetCompose.Testing;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
 using static VNetCompose.Core.Tests.Topologies;

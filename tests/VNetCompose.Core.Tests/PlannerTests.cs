@@ -3,7 +3,7 @@ using VNetCompose.Core.Desired;
 using VNetCompose.Core.Observation;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.Rendering;
-using VNetCompose.Core.Testing;
+using VNetCompose.Testing;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
 using static VNetCompose.Core.Tests.Topologies;

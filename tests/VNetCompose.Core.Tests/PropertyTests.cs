@@ -1,6 +1,6 @@
 using System.Net;
 using CsCheck;
-using VNetCompose.Core.Testing;
+using VNetCompose.Testing;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
 using static VNetCompose.Core.Tests.Topologies;

@@ -1,8 +1,9 @@
 using System.Net;
 
-namespace VNetCompose.Core;
+namespace VNetCompose.Kernel;
 
-internal static class AddressMath
+/// <summary>Prefix arithmetic shared by the planner and the in-memory kernel.</summary>
+public static class AddressMath
 {
     /// <summary>The network address of <paramref name="address"/>/<paramref name="prefixLength"/> (host bits cleared).</summary>
     public static IPAddress Mask(IPAddress address, int prefixLength)

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using VNetCompose.Kernel;
 
-namespace VNetCompose.Core.Testing;
+namespace VNetCompose.Testing;
 
 /// <summary>
 /// A model of the kernel behind <see cref="IKernel"/>, for fast planner and reconciler tests and for

@@ -1,9 +1,10 @@
+using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
 using VNetCompose.Netlink;
 
-namespace VNetCompose.Core;
+namespace VNetCompose;
 
 /// <summary>A topology file has errors; <see cref="Exception.Message"/> lists every diagnostic.</summary>
 public sealed class TopologyLoadException(IReadOnlyList<Diagnostic> diagnostics)
