@@ -74,6 +74,10 @@ internal sealed class PlanContext
     public LinkState? FindLive(NetnsId ns, string name) =>
         Live(ns) is null ? null : Indexes.Of(ns)!.LinksNamed(name).FirstOrDefault(l => !Gone.Contains((ns, l.Index)));
 
+    /// <summary>An owned observed link of that name that the plan deletes or that goes with one it deletes.</summary>
+    public LinkState? GoneOwned(NetnsId ns, string name) =>
+        Indexes.Of(ns)?.LinksNamed(name).FirstOrDefault(l => Gone.Contains((ns, l.Index)) && Owned(l));
+
     /// <summary>The observed link with that index (whether or not the plan keeps it).</summary>
     public LinkState? ObservedLink(NetnsId ns, int index) => Indexes.Of(ns)?.FindLink(index);
 
@@ -92,9 +96,13 @@ internal sealed class PlanContext
     /// Marks an observed link as going (deleted or vanishing with its namespace) and, recursively, what vanishes
     /// with it; returns those others, so a delete step can say it frees them and the apply can wait for them.
     /// </summary>
-    public List<LinkObject> MarkGone(NetnsId ns, LinkState link, bool vanishesElsewhere)
+    public List<LinkObject> MarkGone(NetnsId ns, LinkState link, bool vanishesElsewhere) =>
+        MarkGoneWith(ns, link, vanishesElsewhere).Select(d => new LinkObject(d.Namespace, d.Link.Name)).ToList();
+
+    /// <summary><see cref="MarkGone"/>, returning the observed links that go along.</summary>
+    public List<(NetnsId Namespace, LinkState Link)> MarkGoneWith(NetnsId ns, LinkState link, bool vanishesElsewhere)
     {
-        var others = new List<LinkObject>();
+        var others = new List<(NetnsId, LinkState)>();
         var pending = new Stack<(NetnsId, LinkState)>();
         Gone.Add((ns, link.Index));
         pending.Push((ns, link));
@@ -103,7 +111,7 @@ internal sealed class PlanContext
             foreach (var (dns, dependent) in Dependents(current.Item1, current.Item2))
             {
                 if (!Gone.Add((dns, dependent.Index))) continue;
-                others.Add(new LinkObject(dns, dependent.Name));
+                others.Add((dns, dependent));
                 if (vanishesElsewhere && dns != ns && !Deleted.Contains(dns)) Vanishing.Add(new LinkRef(dns, dependent.Name, dependent.Index));
                 pending.Push((dns, dependent));
             }

@@ -17,8 +17,11 @@ public static class LinkKinds
     /// <summary>tun devices (<c>taps:</c> with <c>mode: tun</c>, or <c>kind: tun</c>).</summary>
     public static TuntapKind Tun { get; } = new(TunMode.Tun);
 
+    /// <summary>macvlan links.</summary>
+    public static MacvlanKind Macvlan { get; } = new();
+
     /// <summary>Every kind, in the order documentation lists them.</summary>
-    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun];
+    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan];
 
     /// <summary>Kinds a <c>links:</c> entry may name (a veth pair is declared under <c>veths:</c>).</summary>
     public static IReadOnlyList<LinkKind> Declarable { get; } = All.Where(k => k != Veth).ToList();
