@@ -20,8 +20,11 @@ public static class LinkKinds
     /// <summary>macvlan links.</summary>
     public static MacvlanKind Macvlan { get; } = new();
 
+    /// <summary>vxlan tunnels.</summary>
+    public static VxlanKind Vxlan { get; } = new();
+
     /// <summary>Every kind, in the order documentation lists them.</summary>
-    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan];
+    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Vxlan];
 
     /// <summary>Kinds a <c>links:</c> entry may name (a veth pair is declared under <c>veths:</c>).</summary>
     public static IReadOnlyList<LinkKind> Declarable { get; } = All.Where(k => k != Veth).ToList();
