@@ -26,8 +26,11 @@ public static class LinkKinds
     /// <summary>macvtap links.</summary>
     public static MacvtapKind Macvtap { get; } = new();
 
+    /// <summary>ipvlan links.</summary>
+    public static IpvlanKind Ipvlan { get; } = new();
+
     /// <summary>Every kind, in the order documentation lists them.</summary>
-    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Macvtap, Vxlan];
+    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Macvtap, Vxlan, Ipvlan];
 
     /// <summary>Kinds a <c>links:</c> entry may name (a veth pair is declared under <c>veths:</c>).</summary>
     public static IReadOnlyList<LinkKind> Declarable { get; } = All.Where(k => k != Veth).ToList();
