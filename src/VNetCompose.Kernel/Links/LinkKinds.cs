@@ -29,8 +29,11 @@ public static class LinkKinds
     /// <summary>ipvlan links.</summary>
     public static IpvlanKind Ipvlan { get; } = new();
 
+    /// <summary>802.1Q/802.1ad VLAN sub-interfaces.</summary>
+    public static VlanKind Vlan { get; } = new();
+
     /// <summary>Every kind, in the order documentation lists them.</summary>
-    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Macvtap, Vxlan, Ipvlan];
+    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Macvtap, Vxlan, Ipvlan, Vlan];
 
     /// <summary>Kinds a <c>links:</c> entry may name (a veth pair is declared under <c>veths:</c>).</summary>
     public static IReadOnlyList<LinkKind> Declarable { get; } = All.Where(k => k != Veth).ToList();
