@@ -32,8 +32,11 @@ public static class LinkKinds
     /// <summary>802.1Q/802.1ad VLAN sub-interfaces.</summary>
     public static VlanKind Vlan { get; } = new();
 
+    /// <summary>dummy links.</summary>
+    public static DummyKind Dummy { get; } = new();
+
     /// <summary>Every kind, in the order documentation lists them.</summary>
-    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Macvtap, Vxlan, Ipvlan, Vlan];
+    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Macvtap, Vxlan, Ipvlan, Vlan, Dummy];
 
     /// <summary>Kinds a <c>links:</c> entry may name (a veth pair is declared under <c>veths:</c>).</summary>
     public static IReadOnlyList<LinkKind> Declarable { get; } = All.Where(k => k != Veth).ToList();

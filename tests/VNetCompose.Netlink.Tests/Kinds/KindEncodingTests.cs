@@ -19,6 +19,7 @@ public sealed class KindEncodingTests
         ["ipvlan-l3s"] = ("iv1", true, new IpvlanData("l3s")),
         ["vlan"] = ("p0.10", true, new VlanData(10, "802.1Q")),
         ["vlan-8021ad"] = ("p0.20", true, new VlanData(20, "802.1ad")),
+        ["dummy"] = ("d0", false, new DummyData()),
     };
 
     public static TheoryData<string> Names() => new(Cases.Keys);
