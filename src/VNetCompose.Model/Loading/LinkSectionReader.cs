@@ -243,7 +243,11 @@ internal static class LinkSectionReader
             .SelectMany(k => KeyNames(k).Select(key => (Key: key, Kind: k.Name)))
             .Where(x => !own.Contains(x.Key))
             .GroupBy(x => x.Key)
-            .ToDictionary(g => g.Key, g => $"it is a key of {string.Join(" and ", g.Select(x => x.Kind).Distinct())} links, not of {kind.Name}",
+            .ToDictionary(g => g.Key, g => $"it is a key of {Words(g.Select(x => x.Kind).Distinct().ToList())} links, not of {kind.Name}",
                 StringComparer.Ordinal);
     }
+
+    /// <summary>"a", "a and b", "a, b and c".</summary>
+    private static string Words(List<string> words) =>
+        words.Count == 1 ? words[0] : string.Join(", ", words.SkipLast(1)) + " and " + words[^1];
 }

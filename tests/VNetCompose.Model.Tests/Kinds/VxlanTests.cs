@@ -27,7 +27,7 @@ public sealed class VxlanTests
     [InlineData("{ kind: vxlan, vni: 1, remote: 239.1.1.1 }", "7:39: error: links.vx0.remote: 239.1.1.1 is a multicast address; use group: for multicast")]
     [InlineData("{ kind: vxlan, vni: 1, group: 198.51.100.2 }", "7:38: error: links.vx0.group: 198.51.100.2 is not a multicast address; use remote: for one other end")]
     [InlineData("{ kind: vxlan, vni: 1, remote: 198.51.100.2, local: 'fd00::1' }", "7:60: error: links.vx0.local: local fd00::1 and remote 198.51.100.2 are of different address families")]
-    [InlineData("{ kind: vxlan, vni: 1, mode: bridge }", "7:31: error: links.vx0: 'mode' does not apply here: it is a key of macvlan links, not of vxlan")]
+    [InlineData("{ kind: vxlan, vni: 1, mode: bridge }", "7:31: error: links.vx0: 'mode' does not apply here: it is a key of macvlan, macvtap and ipvlan links, not of vxlan")]
     [InlineData("{ kind: macvlan, parent: under0, vni: 1 }", "7:41: error: links.vx0: 'vni' does not apply here: it is a key of vxlan links, not of macvlan")]
     public void BadVxlans_AreReportedAtTheirKey(string entry, string expected)
     {
