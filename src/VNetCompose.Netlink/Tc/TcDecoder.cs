@@ -137,6 +137,26 @@ internal static class TcDecoder
         return kind == "u32" ? found : null;
     }
 
+    /// <summary>
+    /// The entries a u32 dump lists besides its rules: the filter itself (no options: "pref 1 u32 chain 0")
+    /// and its hash table (TCA_U32_DIVISOR: "fh 800: ht divisor 1").
+    /// </summary>
+    public static bool IsU32Structure(NetlinkMessage message)
+    {
+        string kind = "";
+        bool hasOptions = false, isHashTable = false;
+        foreach (var a in message.Attributes<TcMsg>())
+        {
+            if (a.Type == Tca.KIND) kind = a.String();
+            else if (a.Type == Tca.OPTIONS)
+            {
+                hasOptions = true;
+                foreach (var option in a.Nested()) isHashTable |= option.Type == U32Attributes.DIVISOR;
+            }
+        }
+        return kind == "u32" && (!hasOptions || isHashTable);
+    }
+
     private static DecodedRedirect? FindMirred(NetlinkAttributeEnumerator u32, TcMsg header)
     {
         foreach (var a in u32)
