@@ -54,20 +54,68 @@ public sealed record Impairment
     public bool IsEmpty => !NeedsNetem && RateBitsPerSecond is null && BurstBytes is null && LimitPackets is null && Latency is null;
 
     /// <summary>The netem-only keys that are set, in file order when read from a file.</summary>
-    public IReadOnlyList<string> NetemKeysSet()
+    public IReadOnlyList<string> NetemKeysSet() =>
+        NetemOnlyKeys.Where(IsSet).OrderBy(k => KeyLocations.TryGetValue(k, out var at) ? (at.Line, at.Column) : (int.MaxValue, 0)).ToList();
+
+    /// <summary>Whether the key (one of <see cref="Keys"/>) has a value.</summary>
+    public bool IsSet(string key) => key switch
     {
-        var set = NetemOnlyKeys.Where(k => k switch
+        "rate" => RateBitsPerSecond is not null,
+        "burst" => BurstBytes is not null,
+        "limit" => LimitPackets is not null,
+        "latency" => Latency is not null,
+        "delay" => Delay is not null,
+        "jitter" => Jitter is not null,
+        "correlation" => Correlation is not null,
+        "distribution" => Distribution is not null,
+        "loss" => Loss is not null,
+        "duplicate" => Duplicate is not null,
+        "corrupt" => Corrupt is not null,
+        "reorder" => Reorder is not null,
+        _ => throw new ArgumentException($"'{key}' is not an impairment key", nameof(key)),
+    };
+
+    /// <summary>
+    /// The rules between keys, from tc (q_netem.c, q_tbf.c) and what the keys mean: the key to blame and why, given which
+    /// keys are present. The loader asks with the keys written (a key whose value is wrong still counts as present).
+    /// </summary>
+    public static IEnumerable<(string Key, string Message)> KeyConflicts(Func<string, bool> has)
+    {
+        ArgumentNullException.ThrowIfNull(has);
+        if (has("jitter") && !has("delay")) yield return ("jitter", "jitter needs a delay to vary");
+        if (has("correlation") && !has("jitter")) yield return ("correlation", "correlation relates successive jitters: it needs jitter (and delay)");
+        if (has("distribution") && !(has("delay") && has("jitter"))) yield return ("distribution", "a distribution shapes the jitter: it needs delay and jitter");
+        if (has("reorder") && !has("delay")) yield return ("reorder", "reordering sends some packets ahead of delayed ones: it needs a delay");
+        if (has("limit") && has("latency")) yield return ("latency", "give limit (packets) or latency (time), not both");
+        if (has("burst") && !has("rate")) yield return ("burst", "a burst belongs to a rate: set rate too");
+        if (has("latency") && !has("rate")) yield return ("latency", "latency bounds the queue by the time the rate needs to send it: set rate, or bound it with limit (packets)");
+    }
+
+    /// <summary>
+    /// What is wrong with an impairment made in code (the loader reports the same at the key's line and column): the rules
+    /// between keys, percentages outside 0 to 100, a rate below 8 bit/s, a zero limit.
+    /// </summary>
+    public IReadOnlyList<(string Key, string Message)> Check()
+    {
+        var problems = KeyConflicts(IsSet).ToList();
+        void Percent(string key, double? value)
         {
-            "delay" => Delay is not null,
-            "jitter" => Jitter is not null,
-            "correlation" => Correlation is not null,
-            "distribution" => Distribution is not null,
-            "loss" => Loss is not null,
-            "duplicate" => Duplicate is not null,
-            "corrupt" => Corrupt is not null,
-            _ => Reorder is not null,
-        });
-        return set.OrderBy(k => KeyLocations.TryGetValue(k, out var at) ? (at.Line, at.Column) : (int.MaxValue, 0)).ToList();
+            if (value is { } v && !(v >= 0 && v <= 100)) problems.Add((key, $"a percentage is between 0 and 100, found {v}"));
+        }
+        Percent("correlation", Correlation);
+        foreach (var (key, chance) in new[] { ("loss", Loss), ("duplicate", Duplicate), ("corrupt", Corrupt) })
+        {
+            Percent(key, chance?.Percent);
+            Percent(key, chance?.Correlation);
+        }
+        Percent("reorder", Reorder?.Percent);
+        Percent("reorder", Reorder?.Correlation);
+        if (RateBitsPerSecond is < 8) problems.Add(("rate", "rate must be at least 8bit (one byte per second)"));
+        if (LimitPackets is 0) problems.Add(("limit", "limit must be at least 1 packet"));
+        if (BurstBytes is 0) problems.Add(("burst", "burst must be at least 1 byte"));
+        foreach (var (key, time) in new[] { ("delay", Delay), ("jitter", Jitter), ("latency", Latency) })
+            if (time < TimeSpan.Zero) problems.Add((key, "a time is not negative"));
+        return problems;
     }
 }
 

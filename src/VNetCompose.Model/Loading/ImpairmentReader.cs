@@ -45,22 +45,12 @@ internal static class ImpairmentReader
         return ErrorCount(diagnostics) > errorsBefore ? null : impairment;
     }
 
-    /// <summary>The rules between keys, from tc (q_netem.c, q_tbf.c) and what the keys mean.</summary>
+    /// <summary>The rules between keys (<see cref="Impairment.KeyConflicts"/>), reported at the key.</summary>
     private static void CheckCombination(MappingReader fields, DiagnosticBag diagnostics)
     {
-        void Error(string key, string message)
-        {
-            if (fields.Has(key)) diagnostics.Error(fields.KeyStart(key), fields.PathOf(key), message);
-        }
         // Presence, not the parsed value: a key whose value is wrong was reported already.
-        bool Has(string key) => fields.Has(key);
-        if (Has("jitter") && !Has("delay")) Error("jitter", "jitter needs a delay to vary");
-        if (Has("correlation") && !Has("jitter")) Error("correlation", "correlation relates successive jitters: it needs jitter (and delay)");
-        if (Has("distribution") && !(Has("delay") && Has("jitter"))) Error("distribution", "a distribution shapes the jitter: it needs delay and jitter");
-        if (Has("reorder") && !Has("delay")) Error("reorder", "reordering sends some packets ahead of delayed ones: it needs a delay");
-        if (Has("limit") && Has("latency")) Error("latency", "give limit (packets) or latency (time), not both");
-        if (Has("burst") && !Has("rate")) Error("burst", "a burst belongs to a rate: set rate too");
-        if (Has("latency") && !Has("rate")) Error("latency", "latency bounds the queue by the time the rate needs to send it: set rate, or bound it with limit (packets)");
+        foreach (var (key, message) in Impairment.KeyConflicts(fields.Has))
+            diagnostics.Error(fields.KeyStart(key), fields.PathOf(key), message);
     }
 
     /// <summary>A scalar (string or plain number) parsed by tc's syntax.</summary>
