@@ -264,3 +264,67 @@ public sealed record TrafficControlSupport(bool Tbf, bool Netem, bool Ingress, b
     /// <summary>Why an ingress redirect cannot be set up here, or null when it can.</summary>
     public string? MissingIngressRedirect() => !Ingress ? NoIngress : !U32 ? NoU32 : !Mirred ? NoMirred : null;
 }
+
+/// <summary>
+/// How <see cref="ITrafficControl.ReplaceRootQdisc"/> treats the root qdisc it finds, shared by every
+/// implementation so that the in-memory kernel decides as the netlink driver does.
+/// </summary>
+public static class RootQdiscRules
+{
+    /// <summary>Why a root qdisc is not vnet's to change (null when it is vnet's or the kernel's default, handle 0).</summary>
+    public static string? Foreign(string link, string kind, TcHandle handle) =>
+        handle == TcHandle.None || handle.IsVNetRoot ? null
+            : $"{link} has a root qdisc {kind} {handle} that vnet did not install; vnet leaves it alone";
+
+    /// <summary>The handle to write <paramref name="desired"/> under and what that does, given the root qdisc found
+    /// (<paramref name="current"/> null or handle 0: the default).</summary>
+    public static (TcHandle Handle, RootQdiscChange Change) Decide(QdiscState? current, QdiscParameters desired)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        return current switch
+        {
+            null or { Handle.Value: 0 } => (TcHandle.VNetRootA, RootQdiscChange.Created),
+            _ when Matches(current.Parameters, desired) => (current.Handle, RootQdiscChange.Unchanged),
+            _ when current.Kind == desired.Kind && CanChangeInPlace(current.Parameters, desired) => (current.Handle, RootQdiscChange.ChangedInPlace),
+            _ => (current.Handle == TcHandle.VNetRootA ? TcHandle.VNetRootB : TcHandle.VNetRootA, RootQdiscChange.Replaced),
+        };
+    }
+
+    /// <summary>
+    /// Whether a qdisc as the kernel reports it is the one <paramref name="desired"/> asks for. Two things do not come
+    /// back as they were sent: tbf's burst travels as the time the rate needs to send it in whole ticks of 64 ns, so it
+    /// comes back up to a tick's worth of bytes larger; netem's distribution table is not dumped at all.
+    /// </summary>
+    public static bool Matches(QdiscParameters? observed, QdiscParameters desired) => (observed, desired) switch
+    {
+        (TbfParameters o, TbfParameters d) => o.RateBytesPerSecond == d.RateBytesPerSecond && o.LimitBytes == d.LimitBytes
+            && o.BurstBytes + 1 >= d.BurstBytes && o.BurstBytes <= d.BurstBytes + TickBytes(d.RateBytesPerSecond) + 1,
+        (NetemParameters o, NetemParameters d) => o == d with { Distribution = o.Distribution },
+        _ => false,
+    };
+
+    /// <summary>Bytes a rate sends in one psched tick (64 ns, PSCHED_SHIFT 6 in include/net/pkt_sched.h), rounded up.</summary>
+    public static ulong TickBytes(ulong rateBytesPerSecond) => (ulong)Math.Ceiling(rateBytesPerSecond / 1e9 * 64);
+
+    /// <summary>
+    /// A tbf changed in place keeps its queue; a packet in it longer than the new burst can never collect
+    /// enough tokens and blocks the queue for good (seen on veths, whose GSO packets are queued whole when
+    /// they fit the old burst). So a tbf whose burst shrinks is replaced instead. A tolerance of one tick's
+    /// worth of bytes (64 ns at the rate) absorbs the rounding of the burst read back.
+    /// </summary>
+    public static bool CanChangeInPlace(QdiscParameters? current, QdiscParameters desired) => (current, desired) switch
+    {
+        (TbfParameters now, TbfParameters next) =>
+            next.BurstBytes + TickBytes(next.RateBytesPerSecond) + 1 >= now.BurstBytes,
+        (NetemParameters, NetemParameters) => true,
+        _ => false,
+    };
+
+    /// <summary>The message for a qdisc kind the kernel does not know, naming its module.</summary>
+    public static string MissingKind(string kind) => kind switch
+    {
+        "netem" => TrafficControlSupport.NoNetem,
+        "tbf" => TrafficControlSupport.NoTbf,
+        _ => $"this kernel has no {kind} qdisc",
+    };
+}

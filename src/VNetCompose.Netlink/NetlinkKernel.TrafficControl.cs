@@ -92,8 +92,7 @@ public sealed partial class NetlinkKernel : ITrafficControl
         string operation = $"listing qdiscs in {In(ns)}";
         var socket = RouteSocket(Namespace(ns, operation));
         var names = LinkNames(socket, operation);
-        return DumpQdiscs(socket, operation).Select(q => new QdiscState(
-            NameOf(names, q.LinkIndex), q.LinkIndex, q.Kind, q.Handle, q.Parent, q.Parameters, q.Statistics)).ToList();
+        return DumpQdiscs(socket, operation).Select(q => State(NameOf(names, q.LinkIndex), q)).ToList();
     }
 
     /// <summary>
@@ -108,14 +107,7 @@ public sealed partial class NetlinkKernel : ITrafficControl
         int index = ResolveIndex(socket, link, operation, $"there is no link named {link}");
         var root = DumpQdiscs(socket, operation).FirstOrDefault(q => q.LinkIndex == index && q.Parent == TcHandle.Root);
         ThrowIfForeignRoot(root, link, operation);
-
-        var (handle, change) = root switch
-        {
-            null or { Handle.Value: 0 } => (TcHandle.VNetRootA, RootQdiscChange.Created),
-            _ when root.Parameters == parameters => (root.Handle, RootQdiscChange.Unchanged),
-            _ when root.Kind == parameters.Kind && CanChangeInPlace(root.Parameters, parameters) => (root.Handle, RootQdiscChange.ChangedInPlace),
-            _ => (root.Handle == TcHandle.VNetRootA ? TcHandle.VNetRootB : TcHandle.VNetRootA, RootQdiscChange.Replaced),
-        };
+        var (handle, change) = RootQdiscRules.Decide(root is null ? null : State(link, root), parameters);
         if (change == RootQdiscChange.Unchanged) return change;
         var request = new NetlinkMessageBuilder();
         QdiscMessages.New(request, QdiscRequest.Replace, index, TcHandle.Root, handle, parameters, PschedClock.Kernel);
@@ -126,26 +118,10 @@ public sealed partial class NetlinkKernel : ITrafficControl
         catch (KernelException e) when (e.Errno == Errnos.ENOENT && e.KernelMessage?.Contains("unknown", StringComparison.OrdinalIgnoreCase) == true)
         {
             // "Specified qdisc kind is unknown": name the missing module.
-            string missing = parameters.Kind == "netem" ? TrafficControlSupport.NoNetem
-                : parameters.Kind == "tbf" ? TrafficControlSupport.NoTbf : $"this kernel has no {parameters.Kind} qdisc";
-            throw new KernelException(e.Errno, operation, missing + KernelSays(e), e);
+            throw new KernelException(e.Errno, operation, RootQdiscRules.MissingKind(parameters.Kind) + KernelSays(e), e);
         }
         return change;
     }
-
-    /// <summary>
-    /// A tbf changed in place keeps its queue; a packet in it longer than the new burst can never collect
-    /// enough tokens and blocks the queue for good (seen on veths, whose GSO packets are queued whole when
-    /// they fit the old burst). So a tbf whose burst shrinks is replaced instead. A tolerance of one tick's
-    /// worth of bytes absorbs the rounding of the burst read back.
-    /// </summary>
-    private static bool CanChangeInPlace(QdiscParameters? current, QdiscParameters desired) => (current, desired) switch
-    {
-        (TbfParameters now, TbfParameters next) =>
-            next.BurstBytes + (ulong)Math.Ceiling(next.RateBytesPerSecond / 1e9 * 64) + 1 >= now.BurstBytes,
-        (NetemParameters, NetemParameters) => true,
-        _ => false,
-    };
 
     /// <summary>Equivalent to: <c>tc qdisc del dev LINK root handle H</c> for vnet's root qdisc.</summary>
     public bool DeleteRootQdisc(NetnsId ns, string link)
@@ -302,12 +278,11 @@ public sealed partial class NetlinkKernel : ITrafficControl
 
     private static void ThrowIfForeignRoot(DecodedQdisc? root, string link, string operation)
     {
-        if (root is not null && root.Handle != TcHandle.None && !root.Handle.IsVNetRoot)
-        {
-            throw new KernelException(Errnos.EEXIST, operation,
-                $"{link} has a root qdisc {root.Kind} {root.Handle} that vnet did not install; vnet leaves it alone");
-        }
+        if (root is not null && RootQdiscRules.Foreign(link, root.Kind, root.Handle) is { } foreign)
+            throw new KernelException(Errnos.EEXIST, operation, foreign);
     }
+
+    private static QdiscState State(string link, DecodedQdisc q) => new(link, q.LinkIndex, q.Kind, q.Handle, q.Parent, q.Parameters, q.Statistics);
 
     /// <summary>The parameters in tc's words, for operation descriptions.</summary>
     private static string Describe(QdiscParameters parameters) => parameters switch
