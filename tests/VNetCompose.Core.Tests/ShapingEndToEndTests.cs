@@ -11,7 +11,8 @@ namespace VNetCompose.Core.Tests;
 /// <summary>
 /// Shaping through the engine on the real kernel, sandboxed, checked with <c>tc -j</c> and <c>ip -j</c> as oracles
 /// and with TCP between the namespaces: both directions of one veth end (egress: its root tbf; ingress: the ifb vnet
-/// makes, fed by a mirred redirect), drift made with tc and repaired, and nothing left after down. Rate bounds are generous (the machine is shared):
+/// makes, fed by a mirred redirect), drift made with tc and repaired, a mid-run change through
+/// <see cref="VNetEngine.Shape"/>, and nothing left after down. Rate bounds are generous (the machine is shared):
 /// bench/shaping measures.
 /// </summary>
 public sealed class ShapingEndToEndTests : IDisposable
@@ -105,6 +106,24 @@ public sealed class ShapingEndToEndTests : IDisposable
         }
         Oracle.Link(H1, "eth0")!.Alias.Should().NotBeNull("the link was never recreated");
         transfer.MeasureBitsPerSecond(TimeSpan.FromSeconds(2)).Should().BeInRange(12e6, 23e6);
+    }
+
+    [Fact]
+    public void Shape_DegradesALinkMidRun_AndRestoresIt_ThroughThePlanner()
+    {
+        var lab = Lab(egress: "{}", ingress: "{}");
+        _lab.Up(lab);
+        double before = Measure(H1, H2, IPAddress.Parse("10.77.0.2"), 5304);
+
+        var degraded = _lab.Engine.Shape(lab, _lab.Options, "h1", "eth0", ShapedDirection.Egress, new Impairment { RateBitsPerSecond = 5_000_000 });
+        degraded.Result.Status.Should().Be(UpStatus.Applied);
+        TcOracle.Root(H1, "eth0")!.Options.GetProperty("rate").GetInt64().Should().Be(625_000);
+        Measure(H1, H2, IPAddress.Parse("10.77.0.2"), 5305).Should().BeInRange(2.5e6, 6e6).And.BeLessThan(before);
+
+        var restored = _lab.Engine.Shape(degraded.Topology, _lab.Options, "h1", "eth0", ShapedDirection.Egress, null);
+        restored.Result.Status.Should().Be(UpStatus.Applied);
+        TcOracle.Root(H1, "eth0")!.Kind.Should().Be("noqueue");
+        _lab.Engine.Plan(lab, _lab.Options).HasChanges.Should().BeFalse("restored, the lab is the topology again");
     }
 
     [NetemFact(NeedsNetem = false)]

@@ -243,4 +243,39 @@ public sealed class ShapingPlanningTests : IDisposable
         result.Outcome!.RolledBack.Should().BeTrue();
         _kernel.Dump().Should().Be(empty);
     }
+
+    [Fact]
+    public void Shape_ChangesOnlyThatLinksShaping_AndTheResultIsWhatAnUpWouldKeep()
+    {
+        var lab = Lab(pair: "{ rate: 100mbit }");
+        Up(lab);
+        _kernel.DeleteAddress(H2, "eth0", System.Net.IPAddress.Parse("10.0.0.2"), 24); // unrelated drift: left alone
+
+        var shaped = _engine.Shape(lab, Options, "h1", "eth0", ShapedDirection.Egress, new Impairment { RateBitsPerSecond = 10_000_000 });
+
+        shaped.Result.Status.Should().Be(UpStatus.Applied);
+        shaped.Result.Plan.Changes.Should().ContainSingle().Which.Object.Should().Be(new QdiscObject(new LinkObject(H1, "eth0"), ShapedDirection.Egress));
+        ((TbfParameters)Root(H1, "eth0").Parameters!).RateBytesPerSecond.Should().Be(1_250_000);
+        ((TbfParameters)Root(H2, "eth0").Parameters!).RateBytesPerSecond.Should().Be(12_500_000, "the pair's impair still shapes the other end");
+        _engine.Plan(shaped.Topology, Options).Changes.Should().ContainSingle().Which.Object.Should().BeOfType<AddressObject>();
+
+        var restored = _engine.Shape(shaped.Topology, Options, "h1", "eth0", ShapedDirection.Egress, null);
+        restored.Result.Plan.Changes.Should().ContainSingle().Which.Action.Should().Be(ChangeAction.Delete);
+        Root(H1, "eth0").IsDefault.Should().BeTrue();
+
+        var ingress = _engine.Shape(restored.Topology, Options, "h1", "eth0", ShapedDirection.Ingress, new Impairment { RateBitsPerSecond = 1_000_000 });
+        ingress.Result.Plan.Changes.Select(c => c.Object.ToString()).Should().Equal("link p-h1/ifb-eth0", "ingress of p-h1/eth0");
+        _engine.Down(ingress.Topology, Options).Status.Should().Be(DownStatus.Removed);
+        _kernel.ListNamespaces().Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Shape_RefusesAnImpairmentThatBreaksARule_AndAnUnknownLink()
+    {
+        var lab = Lab();
+        var jitterAlone = () => _engine.Shape(lab, Options, "h1", "eth0", ShapedDirection.Egress, new Impairment { Jitter = TimeSpan.FromMilliseconds(5) });
+        jitterAlone.Should().Throw<ArgumentException>().WithMessage("the impairment is not valid: jitter: jitter needs a delay to vary*");
+        var unknown = () => _engine.Shape(lab, Options, "h1", "eth9", ShapedDirection.Egress, null);
+        unknown.Should().Throw<ArgumentException>().WithMessage("topology shaped declares no link eth9 in namespace h1*");
+    }
 }
