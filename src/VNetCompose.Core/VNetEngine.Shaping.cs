@@ -18,9 +18,12 @@ public sealed partial class VNetEngine
     /// shaping (the qdisc, and for ingress the ifb and its redirect), so nothing else is touched, and qdiscs changed in
     /// place. A teardown removes what it made, with the links. A kernel lacking a feature the impairment needs refuses
     /// it (<see cref="UpStatus.Refused"/>) with the key named and nothing changed.
-    /// <para>For the test fixture: <c>LabNamespace.SetEgressAsync(link, impairment)</c> is this call with the lab's
-    /// current topology, <see cref="ShapedDirection.Egress"/> and the namespace's topology name, keeping
-    /// <see cref="ShapeResult.Topology"/> as the lab's topology afterwards.</para>
+    /// <para>For the test fixture (branch <c>fixtures</c>, not on main when this was written), the methods to add are
+    /// <c>LabNamespace.SetEgressAsync(string link, Impairment? egress, CancellationToken ct = default) =&gt;
+    /// _lab.ShapeAsync(TopologyName, link, ShapedDirection.Egress, egress, ct)</c> (and <c>SetIngressAsync</c> alike), with
+    /// <c>LabFixture.ShapeAsync</c> calling this method with the lab's current <c>Topology</c> and <c>Options</c> on a
+    /// worker thread and keeping <see cref="ShapeResult.Topology"/> as the lab's topology, so that teardown and a later
+    /// <c>UpAsync</c> start from it.</para>
     /// </summary>
     /// <param name="ns">The link's namespace as the topology names it (<c>h1</c>, <c>host</c>).</param>
     /// <param name="link">The link's name: a veth end, a bridge, a tap or a <c>links:</c> entry.</param>
