@@ -76,7 +76,7 @@ public sealed class UnknownInstanceException(string instance, string directory)
 /// <see cref="IKernel"/> (the netlink driver, or the in-memory kernel of VNetCompose.Testing). One instance at a
 /// time per process is serialized with the other vnet processes by a per-instance lock.
 /// </summary>
-public sealed class VNetEngine
+public sealed partial class VNetEngine
 {
     private readonly IKernel _kernel;
     private readonly IVNetLog _log;
@@ -125,14 +125,19 @@ public sealed class VNetEngine
     }
 
     /// <summary>Makes the kernel match the topology: plan, apply, verify; a no-op when it already does.</summary>
-    public UpResult Up(Topology topology, LabOptions options, UpOptions? up = null, CancellationToken cancellationToken = default)
+    public UpResult Up(Topology topology, LabOptions options, UpOptions? up = null, CancellationToken cancellationToken = default) =>
+        Up(topology, options, up, focus: null, cancellationToken);
+
+    /// <param name="focus">Narrows every plan (the one applied and those verifying it) to some of its objects; null for all.</param>
+    private UpResult Up(Topology topology, LabOptions options, UpOptions? up, Func<Plan, Plan>? focus, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(topology);
+        focus ??= plan => plan;
         up ??= UpOptions.Default;
         var desired = DesiredStateBuilder.Build(topology, options);
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
-        var plan = PlanAgainstKernel(desired, previous);
+        var plan = focus(PlanAgainstKernel(desired, previous));
         up.OnPlanned?.Invoke(plan);
         if (!plan.CanApply) return new UpResult(UpStatus.Refused, plan, 0, null, null, []);
 
@@ -160,7 +165,7 @@ public sealed class VNetEngine
         var remaining = _clock.Time("verify", () => Converge(() =>
         {
             (var current, verified) = ObserveAndPlan(desired, final);
-            return current;
+            return focus(current);
         }, cancellationToken));
         if (remaining.HasChanges) return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []);
         var notReady = _clock.Time("readiness", () => AwaitReadiness(desired, verified!.Snapshots, cancellationToken));

@@ -69,4 +69,7 @@ public interface IKernel : IDisposable
     void ReplaceNatTable(NetnsId ns, NatTableState table);
 
     void DeleteNatTable(NetnsId ns, string name);
+
+    /// <summary>Qdiscs and ingress redirects (link shaping), or null when this driver has no traffic control.</summary>
+    ITrafficControl? TrafficControl => this as ITrafficControl;
 }

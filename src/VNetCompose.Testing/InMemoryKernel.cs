@@ -21,7 +21,7 @@ namespace VNetCompose.Testing;
 /// <para>Fault injection: <see cref="FailWrite"/> makes the k-th mutating call fail with a chosen errno;
 /// <see cref="Writes"/> counts mutating calls.</para>
 /// </summary>
-public sealed class InMemoryKernel : IKernel
+public sealed partial class InMemoryKernel : IKernel
 {
     private const int LoopbackIndex = 1;
     private readonly object _gate = new();
@@ -621,6 +621,7 @@ public sealed class InMemoryKernel : IKernel
                         $"  link {l.Name} kind={l.Kind} mtu={l.Mtu} mac={l.Mac ?? "-"} master={master} up={l.AdminUp} alias={l.Alias ?? "-"} peer={peer} parent={Describe(l.Parent ?? l.Lower)} data={l.Data}\n");
                     foreach (var a in l.Addresses.Select(a => $"{a.Address}/{a.PrefixLength}").Order(StringComparer.Ordinal))
                         text.Append("    addr ").Append(a).Append('\n');
+                    AppendTrafficControl(text, l);
                 }
                 foreach (var r in ns.Routes.Select(r => RouteText(ns, r)).Order(StringComparer.Ordinal))
                     text.Append("  route ").Append(r).Append('\n');
@@ -710,7 +711,7 @@ public sealed class InMemoryKernel : IKernel
         public List<IptablesLegacyTable> LegacyTables { get; } = new();
     }
 
-    private sealed class Link(int index, string name, string kind)
+    private sealed partial class Link(int index, string name, string kind)
     {
         public int Index { get; set; } = index;
         public string Name { get; set; } = name;
@@ -734,7 +735,10 @@ public sealed class InMemoryKernel : IKernel
         {
             var linked = Peer ?? Parent;
             IfLink? iflink = linked is { } l ? new IfLink(l.Link.Index, observed.Contains(l.Ns.Id) ? l.Ns.Id : null) : null;
-            return new LinkState(Index, Name, Kind, Mtu, Mac, MasterIndex, AdminUp, OperState(ns), Alias, Group, iflink, Data);
+            return new LinkState(Index, Name, Kind, Mtu, Mac, MasterIndex, AdminUp, OperState(ns), Alias, Group, iflink, Data)
+            {
+                RootQdisc = RootQdiscKind,
+            };
         }
 
         private string OperState(Netns ns)

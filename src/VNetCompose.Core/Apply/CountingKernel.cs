@@ -32,6 +32,19 @@ internal sealed class CountingKernel(IKernel inner) : IKernel
     public void ReplaceNatTable(NetnsId ns, NatTableState table) { Count(); inner.ReplaceNatTable(ns, table); }
     public void DeleteNatTable(NetnsId ns, string name) { Count(); inner.DeleteNatTable(ns, name); }
 
+    public ITrafficControl? TrafficControl => inner.TrafficControl is { } tc ? new CountingTrafficControl(tc, this) : null;
+
     /// <summary>The driver belongs to whoever created it.</summary>
     public void Dispose() { }
+
+    private sealed class CountingTrafficControl(ITrafficControl inner, CountingKernel counter) : ITrafficControl
+    {
+        public TrafficControlSupport ProbeTrafficControl() => inner.ProbeTrafficControl();
+        public IReadOnlyList<QdiscState> ListQdiscs(NetnsId ns) => inner.ListQdiscs(ns);
+        public RootQdiscChange ReplaceRootQdisc(NetnsId ns, string link, QdiscParameters parameters) { counter.Count(); return inner.ReplaceRootQdisc(ns, link, parameters); }
+        public bool DeleteRootQdisc(NetnsId ns, string link) { counter.Count(); return inner.DeleteRootQdisc(ns, link); }
+        public void ReplaceIngressRedirect(NetnsId ns, string link, string target) { counter.Count(); inner.ReplaceIngressRedirect(ns, link, target); }
+        public bool DeleteIngressRedirect(NetnsId ns, string link) { counter.Count(); return inner.DeleteIngressRedirect(ns, link); }
+        public IReadOnlyList<IngressRedirectState> ListIngressRedirects(NetnsId ns) => inner.ListIngressRedirects(ns);
+    }
 }

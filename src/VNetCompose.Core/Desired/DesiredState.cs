@@ -36,6 +36,12 @@ public sealed record DesiredLink(
 
     /// <summary>This link as a plan object.</summary>
     public LinkObject Object => new(Namespace, Name);
+
+    /// <summary>Shaping of what the link sends (a veth end's own <c>egress:</c> or its pair's <c>impair:</c>); null for none.</summary>
+    public Impairment? Egress { get; init; }
+
+    /// <summary>Shaping of what the link receives, through the ifb <see cref="Shaping.IngressDevices"/> adds; null for none.</summary>
+    public Impairment? Ingress { get; init; }
 }
 
 /// <summary>Both ends of a veth pair (created together).</summary>

@@ -23,14 +23,17 @@ public static class DesiredStateBuilder
         {
             Parent = l.Parent is { } parent ? new LinkPath(options.MapNamespace(parent.Namespace), parent.Name) : null,
             ParentLocation = l.Parent?.Location,
+            Egress = l.Egress,
+            Ingress = l.Ingress,
         }).ToList();
 
         var veths = topology.Veths.Select(v =>
         {
-            var a = End(v.A, v.B, options);
-            var b = End(v.B, v.A, options);
+            var a = End(v.A, v.B, options) with { Egress = v.A.Egress ?? v.Impair };
+            var b = End(v.B, v.A, options) with { Egress = v.B.Egress ?? v.Impair };
             return new DesiredVeth(a, b, v.Location);
         }).ToList();
+        links.AddRange(Shaping.IngressDevices.For([.. links, .. veths.SelectMany(v => new[] { v.A, v.B })]));
 
         var namespaces = new List<DesiredNamespace> { Host(topology, options, instance) };
         namespaces.AddRange(topology.Namespaces.Select(n => Declared(n, topology, options, instance)));
@@ -43,6 +46,7 @@ public static class DesiredStateBuilder
         {
             PeerNamespace = options.MapNamespace(other.Namespace),
             PeerName = other.Name,
+            Ingress = end.Ingress,
         };
 
     /// <summary>

@@ -42,6 +42,9 @@ public sealed record ObservedState(
     /// </summary>
     public IReadOnlyDictionary<LinkData, string?> LinkSupport { get; init; } = new Dictionary<LinkData, string?>();
 
+    /// <summary>Qdiscs and ingress redirects where vnet's shaping is wanted or may be (<see cref="TrafficControlObserver"/>).</summary>
+    public ObservedTrafficControl TrafficControl { get; init; } = ObservedTrafficControl.None;
+
     /// <summary>The namespace exists and can be entered.</summary>
     public bool Exists(NetnsId ns) => ns.IsCurrent || (NamedNamespaces.Contains(ns.Name!) && !BrokenNamespaces.Contains(ns.Name!));
 

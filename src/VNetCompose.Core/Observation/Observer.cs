@@ -76,6 +76,7 @@ public static class Observer
             BrokenNamespaces = broken,
             LegacyIptables = legacy,
             LinkSupport = support,
+            TrafficControl = TrafficControlObserver.Observe(kernel, desired, snapshots),
         };
     }
 

@@ -22,6 +22,7 @@ public static class Planner
         new LoopbackPlanner(),
         new StaleLinkPlanner(),
         new AddressPlanner(),
+        new QdiscPlanner(),
         new RoutePlanner(),
         new SysctlPlanner(),
         new NatPlanner(),

@@ -35,11 +35,14 @@ public static class LinkKinds
     /// <summary>dummy links.</summary>
     public static DummyKind Dummy { get; } = new();
 
-    /// <summary>Every kind, in the order documentation lists them.</summary>
-    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Macvtap, Vxlan, Ipvlan, Vlan, Dummy];
+    /// <summary>ifb devices, made by vnet for links with <c>ingress:</c> (never declared).</summary>
+    public static IfbKind Ifb { get; } = new();
 
-    /// <summary>Kinds a <c>links:</c> entry may name (a veth pair is declared under <c>veths:</c>).</summary>
-    public static IReadOnlyList<LinkKind> Declarable { get; } = All.Where(k => k != Veth).ToList();
+    /// <summary>Every kind, in the order documentation lists them.</summary>
+    public static IReadOnlyList<LinkKind> All { get; } = [Veth, Bridge, Tap, Tun, Macvlan, Macvtap, Vxlan, Ipvlan, Vlan, Dummy, Ifb];
+
+    /// <summary>Kinds a <c>links:</c> entry may name (a veth pair is declared under <c>veths:</c>; vnet makes the ifbs it needs).</summary>
+    public static IReadOnlyList<LinkKind> Declarable { get; } = All.Where(k => k != Veth && k != Ifb).ToList();
 
     /// <summary>The kind a topology names, or null.</summary>
     public static LinkKind? Named(string name) => All.FirstOrDefault(k => k.Name == name);

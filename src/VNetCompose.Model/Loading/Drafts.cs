@@ -57,6 +57,12 @@ internal sealed class InterfaceDraft(LinkKind kind, Position at, string path)
     /// <summary>The link it is created on (<c>parent:</c>, a vxlan's <c>dev:</c>), namespace as the topology writes it.</summary>
     public Located<(string Namespace, string Name)>? Parent { get; set; }
 
+    /// <summary><c>egress:</c> and <c>ingress:</c>, located at their keys; null when absent or wrong (reported).</summary>
+    public Located<Impairment>? Egress { get; set; }
+
+    /// <inheritdoc cref="Egress"/>
+    public Located<Impairment>? Ingress { get; set; }
+
     /// <summary>The kind's attributes, once its keys were read without error (null for a veth end: none of its own).</summary>
     public LinkData? Data { get; set; }
 
@@ -75,4 +81,8 @@ internal sealed class InterfaceDraft(LinkKind kind, Position at, string path)
     public string NameAndReference => $"'{Name?.Value}' ({Path}, line {At.Line})";
 }
 
-internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path);
+internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path)
+{
+    /// <summary>The pair's <c>impair:</c>, located at its key.</summary>
+    public Located<Impairment>? Impair { get; init; }
+}

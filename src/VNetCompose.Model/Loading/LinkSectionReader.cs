@@ -11,8 +11,8 @@ namespace VNetCompose.Model.Loading;
 /// </summary>
 internal static class LinkSectionReader
 {
-    private static readonly string[] CommonKeys = ["namespace", "addresses", "mtu", "mac", "bridge", "up"];
-    private static readonly string[] VethKeys = ["a", "b"];
+    private static readonly string[] CommonKeys = ["namespace", "addresses", "mtu", "mac", "bridge", "up", "egress", "ingress"];
+    private static readonly string[] VethKeys = ["a", "b", "impair"];
     private static readonly string[] VethEndKeys = ["name", .. CommonKeys];
 
     /// <summary>The range of IPv4's minimum datagram (RFC 791: 68 bytes) to the largest MTU a bridge or veth takes.</summary>
@@ -29,8 +29,8 @@ internal static class LinkSectionReader
             error = null;
             return true;
         }
-        error = kind == LinkKinds.Veth
-            ? "a veth pair is declared under 'veths:' (both ends together)"
+        error = kind == LinkKinds.Veth ? "a veth pair is declared under 'veths:' (both ends together)"
+            : kind == LinkKinds.Ifb ? "vnet makes the ifb devices it needs itself: give the link to shape an 'ingress:' instead"
             : $"unknown link kind '{text}'" + Suggestions.DidYouMean(text, LinkKinds.Declarable.Select(k => k.Name))
               + $"; vnet knows {string.Join(", ", LinkKinds.Declarable.Select(k => k.Name))}";
         kind = null;
@@ -69,7 +69,7 @@ internal static class LinkSectionReader
             InterfaceDraft? a = ReadVethEnd(pair, "a", draft);
             InterfaceDraft? b = ReadVethEnd(pair, "b", draft);
             if (a is not null && b is not null)
-                draft.Veths.Add(new VethDraft(a, b, item.Start, itemPath));
+                draft.Veths.Add(new VethDraft(a, b, item.Start, itemPath) { Impair = ReadImpairment(pair, "impair") });
         }
     }
 
@@ -146,7 +146,15 @@ internal static class LinkSectionReader
         link.Mac = fields.Parse<string>("mac", AddressSyntax.TryMac);
         link.Bridge = fields.Parse<string>("bridge", Names.TryInterfaceName);
         link.Up = fields.Boolean("up", defaultValue: true);
+        link.Egress = ReadImpairment(fields, "egress");
+        link.Ingress = ReadImpairment(fields, "ingress");
     }
+
+    /// <summary><c>egress:</c>, <c>ingress:</c> or <c>impair:</c>, located at its key; null when absent or wrong.</summary>
+    private static Located<Impairment>? ReadImpairment(MappingReader fields, string key) =>
+        fields.Value(key) is { } node && ImpairmentReader.Read(node, fields.PathOf(key), fields.Reader) is { } impairment
+            ? new Located<Impairment>(impairment, fields.KeyStart(key), fields.PathOf(key))
+            : null;
 
     /// <summary>
     /// The kind's own keys, typed as its descriptor says, then the descriptor's rules between them; the kind's

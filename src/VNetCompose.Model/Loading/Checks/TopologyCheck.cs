@@ -22,6 +22,7 @@ internal sealed class TopologyIndex
         new LinkSettingsCheck(),
         new ParentCheck(),
         new NatCheck(),
+        new ShapingCheck(),
     ];
 
     private readonly Dictionary<(string Namespace, string Name), InterfaceDraft> byName = [];
