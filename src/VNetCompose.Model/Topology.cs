@@ -15,6 +15,9 @@ public sealed record Topology(
 {
     /// <summary>The reserved namespace name meaning "the namespace vnet runs in" (or the one given by --host-netns).</summary>
     public const string HostNamespace = "host";
+
+    /// <summary>Open vSwitch bridges (<c>ovs_bridges:</c>).</summary>
+    public IReadOnlyList<OvsBridgeSpec> OvsBridges { get; init; } = [];
 }
 
 /// <summary>Where a value came from in the YAML file, for diagnostics raised after loading (plan, apply).</summary>
@@ -75,7 +78,11 @@ public sealed record VethEnd(
     string? Mac,
     string? Bridge,
     bool Up,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
+}
 
 public enum TapMode { Tap, Tun }
 
@@ -92,7 +99,11 @@ public sealed record TapSpec(
     int? Owner,
     int? Group,
     bool MultiQueue,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
+}
 
 /// <summary>An interface name match in a NAT rule; <c>"!docker0"</c> is <c>Negated</c>.</summary>
 public sealed record InterfaceMatch(string Name, bool Negated)

@@ -16,6 +16,9 @@ internal sealed class TopologyDraft
     public List<InterfaceDraft> Interfaces { get; } = [];
 
     public List<VethDraft> Veths { get; } = [];
+
+    /// <summary>Every OVS bridge under <c>ovs_bridges:</c>, in file order.</summary>
+    public List<OvsBridgeDraft> OvsBridges { get; } = [];
     public List<NatRule> Nat { get; } = [];
 
     /// <summary>Every <c>namespace:</c> value other than host, to check that it is declared.</summary>
@@ -53,6 +56,10 @@ internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string pat
     public Located<string>? Bridge { get; set; }
 
     public bool Up { get; set; } = true;
+
+    /// <summary>The <c>vlan</c>/<c>trunks</c> of a port of an OVS bridge; null when neither is given.</summary>
+    public OvsPortDraft? OvsPort { get; set; }
+
     public BridgeSettings? AsBridge { get; set; }
     public TapSettings? AsTap { get; set; }
 
@@ -75,3 +82,11 @@ internal sealed record BridgeSettings(bool Stp, bool VlanFiltering);
 internal sealed record TapSettings(TapMode? Mode, int? Owner, int? Group, bool MultiQueue);
 
 internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path);
+
+/// <summary>An OVS bridge; <see cref="Name"/> or <see cref="Namespace"/> is null when it failed to read.</summary>
+internal sealed record OvsBridgeDraft(
+    Located<string>? Name, string? Namespace, OvsDatapath Datapath, IReadOnlyList<Located<IfAddress>> Addresses, bool Stp,
+    OvsBridgeFailMode FailMode, Position At, string Path);
+
+/// <summary>The OVS keys of a port: where the first of them is, for "only on OVS ports" errors.</summary>
+internal sealed record OvsPortDraft(Located<long>? Vlan, IReadOnlyList<Located<long>> Trunks, Position At, string Path);

@@ -5,8 +5,9 @@ internal static class LinkSectionReader
 {
     private static readonly string[] BridgeKeys = ["namespace", "addresses", "mtu", "mac", "stp", "vlan_filtering", "up"];
     private static readonly string[] VethKeys = ["a", "b"];
-    private static readonly string[] VethEndKeys = ["namespace", "name", "addresses", "mtu", "mac", "bridge", "up"];
-    private static readonly string[] TapKeys = ["mode", "namespace", "addresses", "mtu", "mac", "bridge", "up", "owner", "group", "multi_queue"];
+    private static readonly string[] VethEndKeys = ["namespace", "name", "addresses", "mtu", "mac", "bridge", "up", .. OvsSectionReader.PortKeys];
+    private static readonly string[] TapKeys =
+        ["mode", "namespace", "addresses", "mtu", "mac", "bridge", "up", "owner", "group", "multi_queue", .. OvsSectionReader.PortKeys];
 
     /// <summary>The range of IPv4's minimum datagram (RFC 791: 68 bytes) to the largest MTU a bridge or veth takes.</summary>
     private const int MinMtu = 68, MaxMtu = 65535;
@@ -85,6 +86,7 @@ internal static class LinkSectionReader
         link.Mac = fields.Parse<string>("mac", AddressSyntax.TryMac);
         link.Bridge = fields.Parse<string>("bridge", Names.TryInterfaceName);
         link.Up = fields.Boolean("up", defaultValue: true);
+        link.OvsPort = OvsSectionReader.ReadPort(fields);
     }
 
     /// <summary>A tun device carries IP packets, not Ethernet frames: no bridge, no MAC.</summary>

@@ -17,7 +17,11 @@ internal static class TopologyBuilder
             links.Where(l => l.Kind == InterfaceKind.Bridge).Select(l => Bridge(l, diagnostics)).ToArray(),
             draft.Veths.Select(v => new VethSpec(VethEnd(v.A, diagnostics), VethEnd(v.B, diagnostics), diagnostics.Locate(v.At, v.Path))).ToArray(),
             links.Where(l => l.Kind == InterfaceKind.Tap).Select(l => Tap(l, diagnostics)).ToArray(),
-            [.. draft.Nat]);
+            [.. draft.Nat])
+        {
+            OvsBridges = [.. draft.OvsBridges.Select(b => new OvsBridgeSpec(Present(b.Name).Value, Present(b.Namespace), b.Datapath,
+                [.. b.Addresses.Select(a => a.Value)], b.Stp, b.FailMode, diagnostics.Locate(b.At, b.Path)))],
+        };
     }
 
     private static NamespaceSpec Namespace(NamespaceDraft ns, DiagnosticBag diagnostics) => new(
@@ -36,15 +40,25 @@ internal static class TopologyBuilder
 
     private static VethEnd VethEnd(InterfaceDraft link, DiagnosticBag diagnostics) => new(
         Present(link.Namespace), Present(link.Name).Value, Addresses(link), Mtu(link), link.Mac?.Value, link.Bridge?.Value, link.Up,
-        diagnostics.Locate(link.At, link.Path));
+        diagnostics.Locate(link.At, link.Path))
+    {
+        OvsPort = OvsPort(link),
+    };
 
     private static TapSpec Tap(InterfaceDraft link, DiagnosticBag diagnostics)
     {
         TapSettings settings = Present(link.AsTap);
         return new TapSpec(Present(link.Name).Value, Present(settings.Mode), Present(link.Namespace), Addresses(link), Mtu(link),
             link.Mac?.Value, link.Bridge?.Value, link.Up, settings.Owner, settings.Group, settings.MultiQueue,
-            diagnostics.Locate(link.At, link.Path));
+            diagnostics.Locate(link.At, link.Path))
+        {
+            OvsPort = OvsPort(link),
+        };
     }
+
+    private static OvsPortSpec? OvsPort(InterfaceDraft link) => link.OvsPort is { } port
+        ? new OvsPortSpec((int?)port.Vlan?.Value, [.. port.Trunks.Select(t => (int)t.Value).Order()])
+        : null;
 
     private static IfAddress[] Addresses(InterfaceDraft link) => link.Addresses.Select(a => a.Value).ToArray();
 

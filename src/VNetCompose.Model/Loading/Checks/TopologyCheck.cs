@@ -21,6 +21,7 @@ internal sealed class TopologyIndex
         new RouteCheck(),
         new LinkSettingsCheck(),
         new NatCheck(),
+        new OvsCheck(),
     ];
 
     private readonly Dictionary<(string Namespace, string Name), InterfaceDraft> byName = [];
