@@ -237,20 +237,8 @@ public sealed class OvsSandbox : IDisposable
         (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':')
             .Concat(["/usr/sbin", "/sbin"]).Any(dir => File.Exists(Path.Combine(dir, tool)));
 
-    private static CommandResult Run(string fileName, IReadOnlyList<string> arguments, string dir)
-    {
-        string commandLine = string.Join(' ', arguments.Prepend(fileName));
-        using var process = Process.Start(OvsStartInfo(fileName, arguments, dir))
-            ?? throw new InvalidOperationException($"could not start `{commandLine}`");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"`{commandLine}` did not finish within 30 s");
-        }
-        return new CommandResult(commandLine, process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
-    }
+    private static CommandResult Run(string fileName, IReadOnlyList<string> arguments, string dir) =>
+        ProcessRunner.Run(fileName, arguments, ProcessRunner.DefaultTimeout, OvsEnvironment(dir));
 
     /// <summary>An OVS tool's start info with every OVS default directory pointed at <paramref name="dir"/>, so
     /// nothing it creates (bridge .mgmt sockets, logs, control sockets) lands in the machine's /var/run/openvswitch.</summary>
@@ -263,7 +251,10 @@ public sealed class OvsSandbox : IDisposable
             UseShellExecute = false,
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        foreach (var variable in new[] { "OVS_RUNDIR", "OVS_LOGDIR", "OVS_DBDIR", "OVS_SYSCONFDIR" }) start.Environment[variable] = dir;
+        foreach (var (name, value) in OvsEnvironment(dir)) start.Environment[name] = value;
         return start;
     }
+
+    private static Dictionary<string, string> OvsEnvironment(string dir) =>
+        new[] { "OVS_RUNDIR", "OVS_LOGDIR", "OVS_DBDIR", "OVS_SYSCONFDIR" }.ToDictionary(name => name, _ => dir);
 }

@@ -57,46 +57,53 @@ public sealed class OvsdbRowConverter : JsonConverter<OvsdbRow>
     }
 }
 
-/// <summary>Writes <see cref="OvsdbCondition"/> as <c>[column, function, value]</c>.</summary>
-public sealed class OvsdbConditionConverter : JsonConverter<OvsdbCondition>
+/// <summary>Reads and writes the <c>[column, operator, value]</c> triples of conditions and mutations.</summary>
+public abstract class OvsdbTripleConverter<T> : JsonConverter<T>
 {
+    /// <summary>The triple's value from its parts.</summary>
+    protected abstract T Create(string column, string @operator, OvsdbDatum value);
+
+    /// <summary>The triple's parts.</summary>
+    protected abstract (string Column, string Operator, OvsdbDatum Value) Parts(T triple);
+
     /// <inheritdoc/>
-    public override OvsdbCondition Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         using var document = JsonDocument.ParseValue(ref reader);
         var triple = document.RootElement;
-        return new OvsdbCondition(triple[0].GetString()!, triple[1].GetString()!, OvsdbDatum.Read(triple[2]));
+        return Create(triple[0].GetString()!, triple[1].GetString()!, OvsdbDatum.Read(triple[2]));
     }
 
     /// <inheritdoc/>
-    public override void Write(Utf8JsonWriter writer, OvsdbCondition value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
     {
+        var (column, @operator, datum) = Parts(value);
         writer.WriteStartArray();
-        writer.WriteStringValue(value.Column);
-        writer.WriteStringValue(value.Function);
-        value.Value.WriteTo(writer);
+        writer.WriteStringValue(column);
+        writer.WriteStringValue(@operator);
+        datum.WriteTo(writer);
         writer.WriteEndArray();
     }
 }
 
-/// <summary>Writes <see cref="OvsdbMutation"/> as <c>[column, mutator, value]</c>.</summary>
-public sealed class OvsdbMutationConverter : JsonConverter<OvsdbMutation>
+/// <summary>Writes <see cref="OvsdbCondition"/> as <c>[column, function, value]</c>.</summary>
+public sealed class OvsdbConditionConverter : OvsdbTripleConverter<OvsdbCondition>
 {
     /// <inheritdoc/>
-    public override OvsdbMutation Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        using var document = JsonDocument.ParseValue(ref reader);
-        var triple = document.RootElement;
-        return new OvsdbMutation(triple[0].GetString()!, triple[1].GetString()!, OvsdbDatum.Read(triple[2]));
-    }
+    protected override OvsdbCondition Create(string column, string @operator, OvsdbDatum value) => new(column, @operator, value);
 
     /// <inheritdoc/>
-    public override void Write(Utf8JsonWriter writer, OvsdbMutation value, JsonSerializerOptions options)
-    {
-        writer.WriteStartArray();
-        writer.WriteStringValue(value.Column);
-        writer.WriteStringValue(value.Mutator);
-        value.Value.WriteTo(writer);
-        writer.WriteEndArray();
-    }
+    protected override (string Column, string Operator, OvsdbDatum Value) Parts(OvsdbCondition triple) =>
+        (triple.Column, triple.Function, triple.Value);
+}
+
+/// <summary>Writes <see cref="OvsdbMutation"/> as <c>[column, mutator, value]</c>.</summary>
+public sealed class OvsdbMutationConverter : OvsdbTripleConverter<OvsdbMutation>
+{
+    /// <inheritdoc/>
+    protected override OvsdbMutation Create(string column, string @operator, OvsdbDatum value) => new(column, @operator, value);
+
+    /// <inheritdoc/>
+    protected override (string Column, string Operator, OvsdbDatum Value) Parts(OvsdbMutation triple) =>
+        (triple.Column, triple.Mutator, triple.Value);
 }
