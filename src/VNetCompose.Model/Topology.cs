@@ -1,4 +1,6 @@
 using System.Net;
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 
 namespace VNetCompose.Model;
 
@@ -8,9 +10,8 @@ public sealed record Topology(
     string Name,
     string SourcePath,
     IReadOnlyList<NamespaceSpec> Namespaces,
-    IReadOnlyList<BridgeSpec> Bridges,
+    IReadOnlyList<LinkSpec> Links,
     IReadOnlyList<VethSpec> Veths,
-    IReadOnlyList<TapSpec> Taps,
     IReadOnlyList<NatRule> Nat)
 {
     /// <summary>The reserved namespace name meaning "the namespace vnet runs in" (or the one given by --host-netns).</summary>
@@ -18,6 +19,12 @@ public sealed record Topology(
 
     /// <summary>Open vSwitch bridges (<c>ovs_bridges:</c>).</summary>
     public IReadOnlyList<OvsBridgeSpec> OvsBridges { get; init; } = [];
+
+    /// <summary>The links declared as bridges (under <c>bridges:</c> or <c>links:</c>).</summary>
+    public IEnumerable<LinkSpec> Bridges => Links.Where(l => l.Kind == LinkKinds.Bridge);
+
+    /// <summary>The tun and tap devices (under <c>taps:</c> or <c>links:</c>).</summary>
+    public IEnumerable<LinkSpec> Taps => Links.Where(l => l.Data is TunData);
 }
 
 /// <summary>Where a value came from in the YAML file, for diagnostics raised after loading (plan, apply).</summary>
@@ -54,17 +61,37 @@ public sealed record RouteSpec(IPNetwork To, IPAddress? Via, string? Dev, int? M
         + (Metric is null ? "" : $" metric {Metric}");
 }
 
-/// <summary>A Linux bridge.</summary>
-public sealed record BridgeSpec(
+/// <summary>
+/// A link other than a veth end: a bridge (<c>bridges:</c>), a tun/tap (<c>taps:</c>) or any <c>links:</c> entry.
+/// Its kind's own attributes are in <see cref="Data"/> (<see cref="BridgeData"/>, <see cref="TunData"/>,
+/// ...), read and checked by the kind's descriptor.
+/// </summary>
+/// <param name="Bridge">The bridge (same namespace) it is a port of.</param>
+/// <param name="Parent">The link it is created on, when its kind has one (a macvlan's parent, a vxlan's dev).</param>
+public sealed record LinkSpec(
     string Name,
+    LinkKind Kind,
     string Namespace,
     IReadOnlyList<IfAddress> Addresses,
     int? Mtu,
     string? Mac,
-    bool Stp,
-    bool VlanFiltering,
+    string? Bridge,
     bool Up,
-    SourceLocation Location);
+    LinkParentSpec? Parent,
+    LinkData Data,
+    SourceLocation Location)
+{
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
+}
+
+/// <summary>A link's parent in the topology's words: <c>eth0</c> (its own namespace) or <c>host/eth0</c>.</summary>
+/// <param name="Namespace">A topology namespace name (<c>host</c> or a declared one).</param>
+public sealed record LinkParentSpec(string Namespace, string Name, SourceLocation Location)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Namespace}/{Name}";
+}
 
 /// <summary>A veth pair; both ends are created together.</summary>
 public sealed record VethSpec(VethEnd A, VethEnd B, SourceLocation Location);
@@ -78,27 +105,6 @@ public sealed record VethEnd(
     string? Mac,
     string? Bridge,
     bool Up,
-    SourceLocation Location)
-{
-    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
-    public OvsPortSpec? OvsPort { get; init; }
-}
-
-public enum TapMode { Tap, Tun }
-
-/// <summary>A persistent tun or tap device.</summary>
-public sealed record TapSpec(
-    string Name,
-    TapMode Mode,
-    string Namespace,
-    IReadOnlyList<IfAddress> Addresses,
-    int? Mtu,
-    string? Mac,
-    string? Bridge,
-    bool Up,
-    int? Owner,
-    int? Group,
-    bool MultiQueue,
     SourceLocation Location)
 {
     /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
