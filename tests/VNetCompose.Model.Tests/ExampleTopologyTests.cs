@@ -12,7 +12,7 @@ public sealed class ExampleTopologyTests
     public void TheExamplesAreTheOnesTheReadmePromises()
     {
         TestFiles.ExampleTopologies().Select(Path.GetFileName).Should().Equal(
-            "bridge-switch.yaml", "docker0.yaml", "router.yaml", "tuntap.yaml", "two-namespaces.yaml");
+            "bridge-switch.yaml", "docker0.yaml", "ovs-vlans.yaml", "router.yaml", "tuntap.yaml", "two-namespaces.yaml");
     }
 
     [Theory]

@@ -85,4 +85,15 @@ public sealed class OvsTests
         Render(Load(Head + "namespaces: { sw: {} }\novs_bridges:\n  ovsbr0: { namespace: sw }\n"
             + "veths:\n  - a: { namespace: sw, name: p0, bridge: ovsbr0, vlan: 5 }\n    b: { name: p1 }\n")).Should().BeEmpty();
     }
+
+    [Fact]
+    public void LinksEntry_OnAnOvsBridge_TakesVlanAndTrunks()
+    {
+        LoadResult result = Load(Head + "ovs_bridges:\n  ovsbr0: { datapath: netdev }\n"
+            + "links:\n  tap0: { kind: tap, bridge: ovsbr0, vlan: 10 }\n  tap1: { kind: tap, bridge: ovsbr0, trunks: [20, 10] }\n");
+        Render(result).Should().BeEmpty();
+        var links = result.Topology!.Links.ToDictionary(l => l.Name);
+        links["tap0"].OvsPort.Should().BeEquivalentTo(new OvsPortSpec(10, []));
+        links["tap1"].OvsPort!.Trunks.Should().Equal(10, 20);
+    }
 }

@@ -8,6 +8,13 @@ internal static class OvsSectionReader
     /// <summary>The keys a port of an OVS bridge takes besides the link's own.</summary>
     public static readonly string[] PortKeys = ["vlan", "trunks"];
 
+    /// <summary>Open vSwitch's own names for the port keys (ovs-vsctl's Port columns), explained where a link takes
+    /// <see cref="PortKeys"/>.</summary>
+    public static readonly IReadOnlyDictionary<string, string> MisplacedPortKeys = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["tag"] = "an OVS access port's VLAN is written 'vlan: N' here (OVS calls the column 'tag'); did you mean 'vlan'?",
+    };
+
     /// <summary>IEEE 802.1Q VIDs usable on a port: 0 means "no VLAN" and 4095 is reserved.</summary>
     public const int MinVlan = 1, MaxVlan = 4094;
 

@@ -16,9 +16,19 @@ internal sealed class OvsCheck : ITopologyCheck
     public void Check(TopologyIndex index, DiagnosticBag diagnostics)
     {
         var seen = new Dictionary<(string, string), OvsBridgeDraft>();
+        OvsBridgeDraft? firstBridge = null;
         foreach (var bridge in index.Draft.OvsBridges)
         {
             if (bridge is not { Name: { } name, Namespace: { } ns }) continue;
+            // One ovs-vswitchd (the one at --ovsdb) serves every OVS bridge, and it runs in one namespace.
+            firstBridge ??= bridge;
+            if (ns != firstBridge.Namespace)
+            {
+                diagnostics.Error(bridge.At, bridge.Path + ".namespace",
+                    $"OVS bridge '{name.Value}' is in namespace '{ns}' but '{firstBridge.Name?.Value}' is in '{firstBridge.Namespace}': one ovs-vswitchd "
+                    + "serves every OVS bridge of a topology, and its bridges' ports are in the namespace where it runs");
+                continue;
+            }
             if (!seen.TryAdd((ns, name.Value), bridge))
             {
                 diagnostics.Error(name.At, name.Path,
