@@ -135,6 +135,7 @@ public sealed class TransactionBuilderTests
         state.Bridges.Select(b => b.Name).Should().Equal("fb0", "ovsbr0");
         var ovsbr0 = state.FindBridge("ovsbr0")!;
         (ovsbr0.Owner, ovsbr0.Datapath, ovsbr0.FailMode).Should().Be((Owner, "system", (OvsFailMode?)null));
+        ovsbr0.DatapathId.Should().Be("0000aabbccddee01");
         ovsbr0.Ports.Select(p => (p.Name, p.Owner, p.Type, p.Tag)).Should().Equal(
             ("fp0", null, "", null), ("ovsbr0", Owner, "internal", null), ("p1", Owner, "", 10));
     }
@@ -171,8 +172,8 @@ public sealed class TransactionBuilderTests
 
         public void Bridge(string name, OvsdbDatum externalIds, IEnumerable<Guid> ports) =>
             _bridges.Add(new OvsdbRow(("_uuid", OvsdbDatum.Atom(OvsdbAtom.Uuid(NewUuid()))), ("name", OvsdbDatum.Of(name)),
-                ("datapath_type", OvsdbDatum.Of("")), ("stp_enable", OvsdbDatum.Of(false)), ("fail_mode", OvsdbDatum.EmptySet),
-                ("external_ids", externalIds), ("ports", Uuids(ports))));
+                ("datapath_type", OvsdbDatum.Of("")), ("datapath_id", OvsdbDatum.Of("0000aabbccddee01")), ("stp_enable", OvsdbDatum.Of(false)),
+                ("fail_mode", OvsdbDatum.EmptySet), ("external_ids", externalIds), ("ports", Uuids(ports))));
 
         public VswitchSnapshot Snapshot() => VswitchSnapshot.Parse(
         [

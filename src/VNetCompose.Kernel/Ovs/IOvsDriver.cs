@@ -55,3 +55,14 @@ public sealed class OvsConcurrentChangeException : OvsException
     /// <summary>Creates the exception.</summary>
     public OvsConcurrentChangeException(string message, Exception? inner = null) : base(message, inner) { }
 }
+
+/// <summary>
+/// A kernel driver that also reaches an Open vSwitch: the OVS steps of a plan are applied with an
+/// <see cref="IKernel"/> like every other step and find the OVS driver through it (the engine applies plans
+/// through such a bundle of both drivers).
+/// </summary>
+public interface IKernelWithOvs : IKernel
+{
+    /// <summary>The Open vSwitch driver, or null when none was given.</summary>
+    IOvsDriver? Ovs { get; }
+}

@@ -46,6 +46,10 @@ public sealed record OvsBridgeState(
     IReadOnlyDictionary<string, string> ExternalIds,
     IReadOnlyList<OvsPortState> Ports)
 {
+    /// <summary>datapath_id as ovs-vswitchd reports it once the bridge runs; null while it has not (yet) opened a
+    /// datapath for the bridge, e.g. a "system" bridge on a kernel without the openvswitch module.</summary>
+    public string? DatapathId { get; init; }
+
     /// <summary>The vnet instance that created the bridge, or null for a foreign bridge.</summary>
     public string? Owner => OvsOwnership.OwnerOf(ExternalIds);
 

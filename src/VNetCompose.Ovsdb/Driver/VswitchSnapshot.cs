@@ -12,7 +12,7 @@ internal sealed class VswitchSnapshot
     public const string Database = "Open_vSwitch";
 
     public sealed record BridgeRow(Guid Uuid, string Name, string DatapathType, bool Stp, string? FailMode,
-        IReadOnlyDictionary<string, string> ExternalIds, IReadOnlyList<Guid> Ports)
+        IReadOnlyDictionary<string, string> ExternalIds, IReadOnlyList<Guid> Ports, string? DatapathId = null)
     {
         public string? Owner => OvsOwnership.OwnerOf(ExternalIds);
     }
@@ -56,7 +56,7 @@ internal sealed class VswitchSnapshot
     public static IReadOnlyList<OvsdbOperation> Queries { get; } =
     [
         new SelectOperation("Open_vSwitch", [], ["_uuid", "bridges", "cur_cfg", "next_cfg", "ovs_version", "datapath_types"]),
-        new SelectOperation("Bridge", [], ["_uuid", "name", "datapath_type", "stp_enable", "fail_mode", "external_ids", "ports"]),
+        new SelectOperation("Bridge", [], ["_uuid", "name", "datapath_type", "datapath_id", "stp_enable", "fail_mode", "external_ids", "ports"]),
         new SelectOperation("Port", [], ["_uuid", "name", "tag", "trunks", "vlan_mode", "interfaces", "external_ids"]),
         new SelectOperation("Interface", [], ["_uuid", "name", "type", "ofport", "error", "external_ids"]),
     ];
@@ -78,7 +78,8 @@ internal sealed class VswitchSnapshot
             [.. root["datapath_types"].AsStrings().Order(StringComparer.Ordinal)],
             root["bridges"].AsUuids(),
             [.. (results[1].Rows ?? []).Select(r => new BridgeRow(r.Uuid, r["name"].AsString(), r["datapath_type"].AsString(),
-                r["stp_enable"].AsBoolean(), r["fail_mode"].AsOptionalString(), r["external_ids"].AsStringMap(), r["ports"].AsUuids()))],
+                r["stp_enable"].AsBoolean(), r["fail_mode"].AsOptionalString(), r["external_ids"].AsStringMap(), r["ports"].AsUuids(),
+                r["datapath_id"].AsOptionalString()))],
             [.. (results[2].Rows ?? []).Select(r => new PortRow(r.Uuid, r["name"].AsString(), r["tag"].AsOptionalInteger(),
                 r["trunks"].AsIntegers(), r["vlan_mode"].AsOptionalString(), r["external_ids"].AsStringMap(), r["interfaces"].AsUuids()))],
             [.. (results[3].Rows ?? []).Select(r => new InterfaceRow(r.Uuid, r["name"].AsString(), r["type"].AsString(),
@@ -123,5 +124,8 @@ internal sealed class VswitchSnapshot
                 [.. port.Interfaces.Where(Interfaces.ContainsKey).Select(uuid => Interfaces[uuid])
                     .OrderBy(i => i.Name, StringComparer.Ordinal)
                     .Select(i => new OvsInterfaceState(i.Name, i.Type, i.OfPort, i.Error, i.ExternalIds))],
-                port.ExternalIds))]);
+                port.ExternalIds))])
+    {
+        DatapathId = bridge.DatapathId,
+    };
 }
