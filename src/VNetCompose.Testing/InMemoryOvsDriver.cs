@@ -202,9 +202,12 @@ public sealed class InMemoryOvsDriver : IOvsDriver
     private bool DeviceExists(string name) =>
         _kernel is null || _kernel.Observe([SwitchNamespace]).GetValueOrDefault(SwitchNamespace)?.Links.Any(l => l.Name == name) == true;
 
+    private bool SwitchNamespaceExists => _kernel is not null && _kernel.Observe([SwitchNamespace]).ContainsKey(SwitchNamespace);
+
     private void CreateDevice(string name)
     {
-        if (_kernel is null || DeviceExists(name)) return;
+        // ovs-vswitchd makes the device in the namespace it runs in; a model without that namespace has nowhere to put it.
+        if (_kernel is null || !SwitchNamespaceExists || DeviceExists(name)) return;
         _kernel.CreateLink(SwitchNamespace, new LinkRequest(name, new TunData(TunMode.Tap)));
     }
 
