@@ -5,16 +5,6 @@ using VNetCompose.TestSupport;
 
 namespace VNetCompose.Ovsdb.Tests;
 
-/// <summary>A test against a real Open vSwitch started by <see cref="OvsSandbox"/>; skipped, with the reason
-/// shown, when Open vSwitch is not installed or the tests do not run as root.</summary>
-public sealed class OvsFactAttribute : FactAttribute
-{
-    public OvsFactAttribute()
-    {
-        if (OvsSandbox.UnavailableReason is { } reason) Skip = reason;
-    }
-}
-
 /// <summary>
 /// Per test: sandbox namespaces, a private ovsdb-server + ovs-vswitchd inside the namespace "sw" and a driver
 /// connected to it. Disposal stops the daemons before the namespaces go, whatever the outcome.
