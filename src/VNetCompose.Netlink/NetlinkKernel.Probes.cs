@@ -35,14 +35,9 @@ public sealed partial class NetlinkKernel
         ArgumentException.ThrowIfNullOrEmpty(family);
         string operation = $"looking up generic netlink family {family}";
         using var socket = NetlinkSocket.Open(NetlinkProtocol.Generic);
-        var message = new Wire.NetlinkMessageBuilder(64)
-            .BeginMessage(Genl.GENL_ID_CTRL, Nl.NLM_F_ACK)
-            .Struct(new GenlMsgHdr { Command = Genl.CTRL_CMD_GETFAMILY })
-            .String(Genl.CTRL_ATTR_FAMILY_NAME, family)
-            .EndMessage();
         try
         {
-            socket.Execute(message, operation, _ => { });
+            socket.Execute(GetFamilyRequest(family), operation, _ => { });
             return true;
         }
         catch (KernelException e) when (e.Errno == Errnos.ENOENT)
@@ -50,6 +45,14 @@ public sealed partial class NetlinkKernel
             return false;
         }
     }
+
+    /// <summary>nlctrl's CTRL_CMD_GETFAMILY for <paramref name="family"/> (sequence number stamped when sent).</summary>
+    internal static Wire.NetlinkMessageBuilder GetFamilyRequest(string family) =>
+        new Wire.NetlinkMessageBuilder(64)
+            .BeginMessage(Genl.GENL_ID_CTRL, Nl.NLM_F_ACK)
+            .Struct(new GenlMsgHdr { Command = Genl.CTRL_CMD_GETFAMILY })
+            .String(Genl.CTRL_ATTR_FAMILY_NAME, family)
+            .EndMessage();
 
     private static string? Probe(LinkData data)
     {
