@@ -191,10 +191,10 @@ public sealed class InMemoryOvsDriver : IOvsDriver
                     (port.OfPort, port.Error) = (null, null);
                     continue;
                 }
-                if (port.Type == "internal") CreateDevice(port.Name);
-                bool present = port.Type == "internal" || DeviceExists(port.Name);
+                string? error = port.Type == "internal" ? CreateDevice(port.Name) : null;
+                bool present = error is null && (port.Type == "internal" || DeviceExists(port.Name));
                 port.OfPort = present ? port.OfPort ?? bridge.Ports.IndexOf(port) + 1 : -1;
-                port.Error = present ? null : $"could not open network device {port.Name} (No such device)";
+                port.Error = present ? null : error ?? $"could not open network device {port.Name} (No such device)";
             }
         }
     }
@@ -204,11 +204,20 @@ public sealed class InMemoryOvsDriver : IOvsDriver
 
     private bool SwitchNamespaceExists => _kernel is not null && _kernel.Observe([SwitchNamespace]).ContainsKey(SwitchNamespace);
 
-    private void CreateDevice(string name)
+    /// <summary>Makes an internal port's device; the error when the kernel refuses it (ovs-vswitchd then reports it on the port).</summary>
+    private string? CreateDevice(string name)
     {
         // ovs-vswitchd makes the device in the namespace it runs in; a model without that namespace has nowhere to put it.
-        if (_kernel is null || !SwitchNamespaceExists || DeviceExists(name)) return;
-        _kernel.CreateLink(SwitchNamespace, new LinkRequest(name, new TunData(TunMode.Tap)));
+        if (_kernel is null || !SwitchNamespaceExists || DeviceExists(name)) return null;
+        try
+        {
+            _kernel.CreateLink(SwitchNamespace, new LinkRequest(name, new TunData(TunMode.Tap)));
+            return null;
+        }
+        catch (KernelException e)
+        {
+            return $"could not add network device {name} to ofproto ({e.ErrnoName})";
+        }
     }
 
     private void DeleteDevice(string name)

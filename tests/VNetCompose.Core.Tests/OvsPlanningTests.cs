@@ -1,3 +1,4 @@
+using CsCheck;
 using VNetCompose.Core.Planning;
 using VNetCompose.Kernel;
 using VNetCompose.Kernel.Ovs;
@@ -217,5 +218,88 @@ public sealed class OvsPlanningTests : IDisposable
         order.IndexOf(ovsSteps[1]).Should().BeGreaterThan(order.FindIndex(s => s is CreateLinkStep), "the device exists first");
         Up(Example());
         _engine.Plan(Example(), Sandboxed).HasChanges.Should().BeFalse();
+    }
+
+    private static readonly string[] PortNames = ["h1-p", "h2-p", "h3-p", "up-a", "up-b"];
+
+    private static OvsSwitchState StateOf(IOvsDriver ovs) => ovs.ObserveAsync().GetAwaiter().GetResult();
+
+    /// <summary>Hand edits: (what, which port or bridge) pairs.</summary>
+    private static readonly Gen<(int What, int Which)[]> HandEdits = Gen.Select(Gen.Int[0, 5], Gen.Int[0, 4]).Array[0, 6];
+
+    [Fact]
+    public void AnyHandEdits_AreRepairedByUp_AndDownLeavesOnlyForeignRowsAndBridgesCarryingThem()
+    {
+        HandEdits.Sample(edits =>
+        {
+            using var state = new TempStateDir();
+            var kernel = new InMemoryKernel();
+            var ovs = new InMemoryOvsDriver(kernel, Switch);
+            var engine = new VNetEngine(kernel, state.Settings, ovs: ovs);
+            engine.Up(Example(), Sandboxed).Succeeded.Should().BeTrue();
+            var foreign = new Dictionary<string, string>();
+            for (int i = 0; i < edits.Length; i++)
+            {
+                var (what, which) = edits[i];
+                string port = PortNames[which], bridge = $"ovsbr{which % 2}";
+                bool present = StateOf(ovs).FindPort(port) is not null;
+                switch (what)
+                {
+                    case 0 when present: ovs.SetPortByHand(port, tag: 30); break;
+                    case 1 when present: ovs.SetPortByHand(port, trunks: [5, 6]); break;
+                    case 2: ovs.DeletePortByHand(port); break;
+                    case 3:
+                        kernel.CreateVeth(new(Switch, $"f{i}"), new(Switch, $"f{i}-peer"));
+                        ovs.AddPortByHand(bridge, $"f{i}", tag: 99);
+                        foreign[$"f{i}"] = bridge;
+                        break;
+                    case 4: ovs.SetBridgeByHand(bridge, stp: true); break;
+                    case 5 when kernel.Observe([Switch])[Switch].Links.Any(l => l.Name == port): kernel.DeleteLink(Switch, port); break;
+                }
+            }
+
+            var up = engine.Up(Example(), Sandboxed);
+            up.Succeeded.Should().BeTrue(up.Outcome?.Failure?.Error.Message);
+            engine.Plan(Example(), Sandboxed).HasChanges.Should().BeFalse();
+            var after = StateOf(ovs);
+            foreach (var (name, bridge) in foreign)
+                after.FindBridge(bridge)!.FindPort(name)!.Tag.Should().Be(99, "a foreign port is left alone");
+
+            engine.Down(Example(), Sandboxed).Status.Should().Be(DownStatus.Removed);
+            var left = StateOf(ovs);
+            left.Bridges.Select(b => b.Name).Should().BeEquivalentTo(foreign.Values.Distinct(), "only bridges carrying a foreign port stay");
+            left.Bridges.SelectMany(b => b.Ports).Where(p => p.Owner is not null).Select(p => p.Name)
+                .Should().BeEquivalentTo(foreign.Values.Distinct(), "of vnet's rows only those bridges' internal ports stay");
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void AFaultAtAnyKernelWrite_RollsBackTheSwitchToo_AndARerunConverges()
+    {
+        int writes;
+        using (var state = new TempStateDir())
+        {
+            var kernel = new InMemoryKernel();
+            new VNetEngine(kernel, state.Settings, ovs: new InMemoryOvsDriver(kernel, Switch)).Up(Example(), Sandboxed).Succeeded.Should().BeTrue();
+            writes = kernel.Writes;
+        }
+        for (int k = 1; k <= writes; k++)
+        {
+            using var state = new TempStateDir();
+            var kernel = new InMemoryKernel();
+            var ovs = new InMemoryOvsDriver(kernel, Switch);
+            var engine = new VNetEngine(kernel, state.Settings, ovs: ovs);
+            string empty = kernel.Dump();
+            kernel.FailWrite(k, Errnos.EPERM);
+
+            var failed = engine.Up(Example(), Sandboxed);
+
+            failed.Status.Should().Be(UpStatus.Failed, $"write {k} of {writes} fails");
+            failed.Outcome!.RollbackErrors.Should().BeEmpty($"write {k}");
+            StateOf(ovs).Bridges.Should().BeEmpty($"rollback after a fault at write {k}");
+            kernel.Dump().Should().Be(empty, $"rollback after a fault at write {k}");
+            engine.Up(Example(), Sandboxed).Succeeded.Should().BeTrue();
+            engine.Plan(Example(), Sandboxed).HasChanges.Should().BeFalse();
+        }
     }
 }
