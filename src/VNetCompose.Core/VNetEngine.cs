@@ -4,6 +4,7 @@ using VNetCompose.Core.Observation;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Ovs;
 using VNetCompose.Kernel.Links.Kinds;
 using VNetCompose.Model;
 
@@ -79,14 +80,18 @@ public sealed class UnknownInstanceException(string instance, string directory)
 public sealed partial class VNetEngine
 {
     private readonly IKernel _kernel;
+    private readonly IOvsDriver? _ovs;
     private readonly IVNetLog _log;
     private readonly VNetEngineSettings _settings;
     private readonly StateStore _store;
     private readonly PhaseClock _clock;
 
-    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, IVNetLog? log = null)
+    /// <param name="ovs">The Open vSwitch driver for topologies with <c>ovs_bridges</c> (owned by the caller); without one
+    /// such a topology's plan says so.</param>
+    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, IVNetLog? log = null, IOvsDriver? ovs = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
+        _ovs = ovs;
         _settings = settings ?? new VNetEngineSettings();
         _log = log ?? NullVNetLog.Instance;
         _store = new StateStore(_settings.StateDirectory);
@@ -106,7 +111,7 @@ public sealed partial class VNetEngine
 
     private (Plan Plan, ObservedState Observed) ObserveAndPlan(DesiredState desired, InstanceRecord? previous)
     {
-        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous));
+        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, ovs: _ovs));
         return (_clock.Time("plan", () => Planner.Plan(desired, observed)), observed);
     }
 
@@ -114,13 +119,14 @@ public sealed partial class VNetEngine
     public Plan TeardownPlan(Topology topology, LabOptions options)
     {
         var declared = DesiredStateBuilder.Build(topology, options);
-        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList());
+        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList(),
+            declared.OvsBridges.Count > 0);
     }
 
-    private Plan TeardownPlan(string instance, InstanceRecord? previous, IReadOnlyCollection<NetnsId> alsoConcerned)
+    private Plan TeardownPlan(string instance, InstanceRecord? previous, IReadOnlyCollection<NetnsId> alsoConcerned, bool alsoOvs = false)
     {
         var desired = DesiredState.Teardown(instance);
-        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, alsoConcerned));
+        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, alsoConcerned, _ovs, alsoOvs));
         return _clock.Time("plan", () => Planner.Plan(desired, observed));
     }
 
@@ -151,7 +157,7 @@ public sealed partial class VNetEngine
 
         // Intent first: a crash after any kernel write leaves a state file naming everything this run may create.
         _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None) });
-        var counting = new CountingKernel(_kernel);
+        var counting = new CountingKernel(_kernel, _ovs);
         var outcome = _clock.Time("apply", () =>
             new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
         if (!outcome.Succeeded)
@@ -197,7 +203,8 @@ public sealed partial class VNetEngine
     public DownResult Down(Topology topology, LabOptions options, bool noWait = false, CancellationToken cancellationToken = default)
     {
         var declared = DesiredStateBuilder.Build(topology, options);
-        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken);
+        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken,
+            declared.OvsBridges.Count > 0);
     }
 
     /// <summary>Removes everything the instance owns, from its state file alone (the topology may have changed or be gone).</summary>
@@ -205,12 +212,12 @@ public sealed partial class VNetEngine
         Down(instance, [], noWait, requireRecord: true, cancellationToken);
 
     private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool declaresOvs = false)
     {
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(instance));
         if (previous is null && requireRecord) throw new UnknownInstanceException(instance, _store.Directory);
-        var plan = TeardownPlan(instance, previous, declared);
+        var plan = TeardownPlan(instance, previous, declared, declaresOvs);
         if (!plan.CanApply) return new DownResult(DownStatus.Refused, plan, 0, null, null);
         if (!plan.HasChanges)
         {
@@ -218,12 +225,12 @@ public sealed partial class VNetEngine
             return new DownResult(DownStatus.NothingToDo, plan, 0, null, null);
         }
 
-        var counting = new CountingKernel(_kernel);
+        var counting = new CountingKernel(_kernel, _ovs);
         var outcome = _clock.Time("apply", () => new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, null, cancellationToken));
         if (!outcome.Succeeded) return new DownResult(DownStatus.Failed, plan, counting.Writes, outcome, null);
 
         // Links of deleted namespaces (and their veth peers elsewhere) vanish asynchronously: wait until they are gone.
-        var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared), cancellationToken));
+        var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared, declaresOvs), cancellationToken));
         if (remaining.HasChanges) return new DownResult(DownStatus.NotConverged, plan, counting.Writes, outcome, remaining);
         _store.Delete(instance);
         return new DownResult(DownStatus.Removed, plan, counting.Writes, outcome, remaining);

@@ -38,6 +38,13 @@ public interface IKernel : IDisposable
     /// </summary>
     string? ProbeLinkSupport(LinkData data) => null;
 
+    /// <summary>
+    /// Whether the kernel has (or loads on demand) the generic netlink family <paramref name="family"/>, asked as
+    /// <c>genl ctrl get name FAMILY</c> does; e.g. <c>ovs_datapath</c>, registered by the openvswitch module that
+    /// Open vSwitch's "system" datapath needs. Null when this driver cannot tell.
+    /// </summary>
+    bool? HasGenericNetlinkFamily(string family) => null;
+
     void UpdateLink(NetnsId ns, string name, LinkUpdate update);
     void DeleteLink(NetnsId ns, string name);
 

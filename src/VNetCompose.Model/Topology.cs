@@ -17,6 +17,9 @@ public sealed record Topology(
     /// <summary>The reserved namespace name meaning "the namespace vnet runs in" (or the one given by --host-netns).</summary>
     public const string HostNamespace = "host";
 
+    /// <summary>Open vSwitch bridges (<c>ovs_bridges:</c>).</summary>
+    public IReadOnlyList<OvsBridgeSpec> OvsBridges { get; init; } = [];
+
     /// <summary>The links declared as bridges (under <c>bridges:</c> or <c>links:</c>).</summary>
     public IEnumerable<LinkSpec> Bridges => Links.Where(l => l.Kind == LinkKinds.Bridge);
 
@@ -83,6 +86,9 @@ public sealed record LinkSpec(
 
     /// <summary>Shaping of what the link receives (<c>ingress:</c>, through an ifb vnet makes); null for none.</summary>
     public Impairment? Ingress { get; init; }
+
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
 }
 
 /// <summary>A link's parent in the topology's words: <c>eth0</c> (its own namespace) or <c>host/eth0</c>.</summary>
@@ -117,6 +123,9 @@ public sealed record VethEnd(
 
     /// <summary>Shaping of what this end receives (<c>ingress:</c>); null for none.</summary>
     public Impairment? Ingress { get; init; }
+
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
 }
 
 /// <summary>An interface name match in a NAT rule; <c>"!docker0"</c> is <c>Negated</c>.</summary>

@@ -50,6 +50,12 @@ public sealed partial class InMemoryKernel : IKernel
     /// <summary>Whether bridges take vlan_filtering (true by default, as on most kernels).</summary>
     public bool VlanFilteringSupported { get; set; } = true;
 
+    /// <summary>The generic netlink families this kernel has (<see cref="HasGenericNetlinkFamily"/>); null: it cannot tell.</summary>
+    public ISet<string>? GenericNetlinkFamilies { get; set; }
+
+    /// <inheritdoc/>
+    public bool? HasGenericNetlinkFamily(string family) => GenericNetlinkFamilies?.Contains(family);
+
     /// <summary>
     /// How many <see cref="Observe"/> calls the links of a deleted namespace (and their veth peers in
     /// other namespaces) stay visible, as the kernel's asynchronous cleanup does. 0 = gone at once.

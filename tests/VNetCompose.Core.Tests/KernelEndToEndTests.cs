@@ -18,7 +18,9 @@ public sealed class KernelEndToEndTests : IDisposable
     public void Dispose() => _lab.Dispose();
 
     public static TheoryData<string> ExampleFiles() =>
-        new(Directory.GetFiles(Path.Combine(Topologies.RepositoryRoot(), "topologies"), "*.yaml").Select(Path.GetFileName).OfType<string>().Order());
+        new(Directory.GetFiles(Path.Combine(Topologies.RepositoryRoot(), "topologies"), "*.yaml").Select(Path.GetFileName).OfType<string>()
+            .Where(f => f != "ovs-vlans.yaml") // needs an Open vSwitch of its own: OvsEndToEndTests
+            .Order());
 
     private static Topology Load(string file) =>
         SandboxedEngine.Loaded(TopologyLoader.LoadFile(Path.Combine(Topologies.RepositoryRoot(), "topologies", file)));

@@ -12,8 +12,8 @@ public sealed class ExampleTopologyTests
     public void TheExamplesAreTheOnesTheReadmePromises()
     {
         TestFiles.ExampleTopologies().Select(Path.GetFileName).Should().Equal(
-            "bridge-switch.yaml", "docker0.yaml", "macvlan.yaml", "router.yaml", "slow-link.yaml", "tuntap.yaml",
-            "two-namespaces.yaml", "vxlan-two-sites.yaml");
+            "bridge-switch.yaml", "docker0.yaml", "macvlan.yaml", "ovs-vlans.yaml", "router.yaml", "slow-link.yaml",
+            "tuntap.yaml", "two-namespaces.yaml", "vxlan-two-sites.yaml");
     }
 
     [Fact]

@@ -4,7 +4,10 @@ using VNetCompose.Core;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
+using VNetCompose.Kernel.Ovs;
 using VNetCompose.Netlink;
+using VNetCompose.Ovsdb.Driver;
+using VNetCompose.Ovsdb.Rpc;
 
 namespace VNetCompose.Cli.Commands;
 
@@ -23,6 +26,11 @@ internal sealed class CommonOptions
         Description = "Put this prefix in front of every namespace name (not 'host') and of the instance name.",
     };
 
+    public Option<string?> Ovsdb { get; } = new("--ovsdb")
+    {
+        Description = $"ovsdb-server of the topology's OVS bridges: unix:/path/db.sock (default: ${OvsdbEndpoint.EnvironmentVariable}, else {OvsdbEndpoint.Default}).",
+    };
+
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log every kernel step (debug)." };
 
     public Option<string> LogFormat { get; } = new("--log-format")
@@ -39,6 +47,7 @@ internal sealed class CommonOptions
         {
             command.Options.Add(HostNetns);
             command.Options.Add(Prefix);
+            command.Options.Add(Ovsdb);
         }
         command.Options.Add(Verbose);
         command.Options.Add(LogFormat);
@@ -56,18 +65,29 @@ internal sealed class CommonOptions
         using var log = new SerilogVNetLog(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
         try
         {
+            OvsdbDriver ovs;
+            try
+            {
+                // Nothing connects until a topology or state file with OVS objects needs it.
+                ovs = new OvsdbDriver(OvsdbEndpoint.Resolve(parse.GetValue(Ovsdb)));
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"error: --ovsdb: {e.Message.Split(" (Parameter", 2)[0]}");
+                return ErrorExitCode;
+            }
             var kernel = new NetlinkKernel();
             try
             {
-                var engine = new VNetEngine(kernel, new VNetEngineSettings(), log);
+                var engine = new VNetEngine(kernel, new VNetEngineSettings(), log, ovs);
                 return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error));
             }
             finally
             {
-                new PhaseClock(log).Time("release", () => { kernel.Dispose(); return true; });
+                new PhaseClock(log).Time("release", () => { kernel.Dispose(); ovs.DisposeAsync().AsTask().GetAwaiter().GetResult(); return true; });
             }
         }
-        catch (Exception e) when (e is KernelException or InstanceBusyException or UnknownInstanceException
+        catch (Exception e) when (e is KernelException or OvsException or InstanceBusyException or UnknownInstanceException
             or StateFileException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"error: {e.Message}");

@@ -58,6 +58,7 @@ internal static class ValidateCommand
         [
             (topology.Namespaces.Count, "namespace"),
             (topology.Bridges.Count(), "bridge"),
+            (topology.OvsBridges.Count, "OVS bridge"),
             (topology.Veths.Count, "veth pair"),
             (topology.Taps.Count(), "tun/tap device"),
             (topology.Links.Count - topology.Bridges.Count() - topology.Taps.Count(), "other link"),

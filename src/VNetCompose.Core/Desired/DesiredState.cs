@@ -34,6 +34,9 @@ public sealed record DesiredLink(
     /// <summary>Veth only: the other end's name.</summary>
     public string? PeerName { get; init; }
 
+    /// <summary>The OVS bridge it is a port of (its <c>bridge:</c> names one); <see cref="Master"/> is null then.</summary>
+    public DesiredOvsPort? OvsPort { get; init; }
+
     /// <summary>This link as a plan object.</summary>
     public LinkObject Object => new(Namespace, Name);
 
@@ -85,6 +88,9 @@ public sealed record DesiredState(
 
     /// <summary>The instance's nftables table name.</summary>
     public string NatTableName => Ownership.NatTableName(Instance);
+
+    /// <summary>Open vSwitch bridges (<c>ovs_bridges:</c>).</summary>
+    public IReadOnlyList<DesiredOvsBridge> OvsBridges { get; init; } = [];
 
     /// <summary>The bridges (ports need them first).</summary>
     public IEnumerable<DesiredLink> Switches => Links.Where(l => l.Kind.IsSwitch);

@@ -25,19 +25,23 @@ public static class DesiredStateBuilder
             ParentLocation = l.Parent?.Location,
             Egress = l.Egress,
             Ingress = l.Ingress,
-        }).ToList();
+        }).Select((link, i) => DesiredOvs.Join(link, topology.Links[i].Namespace, topology.Links[i].Bridge, topology.Links[i].OvsPort, topology))
+        .ToList();
 
         var veths = topology.Veths.Select(v =>
         {
-            var a = End(v.A, v.B, options) with { Egress = v.A.Egress ?? v.Impair };
-            var b = End(v.B, v.A, options) with { Egress = v.B.Egress ?? v.Impair };
+            var a = DesiredOvs.Join(End(v.A, v.B, options) with { Egress = v.A.Egress ?? v.Impair }, v.A.Namespace, v.A.Bridge, v.A.OvsPort, topology);
+            var b = DesiredOvs.Join(End(v.B, v.A, options) with { Egress = v.B.Egress ?? v.Impair }, v.B.Namespace, v.B.Bridge, v.B.OvsPort, topology);
             return new DesiredVeth(a, b, v.Location);
         }).ToList();
         links.AddRange(Shaping.IngressDevices.For([.. links, .. veths.SelectMany(v => new[] { v.A, v.B })]));
 
         var namespaces = new List<DesiredNamespace> { Host(topology, options, instance) };
         namespaces.AddRange(topology.Namespaces.Select(n => Declared(n, topology, options, instance)));
-        return new DesiredState(instance, topology.Name, namespaces, links, veths, problems);
+        return new DesiredState(instance, topology.Name, namespaces, links, veths, problems)
+        {
+            OvsBridges = DesiredOvs.Bridges(topology, options),
+        };
     }
 
     private static DesiredLink End(VethEnd end, VethEnd other, LabOptions options) =>

@@ -13,8 +13,10 @@ public static class Observer
 {
     /// <param name="alsoConcerned">More namespaces to look in (a teardown by topology: the namespaces it declares,
     /// in case the state file is gone); their NAT tables are read too.</param>
+    /// <param name="ovs">The Open vSwitch driver, read when the topology or the state file has OVS objects, or
+    /// <paramref name="alsoOvs"/> (a teardown by a topology that declares OVS bridges).</param>
     public static ObservedState Observe(IKernel kernel, DesiredState desired, InstanceRecord? previous,
-        IReadOnlyCollection<NetnsId>? alsoConcerned = null)
+        IReadOnlyCollection<NetnsId>? alsoConcerned = null, Kernel.Ovs.IOvsDriver? ovs = null, bool alsoOvs = false)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(desired);
@@ -77,6 +79,7 @@ public static class Observer
             LegacyIptables = legacy,
             LinkSupport = support,
             TrafficControl = TrafficControlObserver.Observe(kernel, desired, snapshots),
+            Ovs = OvsObserver.Observe(kernel, ovs, desired, previous, alsoOvs),
         };
     }
 

@@ -256,7 +256,8 @@ internal sealed class LinkPlanning(PlanContext context)
             : context.ObservedLink(d.Namespace, o.MasterIndex)?.Name ?? $"#{o.MasterIndex}";
         bool masterRecreated = d.Master is { } m && context.Fates.TryGetValue((d.Namespace, m), out var fate)
             && fate.Fate is Fate.Create or Fate.Replace;
-        bool setMaster = observedMaster != d.Master || masterRecreated;
+        // A port of an OVS bridge has the master ovs-vswitchd gives it (ovs-system with the kernel datapath, none with netdev).
+        bool setMaster = d.OvsPort is null && (observedMaster != d.Master || masterRecreated);
         if (setMaster)
         {
             attributes.Add(new("master", observedMaster ?? "none", d.Master ?? "none"));

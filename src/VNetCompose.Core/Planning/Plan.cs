@@ -70,8 +70,11 @@ public sealed record Holdings(
 {
     public static Holdings None { get; } = new([], [], false, [], []);
 
+    /// <summary>The ovsdb-server endpoint through which the instance holds Open vSwitch bridges or ports; null for none.</summary>
+    public string? OvsEndpoint { get; init; }
+
     public bool IsEmpty => Namespaces.Count == 0 && CreatedNamespaces.Count == 0 && !UsesCurrentNamespace
-        && NatNamespaces.Count == 0 && Sysctls.Count == 0;
+        && NatNamespaces.Count == 0 && Sysctls.Count == 0 && OvsEndpoint is null;
 
     /// <summary>Everything either holds: what the state file says while a plan is being applied.</summary>
     public Holdings Union(Holdings other) => new(
@@ -79,7 +82,10 @@ public sealed record Holdings(
         CreatedNamespaces.Union(other.CreatedNamespaces).Order(StringComparer.Ordinal).ToList(),
         UsesCurrentNamespace || other.UsesCurrentNamespace,
         NatNamespaces.Union(other.NatNamespaces).OrderBy(n => n.Name, StringComparer.Ordinal).ToList(),
-        Sysctls.Concat(other.Sysctls.Where(o => !Sysctls.Any(s => s.Namespace == o.Namespace && s.Key == o.Key))).ToList());
+        Sysctls.Concat(other.Sysctls.Where(o => !Sysctls.Any(s => s.Namespace == o.Namespace && s.Key == o.Key))).ToList())
+    {
+        OvsEndpoint = OvsEndpoint ?? other.OvsEndpoint,
+    };
 
     /// <summary>Every namespace to observe.</summary>
     public IEnumerable<NetnsId> ObservedNamespaces =>
@@ -90,7 +96,7 @@ public sealed record Holdings(
     public bool Equivalent(Holdings other) =>
         Namespaces.SequenceEqual(other.Namespaces) && CreatedNamespaces.SequenceEqual(other.CreatedNamespaces)
         && UsesCurrentNamespace == other.UsesCurrentNamespace && NatNamespaces.SequenceEqual(other.NatNamespaces)
-        && Sysctls.SequenceEqual(other.Sysctls);
+        && Sysctls.SequenceEqual(other.Sysctls) && OvsEndpoint == other.OvsEndpoint;
 }
 
 /// <summary>

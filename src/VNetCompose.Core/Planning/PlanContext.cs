@@ -52,6 +52,9 @@ internal sealed class PlanContext
     public List<LinkRef> Vanishing { get; } = [];
     public List<SysctlOriginal> SysctlOriginals { get; } = [];
 
+    /// <summary>The ovsdb-server endpoint through which the instance holds OVS objects once the plan is applied (state file).</summary>
+    public string? OvsHeldAfter { get; set; }
+
     /// <summary>Observed links that will not survive the plan: deleted, replaced, or vanishing with a namespace, peer or parent.</summary>
     public HashSet<(NetnsId, int)> Gone { get; } = [];
     public HashSet<NetnsId> Created { get; } = [];
@@ -146,7 +149,10 @@ internal sealed class PlanContext
             created,
             Desired.Namespaces.Any(n => n.Id.IsCurrent) && Desired.TopologyName is not null,
             Desired.Namespaces.Where(n => n.Nat is not null).Select(n => n.Id).ToList(),
-            SysctlOriginals);
+            SysctlOriginals)
+        {
+            OvsEndpoint = OvsHeldAfter,
+        };
     }
 
     /// <summary>The namespace as a dependency: only a named one can be created by the plan.</summary>

@@ -21,6 +21,7 @@ public static class Planner
         new LinkPlanner(),
         new LoopbackPlanner(),
         new StaleLinkPlanner(),
+        new OvsPlanner(),
         new AddressPlanner(),
         new QdiscPlanner(),
         new RoutePlanner(),

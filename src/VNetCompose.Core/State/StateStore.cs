@@ -98,6 +98,7 @@ public sealed class StateStore(string directory)
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        if (r.Holdings.OvsEndpoint is { } ovsdb) json.WriteString("ovsdb", ovsdb);
         json.WriteString("updatedAt", r.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
         json.WriteEndObject();
     }
@@ -120,7 +121,10 @@ public sealed class StateStore(string directory)
             Strings(root, "natNamespaces").Select(n => new NetnsId(n)).ToList(),
             root.GetProperty("sysctls").EnumerateArray().Select(s => new SysctlOriginal(
                 new NetnsId(s.GetProperty("namespace").GetString()),
-                s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList());
+                s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList())
+        {
+            OvsEndpoint = root.TryGetProperty("ovsdb", out var ovsdb) ? ovsdb.GetString() : null,
+        };
         return new InstanceRecord(
             root.GetProperty("instance").GetString()!,
             root.GetProperty("topology").GetString()!,

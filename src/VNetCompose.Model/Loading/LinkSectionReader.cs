@@ -11,7 +11,8 @@ namespace VNetCompose.Model.Loading;
 /// </summary>
 internal static class LinkSectionReader
 {
-    private static readonly string[] CommonKeys = ["namespace", "addresses", "mtu", "mac", "bridge", "up", "egress", "ingress"];
+    /// <summary>Every link's keys; <c>vlan</c>/<c>trunks</c> matter only on a port of an OVS bridge (<see cref="OvsCheck"/>).</summary>
+    private static readonly string[] CommonKeys = ["namespace", "addresses", "mtu", "mac", "bridge", "up", "egress", "ingress", .. OvsSectionReader.PortKeys];
     private static readonly string[] VethKeys = ["a", "b", "impair"];
     private static readonly string[] VethEndKeys = ["name", .. CommonKeys];
 
@@ -82,7 +83,8 @@ internal static class LinkSectionReader
             {
                 Name = TopologyReader.ReadNameKey(entry, tapPath, reader, Names.TryDeclaredInterfaceName),
             };
-            var fields = reader.Mapping(entry.Value, tapPath, ["mode", .. CommonKeys, .. KeyNames(LinkKinds.Tap)]);
+            var fields = reader.Mapping(entry.Value, tapPath, ["mode", .. CommonKeys, .. KeyNames(LinkKinds.Tap)],
+                misplacedKeys: OvsSectionReader.MisplacedPortKeys);
             ReadCommonFields(fields, tap, draft);
             if (fields.Parse("mode", ParseTapMode, required: true)?.Value is { } kind)
             {
@@ -109,7 +111,7 @@ internal static class LinkSectionReader
                 ? ["kind", "name", .. CommonKeys, .. LinkKinds.Declarable.SelectMany(KeyNames).Distinct()] // no noise beyond the kind's error
                 : ["kind", "name", .. CommonKeys, .. KeyNames(kind)];
             var fields = new MappingReader(reader, entry.Value, linkPath, keys, nullIsEmpty: false,
-                misplacedKeys: kind is null ? null : MisplacedKeys(kind));
+                misplacedKeys: kind is null ? OvsSectionReader.MisplacedPortKeys : MisplacedKeys(kind));
             if (kindNode is null) fields.Value("kind", required: true);
             link.Name = fields.Has("name")
                 ? fields.Parse<string>("name", Names.TryDeclaredInterfaceName)
@@ -130,7 +132,7 @@ internal static class LinkSectionReader
         if (pair.Value(side, required: true) is not { } node)
             return null;
         var end = new InterfaceDraft(LinkKinds.Veth, node.Start, pair.PathOf(side)) { Data = new VethData() };
-        var fields = pair.Reader.Mapping(node, end.Path, VethEndKeys);
+        var fields = pair.Reader.Mapping(node, end.Path, VethEndKeys, misplacedKeys: OvsSectionReader.MisplacedPortKeys);
         end.Name = fields.Parse<string>("name", Names.TryDeclaredInterfaceName, required: true);
         ReadCommonFields(fields, end, draft);
         draft.Interfaces.Add(end);
@@ -148,6 +150,7 @@ internal static class LinkSectionReader
         link.Up = fields.Boolean("up", defaultValue: true);
         link.Egress = ReadImpairment(fields, "egress");
         link.Ingress = ReadImpairment(fields, "ingress");
+        link.OvsPort = OvsSectionReader.ReadPort(fields);
     }
 
     /// <summary><c>egress:</c>, <c>ingress:</c> or <c>impair:</c>, located at its key; null when absent or wrong.</summary>
@@ -252,7 +255,9 @@ internal static class LinkSectionReader
             .Where(x => !own.Contains(x.Key))
             .GroupBy(x => x.Key)
             .ToDictionary(g => g.Key, g => $"it is a key of {Words(g.Select(x => x.Kind).Distinct().ToList())} links, not of {kind.Name}",
-                StringComparer.Ordinal);
+                StringComparer.Ordinal)
+            .Concat(OvsSectionReader.MisplacedPortKeys.Where(p => !own.Contains(p.Key)))
+            .ToDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>"a", "a and b", "a, b and c".</summary>

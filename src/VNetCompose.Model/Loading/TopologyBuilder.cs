@@ -20,7 +20,11 @@ internal static class TopologyBuilder
             {
                 Impair = v.Impair?.Value,
             }).ToArray(),
-            [.. draft.Nat]);
+            [.. draft.Nat])
+        {
+            OvsBridges = [.. draft.OvsBridges.Select(b => new OvsBridgeSpec(Present(b.Name).Value, Present(b.Namespace), b.Datapath,
+                [.. b.Addresses.Select(a => a.Value)], b.Stp, b.FailMode, diagnostics.Locate(b.At, b.Path)))],
+        };
     }
 
     private static NamespaceSpec Namespace(NamespaceDraft ns, DiagnosticBag diagnostics) => new(
@@ -38,6 +42,7 @@ internal static class TopologyBuilder
     {
         Egress = link.Egress?.Value,
         Ingress = link.Ingress?.Value,
+        OvsPort = OvsPort(link),
     };
 
     private static VethEnd VethEnd(InterfaceDraft link, DiagnosticBag diagnostics) => new(
@@ -46,7 +51,12 @@ internal static class TopologyBuilder
     {
         Egress = link.Egress?.Value,
         Ingress = link.Ingress?.Value,
+        OvsPort = OvsPort(link),
     };
+
+    private static OvsPortSpec? OvsPort(InterfaceDraft link) => link.OvsPort is { } port
+        ? new OvsPortSpec((int?)port.Vlan?.Value, [.. port.Trunks.Select(t => (int)t.Value).Order()])
+        : null;
 
     private static IfAddress[] Addresses(InterfaceDraft link) => link.Addresses.Select(a => a.Value).ToArray();
 

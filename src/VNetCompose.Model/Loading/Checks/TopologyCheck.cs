@@ -23,6 +23,7 @@ internal sealed class TopologyIndex
         new ParentCheck(),
         new NatCheck(),
         new ShapingCheck(),
+        new OvsCheck(),
     ];
 
     private readonly Dictionary<(string Namespace, string Name), InterfaceDraft> byName = [];
