@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using VNetCompose.Cli.Commands;
+using VNetCompose.Cli.Output;
 
 // One file per command under Commands/; adding a command is one line here.
 var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, veth pairs, bridges, tun/tap, routes, NAT) from a YAML topology.")
@@ -11,4 +13,6 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     StatusCommand.Create(),
     LsCommand.Create(),
 };
-return root.Parse(args).Invoke();
+var parse = root.Parse(args);
+// A command-line mistake is one line on stderr and exit 1, never the help text or a stack trace.
+return parse.Action is ParseErrorAction ? UsageErrors.Report(parse) : parse.Invoke();

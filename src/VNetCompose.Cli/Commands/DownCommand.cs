@@ -12,7 +12,7 @@ internal static class DownCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var file = new Argument<string?>("FILE") { Description = "The topology file.", Arity = ArgumentArity.ZeroOrOne };
+        var file = FileArguments.Topology(optional: true);
         var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." };
         var noWait = new Option<bool>("--no-wait") { Description = "Fail at once when another vnet process works on this topology." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print what is removed." };
@@ -23,7 +23,7 @@ internal static class DownCommand
         common.AddTo(command);
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(file) is null) == (result.GetValue(name) is null))
+            if (FileArguments.Given(result, file) == FileArguments.Given(result, name))
                 result.AddError("give either FILE or --name INSTANCE");
         });
         command.SetAction(parse => common.Run(parse, session =>

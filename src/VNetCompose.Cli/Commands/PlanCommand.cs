@@ -12,7 +12,7 @@ internal static class PlanCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var file = new Argument<string>("FILE") { Description = "The topology file." };
+        var file = FileArguments.Topology();
         var output = new Option<string>("--output", "-o") { Description = "text (default) or json.", DefaultValueFactory = _ => "text" };
         output.AcceptOnlyFromAmong("text", "json");
         var detailed = new Option<bool>("--detailed-exitcode")
@@ -26,7 +26,7 @@ internal static class PlanCommand
         common.AddTo(command);
         command.SetAction(parse => common.Run(parse, session =>
         {
-            if (session.Load(parse.GetRequiredValue(file)) is not { } topology) return CommonOptions.ErrorExitCode;
+            if (session.Load(parse.GetRequiredValue(file)!) is not { } topology) return CommonOptions.ErrorExitCode;
             var plan = session.Engine.Plan(topology, common.Lab(parse));
             session.Output.Write(parse.GetValue(output) == "json" ? PlanJsonRenderer.Render(plan) : PlanTextRenderer.Render(plan));
             if (!plan.CanApply) return CommonOptions.ErrorExitCode;

@@ -14,7 +14,7 @@ internal static class StatusCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var file = new Argument<string?>("FILE") { Description = "The topology file.", Arity = ArgumentArity.ZeroOrOne };
+        var file = FileArguments.Topology(optional: true);
         var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." };
         var command = new Command("status", "Show each object of the topology: ok, missing, drifted (with the difference) or foreign. Exit 0 all ok, 2 otherwise.")
         {
@@ -23,7 +23,7 @@ internal static class StatusCommand
         common.AddTo(command);
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(file) is null) == (result.GetValue(name) is null))
+            if (FileArguments.Given(result, file) == FileArguments.Given(result, name))
                 result.AddError("give either FILE or --name INSTANCE");
         });
         command.SetAction(parse => common.Run(parse, session =>

@@ -13,7 +13,7 @@ internal static class UpCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var file = new Argument<string>("FILE") { Description = "The topology file." };
+        var file = FileArguments.Topology();
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print the plan." };
         var noRollback = new Option<bool>("--no-rollback") { Description = "When a step fails, keep what this run created." };
         var noWait = new Option<bool>("--no-wait") { Description = "Fail at once when another vnet process works on this topology." };
@@ -24,7 +24,7 @@ internal static class UpCommand
         common.AddTo(command);
         command.SetAction(parse => common.Run(parse, session =>
         {
-            if (session.Load(parse.GetRequiredValue(file)) is not { } topology) return CommonOptions.ErrorExitCode;
+            if (session.Load(parse.GetRequiredValue(file)!) is not { } topology) return CommonOptions.ErrorExitCode;
             var clock = Stopwatch.StartNew();
             using var progress = ProgressLine.Enabled ? new ProgressLine(session.Output) : null;
             var result = session.Engine.Up(topology, common.Lab(parse), new UpOptions(
