@@ -12,7 +12,7 @@ namespace VNetCompose.Netlink.Interop;
 /// <see cref="UnshareNetworkNamespace"/> affect the calling OS thread only and are called
 /// from <see cref="Namespaces.NamespaceThread"/> alone.
 /// </summary>
-internal static unsafe class Native
+internal static unsafe partial class Native
 {
     private static int Result(int rc) => rc >= 0 ? rc : -errno;
 
