@@ -12,6 +12,7 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     DownCommand.Create(),
     StatusCommand.Create(),
     LsCommand.Create(),
+    ExecCommand.Create(),
 };
 var parse = root.Parse(args);
 // A command-line mistake is one line on stderr and exit 1, never the help text or a stack trace.

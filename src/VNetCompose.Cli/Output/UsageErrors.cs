@@ -21,6 +21,14 @@ internal static class UsageErrors
         return ExitCode;
     }
 
+    /// <summary>A mistake a command finds itself (one the parser cannot see), in the same one-line form.</summary>
+    public static int Report(ParseResult parse, string message)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        parse.InvocationConfiguration.Error.WriteLine($"error: {message} (see '{CommandPath(parse.CommandResult)} --help')");
+        return ExitCode;
+    }
+
     public static string Format(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);

@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+
+namespace VNetCompose.Cli.Output.Json;
+
+/// <summary>Every document the CLI prints with <c>-o json</c>; names are snake_case, as in schemas/.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(ExecDocument))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;
