@@ -7,6 +7,7 @@ namespace VNetCompose.Cli.Tests;
 internal static class OutputSchemas
 {
     private static readonly Lazy<IReadOnlyDictionary<string, JsonSchema>> Schemas = new(Load);
+    private static readonly Uri BaseUri = new("https://vnet.invalid/schemas/");
 
     /// <summary>Asserts that <paramref name="json"/> is one document valid against <c>schemas/<paramref name="name"/>.schema.json</c>.</summary>
     public static JsonDocument Validate(string json, string name)
@@ -19,6 +20,13 @@ internal static class OutputSchemas
         return document;
     }
 
+    /// <summary>Whether <paramref name="json"/> is valid against the schema, without asserting.</summary>
+    public static bool IsValid(string json, string name)
+    {
+        using var document = JsonDocument.Parse(json);
+        return Schemas.Value[name].Evaluate(document.RootElement).IsValid;
+    }
+
     public static IEnumerable<string> Files => Directory.GetFiles(Path.Combine(Vnet.Assets, "schemas"), "*.schema.json").Order(StringComparer.Ordinal);
 
     /// <summary>Every schema, built with one registry so that <c>$ref: "plan.schema.json"</c> finds its neighbour (referenced ones first).</summary>
@@ -26,10 +34,12 @@ internal static class OutputSchemas
     {
         var options = new BuildOptions { SchemaRegistry = new SchemaRegistry() };
         var schemas = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
-        foreach (string file in Files.OrderBy(f => f.EndsWith("plan.schema.json", StringComparison.Ordinal) ? 0 : 1))
+        string[] referenced = ["plan", "up"];
+        foreach (string file in Files.OrderBy(f => Array.IndexOf(referenced, Path.GetFileName(f).Split('.')[0]) is var i and >= 0 ? i : referenced.Length))
         {
             string name = Path.GetFileName(file)[..^".schema.json".Length];
-            schemas[name] = JsonSchema.FromFile(file, options, new Uri(Path.GetFullPath(file)));
+            // An http base, not file://: .NET's file URIs keep no fragment, and "plan.schema.json#kind" would lose "#kind".
+            schemas[name] = JsonSchema.FromFile(file, options, new Uri(BaseUri, Path.GetFileName(file)));
         }
         return schemas;
     }

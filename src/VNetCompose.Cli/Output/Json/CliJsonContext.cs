@@ -8,4 +8,9 @@ namespace VNetCompose.Cli.Output.Json;
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(ExecDocument))]
+[JsonSerializable(typeof(LsDocument))]
+[JsonSerializable(typeof(ValidateDocument))]
+[JsonSerializable(typeof(ApplyDocument))]
+[JsonSerializable(typeof(DownAllDocument))]
+[JsonSerializable(typeof(StatusDocument))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -1,6 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using VNetCompose.Core.Planning;
+using VNetCompose.Core.Rendering;
 
 namespace VNetCompose.Cli.Output.Json;
 
@@ -15,6 +17,13 @@ internal static class JsonOutput
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
+
+    /// <summary>A plan as <see cref="PlanJsonRenderer"/> writes it (schemas/plan.schema.json), to embed in a document.</summary>
+    public static JsonElement Plan(Plan plan)
+    {
+        using var document = JsonDocument.Parse(PlanJsonRenderer.Render(plan));
+        return document.RootElement.Clone();
+    }
 
     public static void Write<T>(TextWriter output, T document, Func<CliJsonContext, JsonTypeInfo<T>> type)
     {
