@@ -46,6 +46,10 @@ internal sealed class CommonOptions
 
     public LabOptions Lab(ParseResult parse) => new(parse.GetValue(HostNetns), parse.GetValue(Prefix));
 
+    /// <summary>Failures a command reports as one line (exit 1), not as a crash: the kernel's, a busy or unknown instance, state and I/O errors.</summary>
+    public static bool IsExpectedFailure(Exception e) => e is KernelException or InstanceBusyException or UnknownInstanceException
+        or StateFileException or IOException or UnauthorizedAccessException;
+
     /// <summary>
     /// Runs <paramref name="body"/> with a logger, the netlink driver and an engine; turns the expected
     /// failures (kernel refusals, a busy or unknown instance, a bad state file) into one line and exit 1.
@@ -67,8 +71,7 @@ internal sealed class CommonOptions
                 new PhaseClock(log).Time("release", () => { kernel.Dispose(); return true; });
             }
         }
-        catch (Exception e) when (e is KernelException or InstanceBusyException or UnknownInstanceException
-            or StateFileException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsExpectedFailure(e))
         {
             error.WriteLine($"error: {e.Message}");
             return ErrorExitCode;

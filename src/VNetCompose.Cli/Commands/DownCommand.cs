@@ -8,7 +8,7 @@ using VNetCompose.Core.Rendering;
 
 namespace VNetCompose.Cli.Commands;
 
-/// <summary><c>vnet down FILE | --name INSTANCE</c>: removes every object the instance owns, and nothing else.</summary>
+/// <summary><c>vnet down FILE | --name INSTANCE | --all</c>: removes every object the instance owns (or every instance's), and nothing else.</summary>
 internal static class DownCommand
 {
     public static Command Create()
@@ -18,19 +18,25 @@ internal static class DownCommand
         var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." };
         var noWait = new Option<bool>("--no-wait") { Description = "Fail at once when another vnet process works on this topology." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print what is removed." };
+        var all = new Option<bool>("--all") { Description = "Remove every instance that has a state file (see 'vnet ls'); asks first on a terminal." };
+        var yes = new Option<bool>("--yes", "-y") { Description = "With --all: do not ask for confirmation." };
         var output = OutputFormat.Create();
         var command = new Command("down", "Remove everything vnet created for the topology: its namespaces, owned links, routes, NAT tables; restore sysctls.")
         {
-            file, name, noWait, quiet, output,
+            file, name, all, yes, noWait, quiet, output,
         };
         common.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (FileArguments.Given(result, file) == FileArguments.Given(result, name))
-                result.AddError("give either FILE or --name INSTANCE");
+            int given = new[] { FileArguments.Given(result, file), FileArguments.Given(result, name), FileArguments.Given(result, all) }.Count(g => g);
+            if (given != 1)
+                result.AddError("give one of FILE, --name INSTANCE or --all");
+            else if (FileArguments.Given(result, all) && (FileArguments.Given(result, common.Prefix) || FileArguments.Given(result, common.HostNetns)))
+                result.AddError("--all takes no --prefix or --host-netns: each instance's state file has its own");
         });
         command.SetAction(parse => common.Run(parse, session =>
         {
+            if (parse.GetValue(all)) return DownAll(session, parse.GetValue(yes), parse.GetValue(noWait), parse.GetValue(quiet), parse.IsJson(output));
             var clock = Stopwatch.StartNew();
             DownResult result;
             if (parse.GetValue(name) is { } instance)
@@ -48,6 +54,53 @@ internal static class DownCommand
             return exitCode;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Takes down every instance with a state file, in name order, after asking on a terminal (unless
+    /// --yes). An instance that fails does not stop the others; exit 1 if any failed.
+    /// </summary>
+    private static int DownAll(CommandSession session, bool yes, bool noWait, bool quiet, bool json)
+    {
+        var instances = session.Engine.Store.Instances();
+        if (instances.Count > 0 && !yes && !Console.IsInputRedirected && !Confirm(instances, session.Error))
+        {
+            session.Error.WriteLine("down --all: cancelled; nothing was removed.");
+            return CommonOptions.ErrorExitCode;
+        }
+        if (instances.Count == 0 && !json) session.Output.WriteLine("down --all: no instance is up.");
+
+        var documents = new List<ApplyDocument>();
+        var errors = new List<InstanceErrorJson>();
+        bool allSucceeded = true;
+        foreach (string instance in instances)
+        {
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                var result = session.Engine.Down(instance, noWait);
+                allSucceeded &= Report(result, clock.Elapsed, session, quiet, json) == 0;
+                documents.Add(Document(result, clock.Elapsed));
+            }
+            catch (Exception e) when (CommonOptions.IsExpectedFailure(e))
+            {
+                // One instance that cannot be taken down (a damaged state file, held by another vnet) leaves the others to go.
+                session.Error.WriteLine($"error: {instance}: {e.Message}");
+                errors.Add(new InstanceErrorJson(instance, e.Message));
+            }
+        }
+        if (json) JsonOutput.Write(session.Output, new DownAllDocument(documents, errors), c => c.DownAllDocument);
+        return allSucceeded && errors.Count == 0 ? 0 : CommonOptions.ErrorExitCode;
+    }
+
+    /// <summary>Lists what would go and reads the answer: only "y" or "yes" proceeds.</summary>
+    private static bool Confirm(IReadOnlyList<string> instances, TextWriter error)
+    {
+        error.Write($"Remove {PlanTextRenderer.Count(instances.Count, "instance")} ({string.Join(", ", instances)}) and everything {(instances.Count == 1 ? "it owns" : "they own")}? [y/N] ");
+        error.Flush();
+        // Console.ReadLine, not a raw read of fd 0: .NET keeps the terminal's echo off except while it reads a line.
+        string answer = (Console.ReadLine() ?? "").Trim();
+        return answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase);
     }
 
     private static ApplyDocument Document(DownResult result, TimeSpan elapsed) => new(

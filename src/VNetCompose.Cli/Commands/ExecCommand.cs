@@ -89,7 +89,7 @@ internal static class ExecCommand
         {
             lab = RunningLab.Resolve(request.File, request.Instance, options, new StateStore(StateStore.DefaultDirectory), error);
         }
-        catch (Exception e) when (e is LabNotFoundException or StateFileException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is LabNotFoundException || CommonOptions.IsExpectedFailure(e))
         {
             error.WriteLine($"error: {e.Message}");
             return CommonOptions.ErrorExitCode;
