@@ -13,7 +13,18 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     StatusCommand.Create(),
     LsCommand.Create(),
     ExecCommand.Create(),
+    CompletionCommand.Create(),
 };
+// -h and --help only: the DOS spellings (/h, /?, -?) would only crowd the shell's completion lists.
+foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
+{
+    foreach (string dos in new[] { "/h", "/?", "-?" }) help.Aliases.Remove(dos);
+}
+// Switches take no value: "--all" is never followed by "true", and completion does not propose True/False after it.
+foreach (var command in root.Subcommands)
+{
+    foreach (var flag in command.Options.OfType<Option<bool>>()) flag.Arity = ArgumentArity.Zero;
+}
 var parse = root.Parse(args);
 // A command-line mistake is one line on stderr and exit 1, never the help text or a stack trace.
 return parse.Action is ParseErrorAction ? UsageErrors.Report(parse) : parse.Invoke();

@@ -9,7 +9,8 @@ namespace VNetCompose.Cli.Tests;
 /// names, as <c>ip netns exec</c> (the oracle) would run it, with stdin, stdout, stderr, the exit status,
 /// signals and the environment passed through.
 /// </summary>
-public sealed class ExecTests(LabUnderTest lab) : IClassFixture<LabUnderTest>
+[Collection(LabCollection.Name)]
+public sealed class ExecTests(LabUnderTest lab)
 {
     private CommandResult Exec(params string[] arguments) => lab.Vnet.Run(["exec", .. arguments], stdin: null);
 

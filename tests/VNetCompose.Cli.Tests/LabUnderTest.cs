@@ -40,3 +40,10 @@ public sealed class LabUnderTest : IDisposable
         }
     }
 }
+
+/// <summary>The test classes that share one <see cref="LabUnderTest"/> (and so run one after the other).</summary>
+[CollectionDefinition(Name)]
+public sealed class LabCollection : ICollectionFixture<LabUnderTest>
+{
+    public const string Name = "docker0 lab";
+}

@@ -43,6 +43,9 @@ public sealed class UsageErrorTests : IDisposable
         { "plan a.yaml b.yaml", "error: unrecognized command or argument 'b.yaml' (see 'vnet plan --help')" },
         { "validate --strcit x.yaml", "error: unrecognized option '--strcit'; did you mean '--strict'? (write ./--strcit for a file of that name) (see 'vnet validate --help')" },
         { "ls extra", "error: unrecognized command or argument 'extra' (see 'vnet ls --help')" },
+        { "completion", "error: required argument missing for command: 'completion' (see 'vnet completion --help')" },
+        { "completion tcsh", "error: argument 'tcsh' not recognized. Must be one of: 'bash', 'zsh', 'fish' (see 'vnet completion --help')" },
+        { "down --all true", "error: give one of FILE, --name INSTANCE or --all (see 'vnet down --help')" },
         { "uup", "error: unrecognized command or argument 'uup'; did you mean 'up'? (see 'vnet --help')" },
         { "", "error: required command was not provided (see 'vnet --help')" },
     };

@@ -31,7 +31,11 @@ internal sealed class CommonOptions
         DefaultValueFactory = _ => "text",
     };
 
-    public CommonOptions() => LogFormat.AcceptOnlyFromAmong("text", "json");
+    public CommonOptions()
+    {
+        LogFormat.AcceptOnlyFromAmong("text", "json");
+        HostNetns.CompletionSources.Add(Completions.NetworkNamespaces);
+    }
 
     public void AddTo(Command command, bool placement = true)
     {

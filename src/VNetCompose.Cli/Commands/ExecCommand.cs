@@ -37,8 +37,18 @@ internal static class ExecCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." };
+        name.CompletionSources.Add(Completions.Instances);
         var all = new Option<bool>("--all") { Description = "Run the command in every namespace of the lab in turn (stdin empty), with a header per namespace." };
         var output = OutputFormat.Create();
+        words.CompletionSources.Add(context =>
+        {
+            if (Completions.AfterDoubleDash(context)) return [];
+            int before = Completions.WordsBefore(context, words);
+            bool everywhere = context.ParseResult.GetResult(all) is { Implicit: false };
+            return !everywhere && before == 0 ? Completions.LabNamespaces(context, name)
+                : before == (everywhere ? 0 : 1) ? Completions.TopologyFiles(context)
+                : [];
+        });
         var command = new Command("exec", "Run a program inside a namespace of a running lab, named as the topology names it (like 'ip netns exec').")
         {
             words, name, all, output,

@@ -15,6 +15,7 @@ internal static class FileArguments
             Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
         };
         RejectUnknownOptions(file);
+        file.CompletionSources.Add(Completions.TopologyFiles);
         return file;
     }
 

@@ -19,6 +19,7 @@ internal static class ValidateCommand
             Arity = ArgumentArity.OneOrMore,
         };
         FileArguments.RejectUnknownOptions(files);
+        files.CompletionSources.Add(Completions.TopologyFiles);
         var strict = new Option<bool>("--strict")
         {
             Description = "Treat warnings as errors.",
