@@ -59,4 +59,25 @@ public sealed class UsageErrorTests : IDisposable
         result.StandardOutput.Should().BeEmpty();
         result.StandardError.Should().Be(expected + "\n");
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("validate")]
+    [InlineData("plan")]
+    [InlineData("up")]
+    [InlineData("down")]
+    [InlineData("status")]
+    [InlineData("ls")]
+    [InlineData("exec")]
+    [InlineData("completion")]
+    public void Help_NamesValuesByWhatTheyAre_NotByTheCompletionsOfTheMoment(string command)
+    {
+        // System.CommandLine shows completion values as the value's name unless it has a HelpName:
+        // help would list the files of the working directory or every namespace of the machine.
+        var help = _vnet.Run([.. command.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--help"], stdin: null,
+            workingDirectory: Path.Combine(Vnet.Assets));
+        help.ExitCode.Should().Be(0);
+        help.StandardOutput.Should().NotContain("topologies/");
+        help.StandardOutput.Split('\n').Should().OnlyContain(line => line.Length < 250);
+    }
 }

@@ -16,6 +16,7 @@ internal sealed class CommonOptions
     public Option<string?> HostNetns { get; } = new("--host-netns")
     {
         Description = "Map the topology's 'host' namespace to this named namespace (created if missing, then owned).",
+        HelpName = "NAME",
     };
 
     public Option<string?> Prefix { get; } = new("--prefix")

@@ -15,7 +15,7 @@ internal static class DownCommand
     {
         var common = new CommonOptions();
         var file = FileArguments.Topology(optional: true);
-        var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." };
+        var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone.", HelpName = "INSTANCE" };
         name.CompletionSources.Add(Completions.Instances);
         var noWait = new Option<bool>("--no-wait") { Description = "Fail at once when another vnet process works on this topology." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print what is removed." };

@@ -12,6 +12,7 @@ internal static class FileArguments
         var file = new Argument<string?>("FILE")
         {
             Description = "The topology file.",
+            HelpName = "FILE",
             Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
         };
         RejectUnknownOptions(file);

@@ -16,6 +16,7 @@ internal static class ValidateCommand
         var files = new Argument<string[]>("FILE")
         {
             Description = "Topology files to check.",
+            HelpName = "FILE",
             Arity = ArgumentArity.OneOrMore,
         };
         FileArguments.RejectUnknownOptions(files);
