@@ -15,15 +15,7 @@ internal static unsafe partial class Native
     public static int UnshareMountNamespace() => Result(unshare(CLONE_NEWNS));
 
     /// <summary>mount("", "/", "none", MS_SLAVE | MS_REC): mounts made from now on do not propagate back out.</summary>
-    public static int MakeMountsSlave()
-    {
-        fixed (byte* root = "/"u8)
-        fixed (byte* none = "none"u8)
-        fixed (byte* empty = ""u8)
-        {
-            return Result(mount(empty, root, none, MS_SLAVE | MS_REC, null));
-        }
-    }
+    public static int MakeMountsSlave() => SetMountPropagation("/", MS_SLAVE | MS_REC);
 
     /// <summary>mount(source, target, "sysfs", flags): a sysfs shows the network devices of the mounting thread's namespace.</summary>
     public static int MountSysfs(string source, string target, bool readOnly)
