@@ -160,6 +160,16 @@ public sealed class ExecTests(LabUnderTest lab)
         result.StandardError.Should().StartWith($"error: no instance {lab.Instance}x is up (no state file in {lab.Vnet.StateDirectory}); did you mean '{lab.Instance}'?");
     }
 
+    [Fact]
+    public void Exec_InALabThatIsNotUp_SaysSo()
+    {
+        var one = lab.Vnet.Run(["exec", "ubuntu1", LabUnderTest.File, "--prefix", lab.Sandbox.Prefix + "x-", "--", "true"], stdin: null);
+        one.ExitCode.Should().Be(1);
+        one.StandardError.Should().Be($"error: {lab.Sandbox.Prefix}x-docker0: namespace ubuntu1 ({lab.Sandbox.Prefix}x-ubuntu1) does not exist; is the lab up?\n");
+        var all = lab.Vnet.Run(["exec", "--all", Vnet.Topology("two-namespaces.yaml"), "--prefix", lab.Sandbox.Prefix + "x-", "--", "true"], stdin: null);
+        all.StandardError.Should().Be($"error: {lab.Sandbox.Prefix}x-two-namespaces: namespaces net0 ({lab.Sandbox.Prefix}x-net0), net1 ({lab.Sandbox.Prefix}x-net1) do not exist; is the lab up?\n");
+    }
+
     private static void WaitUntil(Func<bool> condition, string what)
     {
         var clock = Stopwatch.StartNew();

@@ -122,7 +122,8 @@ internal static class ExecCommand
         var missing = targets.Where(t => t.Kernel.Name is { } k && !File.Exists(Path.Combine("/run/netns", k))).ToList();
         if (missing.Count > 0)
         {
-            error.WriteLine($"error: {lab.Instance}: namespace {string.Join(", ", missing.Select(m => m.Display))} does not exist; is the lab up?");
+            string which = string.Join(", ", missing.Select(m => m.Display));
+            error.WriteLine($"error: {lab.Instance}: {(missing.Count == 1 ? $"namespace {which} does not exist" : $"namespaces {which} do not exist")}; is the lab up?");
             return CommonOptions.ErrorExitCode;
         }
 
