@@ -47,9 +47,17 @@ public sealed class JsonOutputTests : IDisposable
         OutputSchemas.IsValid(Down("removed").Replace("\"create\":0", "\"create\":-1", StringComparison.Ordinal), "down").Should().BeFalse();
         const string status = """{"instance":"i","all_ok":true,"objects":[{"kind":"KIND","object":"namespace a","state":"ok","detail":""}],"problems":[]}""";
         OutputSchemas.IsValid(status.Replace("KIND", "namespace", StringComparison.Ordinal), "status").Should().BeTrue();
-        OutputSchemas.IsValid(status.Replace("KIND", "bogus", StringComparison.Ordinal), "status").Should().BeFalse();
-        OutputSchemas.IsValid(status.Replace("\"detail\":\"\"", "\"detail\":\"\",\"address\":{\"kind\":\"link\",\"namespace\":null}", StringComparison.Ordinal), "status")
-            .Should().BeFalse("a link's address names the link");
+        OutputSchemas.IsValid(status.Replace("KIND", "Not a kind", StringComparison.Ordinal), "status").Should().BeFalse("kinds are lower-case words (plan.schema.json#kind)");
+        // The identity fields typed object addresses fill (namespace, name, the kind's key fields as strings).
+        string identity = "\"namespace\":\"ubuntu1\",\"name\":\"eth0\",\"fields\":{\"a\":\"ubuntu1/eth0\",\"b\":\"host/veth1\"}";
+        string WithIdentity(string fields) => status.Replace("KIND", "veth", StringComparison.Ordinal)
+            .Replace("\"detail\":\"\"", "\"detail\":\"\"," + fields, StringComparison.Ordinal);
+        OutputSchemas.IsValid(WithIdentity(identity), "status").Should().BeTrue();
+        OutputSchemas.IsValid(WithIdentity(identity.Replace("\"host/veth1\"", "7", StringComparison.Ordinal)), "status").Should().BeFalse("key fields are strings");
+        OutputSchemas.IsValid(WithIdentity("\"name\":\"eth0\""), "status").Should().BeFalse("a name belongs to a namespace");
+        OutputSchemas.IsValid(WithIdentity("\"address\":\"x\""), "status").Should().BeFalse("no field the schema does not declare");
+        string change = $$"""{"action":"create","kind":"veth","object":"veth ubuntu1/eth0 <-> host/veth1",{{identity}},"attributes":[],"reason":null}""";
+        OutputSchemas.IsValid(plan.Replace("\"changes\":[]", $"\"changes\":[{change}]", StringComparison.Ordinal), "plan").Should().BeTrue();
     }
 
     [Fact]
