@@ -19,6 +19,7 @@ internal sealed class CommonOptions
     public Option<string?> HostNetns { get; } = new("--host-netns")
     {
         Description = "Map the topology's 'host' namespace to this named namespace (created if missing, then owned).",
+        HelpName = "NAME",
     };
 
     public Option<string?> Prefix { get; } = new("--prefix")
@@ -39,7 +40,11 @@ internal sealed class CommonOptions
         DefaultValueFactory = _ => "text",
     };
 
-    public CommonOptions() => LogFormat.AcceptOnlyFromAmong("text", "json");
+    public CommonOptions()
+    {
+        LogFormat.AcceptOnlyFromAmong("text", "json");
+        HostNetns.CompletionSources.Add(Completions.NetworkNamespaces);
+    }
 
     public void AddTo(Command command, bool placement = true)
     {
@@ -54,6 +59,10 @@ internal sealed class CommonOptions
     }
 
     public LabOptions Lab(ParseResult parse) => new(parse.GetValue(HostNetns), parse.GetValue(Prefix));
+
+    /// <summary>Failures a command reports as one line (exit 1), not as a crash: the kernel's, a busy or unknown instance, state and I/O errors.</summary>
+    public static bool IsExpectedFailure(Exception e) => e is KernelException or OvsException or InstanceBusyException or UnknownInstanceException
+        or StateFileException or IOException or UnauthorizedAccessException;
 
     /// <summary>
     /// Runs <paramref name="body"/> with a logger, the netlink driver and an engine; turns the expected
@@ -87,8 +96,7 @@ internal sealed class CommonOptions
                 new PhaseClock(log).Time("release", () => { kernel.Dispose(); ovs.DisposeAsync().AsTask().GetAwaiter().GetResult(); return true; });
             }
         }
-        catch (Exception e) when (e is KernelException or OvsException or InstanceBusyException or UnknownInstanceException
-            or StateFileException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsExpectedFailure(e))
         {
             error.WriteLine($"error: {e.Message}");
             return ErrorExitCode;

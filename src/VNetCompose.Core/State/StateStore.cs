@@ -48,12 +48,14 @@ public sealed class StateStore(string directory)
     }
 
     /// <summary>Every readable state file: the instances that are up.</summary>
-    public IReadOnlyList<InstanceRecord> List()
-    {
-        if (!System.IO.Directory.Exists(Directory)) return [];
-        return System.IO.Directory.GetFiles(Directory, "*.json").Order(StringComparer.Ordinal)
-            .Select(f => Read(Path.GetFileNameWithoutExtension(f))).OfType<InstanceRecord>().ToList();
-    }
+    public IReadOnlyList<InstanceRecord> List() => Instances().Select(Read).OfType<InstanceRecord>().ToList();
+
+    /// <summary>The instances with a state file, sorted, without reading the files (one may be unreadable).</summary>
+    public IReadOnlyList<string> Instances() =>
+        System.IO.Directory.Exists(Directory)
+            ? System.IO.Directory.GetFiles(Directory, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+                .Order(StringComparer.Ordinal).ToList()
+            : [];
 
     public void Write(InstanceRecord record)
     {

@@ -1,7 +1,7 @@
 namespace VNetCompose.Model.Loading;
 
 /// <summary>"did you mean" hints for misspelt keys and names.</summary>
-internal static class Suggestions
+public static class Suggestions
 {
     /// <summary><c>; did you mean 'addresses'?</c> for the closest candidate, or an empty string when none is close.</summary>
     public static string DidYouMean(string input, IEnumerable<string> candidates)
