@@ -263,7 +263,7 @@ internal sealed class NetlinkEventSubscription : IKernelEventSubscription
             try
             {
                 if (socket.Protocol == NetlinkProtocol.Route)
-                    EventDecoder.DecodeRoute(_datagram.AsSpan(0, rc), ns, nsid => PeerOf(socket.Owner.Handle, nsid), _decoded);
+                    EventDecoder.DecodeRoute(_datagram.AsSpan(0, rc), ns, nsid => PeerOf(_manager.Cached(ns) ?? socket.Owner.Handle, nsid), _decoded);
                 else
                     EventDecoder.DecodeNftables(_datagram.AsSpan(0, rc), ns, _decoded);
             }
@@ -278,7 +278,8 @@ internal sealed class NetlinkEventSubscription : IKernelEventSubscription
 
     private static string Describe(NetlinkProtocol protocol) => protocol == NetlinkProtocol.Route ? "rtnetlink" : "nf_tables";
 
-    /// <summary>The namespace an nsid of <paramref name="observer"/> means, when observation already asked.</summary>
+    /// <summary>The namespace an nsid of <paramref name="observer"/> means, when observation already asked (the
+    /// driver's current handle of a namespace holds what it learnt).</summary>
     private static NetnsId? PeerOf(NamespaceHandle observer, int nsid)
     {
         foreach (var (peer, id) in observer.PeerIds)
@@ -336,19 +337,27 @@ internal sealed class NetlinkEventSubscription : IKernelEventSubscription
             if (!old.Handle.IsDisposed && Native.FileIdentity(_manager.PathOf(name), out var identity) >= 0 && identity == old.Handle.Identity) return;
             Detach(name);
         }
-        if (Lookup(name) is not { } handle) return;
-        (int Route, int Nft) fds;
-        try
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            fds = handle.RunInside($"opening event sockets in {handle.Description}", OpenSockets);
-        }
-        catch (Exception e) when (e is KernelException or ObjectDisposedException)
-        {
-            _pending.Add(name); // deleted or replaced meanwhile: the directory or mount events say what comes next
+            if (Lookup(name) is not { } handle) return;
+            (int Route, int Nft) fds;
+            try
+            {
+                fds = handle.RunInside($"opening event sockets in {handle.Description}", OpenSockets);
+            }
+            catch (ObjectDisposedException)
+            {
+                continue; // the driver replaced its handle meanwhile (it created this namespace itself): look again
+            }
+            catch (KernelException)
+            {
+                break; // deleted or replaced meanwhile: the directory or mount events say what comes next
+            }
+            Attach(handle, fds);
+            Emit(new NamespaceEvent(id, KernelChange.Added));
             return;
         }
-        Attach(handle, fds);
-        Emit(new NamespaceEvent(id, KernelChange.Added));
+        _pending.Add(name);
     }
 
     /// <summary>A watched namespace was deleted: its sockets and the driver's handle go at once, so it can really die.</summary>

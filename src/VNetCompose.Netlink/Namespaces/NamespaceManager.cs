@@ -154,6 +154,11 @@ internal sealed class NamespaceManager : IDisposable
         }
     }
 
+    /// <summary>The cached handle of a namespace, without looking at the file system; null when none is cached.</summary>
+    public NamespaceHandle? Cached(NetnsId id) =>
+        id.IsCurrent ? (_current.IsValueCreated ? _current.Value : null)
+        : _named.TryGetValue(id.Name!, out var handle) && !handle.IsDisposed ? handle : null;
+
     private NamespaceHandle OpenHandle(NetnsId id, string path, string operation)
     {
         int fd = Native.OpenReadOnly(path);

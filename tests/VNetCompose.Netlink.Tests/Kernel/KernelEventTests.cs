@@ -166,6 +166,22 @@ public sealed class KernelEventTests : KernelTestBase
     }
 
     [Fact]
+    public async Task NamespaceDeletedAndCreatedAgain_ByTheDriverItself_IsSubscribedAgain()
+    {
+        string ns = Sandbox.Create("again");
+        Kernel.Observe([Ns(ns)]);
+        using var subscription = Kernel.Subscribe([Ns(ns)]);
+
+        Kernel.DeleteNamespace(ns);
+        (await Next<NamespaceEvent>(subscription, _ => true)).Change.Should().Be(KernelChange.Removed);
+        // The driver caches the handle of a namespace it creates, replacing any the subscription opened meanwhile.
+        Kernel.CreateNamespace(ns);
+        (await Next<NamespaceEvent>(subscription, _ => true)).Change.Should().Be(KernelChange.Added);
+        Kernel.CreateBridge(Ns(ns), new BridgeRequest("br1"));
+        (await Next<LinkEvent>(subscription, e => e.Link.Name == "br1")).Change.Should().Be(KernelChange.Added);
+    }
+
+    [Fact]
     public async Task NamespaceDeletedWhileWatched_IsReported_AndReleased_SoItsVethPeerVanishes()
     {
         string stay = Sandbox.Create("stay");
