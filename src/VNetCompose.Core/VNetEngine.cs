@@ -14,6 +14,8 @@ public sealed record VNetEngineSettings
     /// <summary>Default: <c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
     public string StateDirectory { get; init; } = StateStore.DefaultDirectory;
     public ReconcileTimings Timings { get; init; } = ReconcileTimings.Default;
+    /// <summary>How <see cref="VNetEngine.WatchAsync"/> groups events and subscribes.</summary>
+    public Watching.WatchSettings Watch { get; init; } = Watching.WatchSettings.Default;
 }
 
 /// <summary>Options of one <c>up</c>.</summary>
@@ -75,7 +77,7 @@ public sealed class UnknownInstanceException(string instance, string directory)
 /// <see cref="IKernel"/> (the netlink driver, or the in-memory kernel of VNetCompose.Testing). One instance at a
 /// time per process is serialized with the other vnet processes by a per-instance lock.
 /// </summary>
-public sealed class VNetEngine
+public sealed partial class VNetEngine
 {
     private readonly IKernel _kernel;
     private readonly IVNetLog _log;
