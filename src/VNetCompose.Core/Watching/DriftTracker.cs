@@ -12,6 +12,9 @@ internal sealed class DriftTracker
 
     public bool Ok { get; private set; } = true;
 
+    /// <summary>The objects not ok in the baseline.</summary>
+    public HashSet<string> Drifted => _rows.Values.Where(r => r.State != ObjectState.Ok).Select(r => r.Object).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>Makes <paramref name="status"/> the baseline; returns its rows that are not ok.</summary>
     public IReadOnlyList<DriftLine> Reset(StatusReport status)
     {

@@ -13,6 +13,12 @@ namespace VNetCompose.Core.Watching;
 /// </summary>
 internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSettings settings)
 {
+    private long _lastEvent;
+
+    /// <summary>The pause between the previous burst and the last one when it was short (at most
+    /// <see cref="WatchSettings.MaxSettle"/>): the pace of a script's commands; zero otherwise.</summary>
+    public TimeSpan Pace { get; private set; }
+
     /// <summary>The next burst; null when the subscription ended or <paramref name="cancellationToken"/> was cancelled.</summary>
     /// <param name="vanishing">The links (namespace, index) that vanish with a deleted namespace.</param>
     public async Task<List<KernelEvent>?> NextAsync(Func<NetnsId, IEnumerable<(NetnsId, int)>> vanishing, CancellationToken cancellationToken)
@@ -38,7 +44,11 @@ internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSetting
         }
         var burst = new List<KernelEvent> { first };
         Track(first);
-        return await CollectAsync(burst, Track, awaited, cancellationToken).ConfigureAwait(false) ? burst : null;
+        var pause = _lastEvent == 0 ? TimeSpan.MaxValue : Stopwatch.GetElapsedTime(_lastEvent, first.Timestamp);
+        Pace = pause <= settings.MaxSettle ? pause : TimeSpan.Zero;
+        bool complete = await CollectAsync(burst, Track, awaited, adaptive: true, cancellationToken).ConfigureAwait(false);
+        _lastEvent = burst.Max(e => e.Timestamp);
+        return complete ? burst : null;
     }
 
     /// <summary>
@@ -55,7 +65,8 @@ internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSetting
             if (e is NamespaceEvent { Change: KernelChange.Added } added) awaited.Seen((added.Namespace, Namespace));
         }
         var echo = new List<KernelEvent>();
-        return await CollectAsync(echo, Track, awaited, cancellationToken).ConfigureAwait(false) ? echo : null;
+        // Not adaptive: the echo's pauses are the repair's own steps, all done by now.
+        return await CollectAsync(echo, Track, awaited, adaptive: false, cancellationToken).ConfigureAwait(false) ? echo : null;
     }
 
     /// <summary>Takes whatever is queued now, without waiting.</summary>
@@ -67,31 +78,42 @@ internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSetting
     }
 
     /// <summary>
-    /// Adds events until none came for <see cref="WatchSettings.Settle"/> and nothing is awaited any more (or
-    /// its wait is over), or <see cref="WatchSettings.MaxBurst"/> passed; false when cancelled.
+    /// Adds events until the kernel was quiet long enough and nothing is awaited any more (or its wait is
+    /// over), or <see cref="WatchSettings.MaxBurst"/> passed; false when cancelled. Long enough is
+    /// <see cref="WatchSettings.Settle"/>, or three times the longest pause seen inside the burst so far (at
+    /// most <see cref="WatchSettings.MaxSettle"/>): a script running one command after another pauses a few ms
+    /// between them, and its changes are still one burst.
     /// </summary>
-    private async Task<bool> CollectAsync(List<KernelEvent> events, Action<KernelEvent> track, Awaited awaited,
+    private async Task<bool> CollectAsync(List<KernelEvent> events, Action<KernelEvent> track, Awaited awaited, bool adaptive,
         CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
+        long last = events.Count > 0 ? events[^1].Timestamp : start;
+        // (the echo of a repair starts empty: its events were queued during the repair, before start)
+        var longestPause = TimeSpan.Zero;
         while (true)
         {
             while (reader.TryRead(out var e))
             {
+                var pause = Stopwatch.GetElapsedTime(last, e.Timestamp);
+                if (adaptive && pause > longestPause) longestPause = pause;
+                last = Math.Max(last, e.Timestamp);
                 events.Add(e);
                 track(e);
             }
             if (reader.Completion.IsCompleted) return true;
             bool waiting = awaited.Waiting;
             if (!waiting && Stopwatch.GetElapsedTime(start) >= settings.MaxBurst) return true;
-            bool more = await MoreWithin(waiting ? awaited.TimeLeft : settings.Settle, cancellationToken).ConfigureAwait(false);
+            var quiet = TimeSpan.FromTicks(Math.Clamp(3 * longestPause.Ticks, settings.Settle.Ticks, Math.Max(settings.Settle.Ticks, settings.MaxSettle.Ticks)));
+            bool more = await MoreWithin(waiting ? awaited.TimeLeft : quiet, cancellationToken).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested) return false;
             if (!more && !waiting) return true;
         }
     }
 
-    /// <summary>Whether another event arrives within <paramref name="quiet"/> (the only timer: while a burst is open).</summary>
-    private async Task<bool> MoreWithin(TimeSpan quiet, CancellationToken cancellationToken)
+    /// <summary>Whether another event arrives within <paramref name="quiet"/> (the only timer: while a burst is open,
+    /// or a repair waits to see whether more changes follow).</summary>
+    public async Task<bool> MoreWithin(TimeSpan quiet, CancellationToken cancellationToken)
     {
         if (quiet <= TimeSpan.Zero) return reader.TryPeek(out _);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -34,7 +34,9 @@ internal sealed class LabWatcher(
     private Plan _plan = null!;
     /// <summary>Namespaces read since the lab was last ok: where the drift a heal repairs lives.</summary>
     private readonly HashSet<NetnsId> _drifted = [];
+    /// <summary>Repairs in a row of a drift that came back (the same objects drifted again after a repair).</summary>
     private int _healStreak;
+    private HashSet<string> _lastHealed = [];
     private string? _lastRefusal;
 
     private static DateTimeOffset Now => DateTimeOffset.Now;
@@ -71,9 +73,7 @@ internal sealed class LabWatcher(
                 foreach (var lost in changes.OfType<ResyncNeeded>())
                     log.Info("watch: {Namespace}: {Reason}; reading it again", Ownership.Display(lost.Namespace), lost.Reason);
                 var affected = changes.Where(e => _scope.Concerns(e, _observed)).Select(e => e.Namespace).ToHashSet();
-                if (affected.Count == 0) continue;
-                _healStreak = 0; // a change from outside: heals may be tried again
-                if (Refresh(affected, changes[0].Timestamp) is { } report) yield return report;
+                if (affected.Count > 0 && Refresh(affected, changes[0].Timestamp) is { } report) yield return report;
                 if (heal && !_tracker.Ok)
                 {
                     await foreach (var e in HealAsync(burst, activity, cancellationToken).ConfigureAwait(false)) yield return e;
@@ -152,13 +152,19 @@ internal sealed class LabWatcher(
     {
         while (!_tracker.Ok && !cancellationToken.IsCancellationRequested)
         {
+            // More changes coming (a script at work): they are read and reported first, the repair waits for the end.
+            var guard = TimeSpan.FromTicks(Math.Clamp(3 * burst.Pace.Ticks, _watch.HealSettle.Ticks,
+                Math.Max(_watch.HealSettle.Ticks, _watch.MaxSettle.Ticks)));
+            if (await burst.MoreWithin(guard, cancellationToken).ConfigureAwait(false)) yield break;
             if (WhyNotHeal() is { } reason)
             {
                 if (reason != _lastRefusal) yield return new NotHealed(Now, reason);
                 _lastRefusal = reason;
                 yield break;
             }
-            _healStreak++;
+            var drifted = _tracker.Drifted;
+            _healStreak = _healStreak > 0 && drifted.Overlaps(_lastHealed) ? _healStreak + 1 : 1;
+            _lastHealed = drifted;
             var clock = Stopwatch.StartNew();
             var healer = new Healer(kernel, store, log, settings.Timings);
             var outcome = healer.Apply(_plan, _record!, cancellationToken);
@@ -183,6 +189,7 @@ internal sealed class LabWatcher(
             var notices = _scope.ForeignLinks(before, _observed, reread); // a foreign link added meanwhile
             var status = Status();
             _tracker.Update(status);
+            if (status.AllOk) _healStreak = 0;
             if (outcome.Failure is { } failure)
             {
                 yield return new NotHealed(Now, failure);
@@ -201,7 +208,7 @@ internal sealed class LabWatcher(
         if (_plan.Conflicts.Count > 0)
             return "conflict (never forced): " + string.Join("; ", _plan.Conflicts.Select(c => $"{c.Address}: {c.Detail}"));
         if (_plan.Errors.Any()) return "the plan has errors: " + string.Join("; ", _plan.Errors.Select(e => e.Message));
-        if (_healStreak >= _watch.HealAttempts)
+        if (_healStreak >= _watch.HealAttempts && _tracker.Drifted.Overlaps(_lastHealed))
             return $"gave up after {_healStreak} repairs in a row: the drift came back each time";
         return null;
     }

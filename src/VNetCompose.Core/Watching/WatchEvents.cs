@@ -10,9 +10,13 @@ public sealed record WatchSettings
 
     /// <summary>
     /// A burst of events ends after this long without another one: the events of one <c>ip</c> or <c>nft</c>
-    /// command (an address and its prefix route, a transaction's objects) come within microseconds.
+    /// command (an address and its prefix route, a transaction's objects) come within microseconds. A burst
+    /// whose events came with pauses waits for three times its longest pause (up to <see cref="MaxSettle"/>).
     /// </summary>
-    public TimeSpan Settle { get; init; } = TimeSpan.FromMilliseconds(5);
+    public TimeSpan Settle { get; init; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>The longest quiet a burst waits for when its events came with pauses (a script of commands): see <see cref="Settle"/>.</summary>
+    public TimeSpan MaxSettle { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The longest a continuous stream of events is collected before it is reported anyway.</summary>
     public TimeSpan MaxBurst { get; init; } = TimeSpan.FromSeconds(2);
@@ -22,6 +26,13 @@ public sealed record WatchSettings
     /// vanish: the kernel removes them when it destroys the namespace, asynchronously (tens of ms).
     /// </summary>
     public TimeSpan VanishWait { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a repair waits, after a drift was reported, for the kernel to stay quiet: a script changing one
+    /// thing after another is repaired once, at its end. When the last bursts came at a pace (a pause of p
+    /// between them), the wait is 3p, up to <see cref="MaxSettle"/>.
+    /// </summary>
+    public TimeSpan HealSettle { get; init; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Heals tried in a row, without a change from outside in between, before the watch gives up on a drift.</summary>
     public int HealAttempts { get; init; } = 3;
