@@ -6,10 +6,7 @@ namespace VNetCompose.Core.Watching;
 
 /// <summary>
 /// Debouncing: waits (without a timer) for the first event, then collects until the kernel has been quiet
-/// for <see cref="WatchSettings.Settle"/>, so one command (or one transaction) is one report. A namespace
-/// deleted in the burst extends it until its veth peers elsewhere have vanished (or
-/// <see cref="WatchSettings.VanishWait"/> passed): the kernel removes them asynchronously, and reporting
-/// before would report the same command twice.
+/// for <see cref="WatchSettings.Settle"/>, so one command (or one transaction) is one report.
 /// </summary>
 internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSettings settings)
 {
@@ -19,13 +16,17 @@ internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSetting
     /// <see cref="WatchSettings.MaxSettle"/>): the pace of a script's commands; zero otherwise.</summary>
     public TimeSpan Pace { get; private set; }
 
-    /// <summary>The next burst; null when the subscription ended or <paramref name="cancellationToken"/> was cancelled.</summary>
-    /// <param name="vanishing">The links (namespace, index) that vanish with a deleted namespace.</param>
-    public async Task<List<KernelEvent>?> NextAsync(Func<NetnsId, IEnumerable<(NetnsId, int)>> vanishing, CancellationToken cancellationToken)
+    /// <summary>
+    /// The next burst; null when the subscription ended or <paramref name="cancellationToken"/> was cancelled;
+    /// empty when <paramref name="wakeAfter"/> (if given) passed without an event.
+    /// </summary>
+    public async Task<List<KernelEvent>?> NextAsync(TimeSpan? wakeAfter, CancellationToken cancellationToken)
     {
         KernelEvent first;
         try
         {
+            if (wakeAfter is { } wait && !await MoreWithin(wait, cancellationToken).ConfigureAwait(false))
+                return cancellationToken.IsCancellationRequested || reader.Completion.IsCompleted ? null : [];
             first = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -36,17 +37,10 @@ internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSetting
         {
             return null;
         }
-        var awaited = new Awaited(settings.VanishWait);
-        void Track(KernelEvent e)
-        {
-            if (e is NamespaceEvent { Change: KernelChange.Removed } deleted) awaited.Expect(vanishing(deleted.Namespace));
-            else if (e is LinkEvent { Change: KernelChange.Removed } gone) awaited.Seen((gone.Namespace, gone.Link.Index));
-        }
         var burst = new List<KernelEvent> { first };
-        Track(first);
         var pause = _lastEvent == 0 ? TimeSpan.MaxValue : Stopwatch.GetElapsedTime(_lastEvent, first.Timestamp);
         Pace = pause <= settings.MaxSettle ? pause : TimeSpan.Zero;
-        bool complete = await CollectAsync(burst, Track, awaited, adaptive: true, cancellationToken).ConfigureAwait(false);
+        bool complete = await CollectAsync(burst, _ => { }, new Awaited(TimeSpan.Zero), adaptive: true, cancellationToken).ConfigureAwait(false);
         _lastEvent = burst.Max(e => e.Timestamp);
         return complete ? burst : null;
     }

@@ -70,9 +70,4 @@ internal sealed class LabScope(DesiredState desired)
 
     private static DriftLine Notice(NetnsId ns, string name, string what) =>
         new(ObjectState.Foreign, ObjectKind.Link, $"link {Ownership.Display(ns)}/{name}", what, IsNotice: true);
-
-    /// <summary>The links in other namespaces that vanish with <paramref name="deleted"/>: the far ends of its veths.</summary>
-    public static IEnumerable<(NetnsId Namespace, int Index)> VanishingWith(NetnsId deleted, ObservedState observed) =>
-        observed.Snapshots.Where(s => s.Key != deleted)
-            .SelectMany(s => s.Value.Links.Where(l => l.Veth?.PeerNamespace == deleted).Select(l => (s.Key, l.Index)));
 }

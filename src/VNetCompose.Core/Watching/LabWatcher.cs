@@ -27,6 +27,7 @@ internal sealed class LabWatcher(
     private readonly LabScope _scope = new(desired);
     private readonly DriftTracker _tracker = new();
     private readonly WatchSettings _watch = settings.Watch;
+    private readonly VanishingLinks _vanishing = new(settings.Watch.VanishWait);
     private IKernelEventSubscription? _subscription;
     private IReadOnlyList<NetnsId> _namespaces = [];
     private InstanceRecord? _record;
@@ -58,8 +59,14 @@ internal sealed class LabWatcher(
 
             while (!cancellationToken.IsCancellationRequested)
             {
-                var changes = await burst.NextAsync(ns => LabScope.VanishingWith(ns, _observed), cancellationToken).ConfigureAwait(false);
+                var changes = await burst.NextAsync(_vanishing.TimeLeft, cancellationToken).ConfigureAwait(false);
                 if (changes is null) yield break;
+                if (changes.Count == 0)
+                {
+                    // Links predicted to vanish with a deleted namespace did not: read where they are.
+                    if (_vanishing.Overdue && Refresh(_vanishing.Expire(), Stopwatch.GetTimestamp()) is { } truth) yield return truth;
+                    continue;
+                }
                 if (activity.OtherProcessActive)
                 {
                     if (!await Quietly(activity.WaitUntilFreeAsync(cancellationToken)).ConfigureAwait(false)) yield break;
@@ -72,6 +79,7 @@ internal sealed class LabWatcher(
 
                 foreach (var lost in changes.OfType<ResyncNeeded>())
                     log.Info("watch: {Namespace}: {Reason}; reading it again", Ownership.Display(lost.Namespace), lost.Reason);
+                _vanishing.Track(changes, _observed);
                 var affected = changes.Where(e => _scope.Concerns(e, _observed)).Select(e => e.Namespace).ToHashSet();
                 if (affected.Count > 0 && Refresh(affected, changes[0].Timestamp) is { } report) yield return report;
                 if (heal && !_tracker.Ok)
@@ -97,6 +105,7 @@ internal sealed class LabWatcher(
     /// <summary>Every namespace of the lab read again (the start, after another vnet process).</summary>
     private StatusReport ObserveAll()
     {
+        _vanishing.Clear();
         _observed = Observer.Observe(kernel, desired, _record);
         _drifted.UnionWith(_observed.Snapshots.Keys);
         return Status();
@@ -118,18 +127,26 @@ internal sealed class LabWatcher(
     private DriftReported? Refresh(IReadOnlySet<NetnsId> affected, long firstEvent)
     {
         var before = _observed;
-        _observed = Observer.Refresh(kernel, desired, _record, _observed, affected);
+        long start = Stopwatch.GetTimestamp();
+        _observed = Read(affected);
         _drifted.UnionWith(affected);
+        long read = Stopwatch.GetTimestamp();
         var status = Status();
         var lines = _tracker.Update(status);
         var notices = _scope.ForeignLinks(before, _observed, affected);
+        log.Debug("watch: {Namespaces} namespaces read again in {Read} ms, planned and compared in {Planned} ms: {Lines} lines",
+            affected.Count, Math.Round(Stopwatch.GetElapsedTime(start, read).TotalMilliseconds, 2),
+            Math.Round(Stopwatch.GetElapsedTime(read).TotalMilliseconds, 2), (lines?.Count ?? 0) + notices.Count);
         if (lines is null && notices.Count == 0) return null;
-        log.Debug("watch: {Namespaces} namespaces read again, {Lines} lines", affected.Count, (lines?.Count ?? 0) + notices.Count);
         return new DriftReported(Now, [.. lines ?? [], .. notices], _tracker.Ok, Stopwatch.GetElapsedTime(firstEvent))
         {
             StatusChanged = lines is not null,
         };
     }
+
+    /// <summary>The namespaces read again, without the links about to vanish.</summary>
+    private ObservedState Read(IReadOnlyCollection<NetnsId> namespaces) =>
+        _vanishing.Apply(Observer.Refresh(kernel, desired, _record, _observed, namespaces));
 
     /// <summary>After another vnet process released the instance: its state file says up or down; the lab is read again.</summary>
     private ChangedByVnet AfterOtherProcess(ref EventBurst burst)
@@ -167,7 +184,9 @@ internal sealed class LabWatcher(
             _lastHealed = drifted;
             var clock = Stopwatch.StartNew();
             var healer = new Healer(kernel, store, log, settings.Timings);
-            var outcome = healer.Apply(_plan, _record!, cancellationToken);
+            // Names held by links about to vanish are created again only once they are gone (the Reconciler waits).
+            var plan = _vanishing.Any ? _plan with { VanishingLinks = [.. _plan.VanishingLinks, .. _vanishing.Links] } : _plan;
+            var outcome = healer.Apply(plan, _record!, cancellationToken);
             if (outcome.Status == HealStatus.Cancelled) yield break;
             if (outcome.Status == HealStatus.Busy)
             {
@@ -185,7 +204,8 @@ internal sealed class LabWatcher(
             var reread = echo.Where(e => _scope.Concerns(e, _observed)).Select(e => e.Namespace).Concat(_drifted).ToHashSet();
             int changes = _plan.Changes.Count;
             var before = _observed;
-            _observed = Observer.Refresh(kernel, desired, _record, _observed, reread);
+            _vanishing.Track(echo, _observed);
+            _observed = Read(reread);
             var notices = _scope.ForeignLinks(before, _observed, reread); // a foreign link added meanwhile
             var status = Status();
             _tracker.Update(status);

@@ -22,8 +22,9 @@ public sealed record WatchSettings
     public TimeSpan MaxBurst { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// How long a burst that deleted a namespace waits for the veth peers it had in other namespaces to
-    /// vanish: the kernel removes them when it destroys the namespace, asynchronously (tens of ms).
+    /// How long the kernel's asynchronous work is waited for: a deleted namespace's veth peers in other
+    /// namespaces are reported gone at once and expected to vanish within this (the kernel removes them when
+    /// it destroys the namespace, tens of ms later); a namespace a repair created, to be subscribed.
     /// </summary>
     public TimeSpan VanishWait { get; init; } = TimeSpan.FromSeconds(2);
 
