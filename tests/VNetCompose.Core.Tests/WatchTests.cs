@@ -245,6 +245,27 @@ public sealed class WatchTests : IDisposable
     }
 
     [Fact]
+    public async Task DeletedNamespace_StillHeldByAProcess_ItsVethPeerDoesNotVanish_AndTheWatchSaysSoAfterVanishWait()
+    {
+        using var kernel = new NetlinkKernel();
+        var engine = new VNetEngine(kernel, _lab.State.Settings with { Watch = new WatchSettings { VanishWait = TimeSpan.FromMilliseconds(300) } });
+        await using var watch = new Watch(engine, _topology, _lab.Options, heal: false);
+        await watch.Next<WatchStarted>();
+        // A process inside the namespace keeps it (and its veth, and so the veth's peer) alive after ip netns del.
+        using var holder = System.Diagnostics.Process.Start("ip", ["netns", "exec", A, "sleep", "30"]);
+        await Task.Delay(200);
+
+        Ip("netns", "del", A);
+        var predicted = await watch.Next<DriftReported>();
+        Texts(predicted.Lines).Should().Contain($"missing veth {A}/eth0 <-> {B}/p0");
+        var truth = await watch.Next<DriftReported>();
+        // The end in b is still there, its peer in a namespace no longer named: the planner will not touch it.
+        Texts(truth.Lines).Should().Contain(
+            $"foreign veth {A}/eth0 <-> {B}/p0: its veth peer is in a namespace this topology does not use; vnet will not delete it");
+        holder.Kill();
+    }
+
+    [Fact]
     public async Task Cancelling_EndsTheStreamWithoutAnError()
     {
         var watch = Start();
