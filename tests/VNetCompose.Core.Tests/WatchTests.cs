@@ -266,6 +266,35 @@ public sealed class WatchTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadmeExample_ATestSuiteCollectsDriftDuringATest()
+    {
+        string file = Path.Combine(Topologies.RepositoryRoot(), "topologies", "docker0.yaml");
+        using var sandbox = new SandboxNamespaces();
+        using var lab = LabFixture.Up(file, new LabOptions(sandbox.Name("host"), sandbox.Prefix), settings: _lab.State.Settings);
+
+        // As in README.md:
+        using var cancel = new CancellationTokenSource();
+        var drift = new ConcurrentQueue<string>();
+        var started = new TaskCompletionSource();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var e in lab.Engine.WatchAsync(lab.Topology, lab.Options, heal: false, cancel.Token))
+            {
+                if (e is WatchStarted) started.SetResult();
+                if (e is DriftReported { Ok: false } d) foreach (var line in d.Lines) drift.Enqueue(line.Text);
+            }
+        });
+        await started.Task.WaitAsync(Patience);
+        Ip("-n", lab.Namespace("ubuntu1")!, "route", "del", "default"); // "the test" breaks the lab
+        var deadline = DateTime.UtcNow + Patience;
+        while (drift.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(10);
+        cancel.Cancel();
+        await watching.WaitAsync(Patience);
+
+        drift.Should().Equal($"missing route default in {lab.Namespace("ubuntu1")}");
+    }
+
+    [Fact]
     public async Task Cancelling_EndsTheStreamWithoutAnError()
     {
         var watch = Start();
