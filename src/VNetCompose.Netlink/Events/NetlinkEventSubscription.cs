@@ -76,15 +76,6 @@ internal sealed class NetlinkEventSubscription : IKernelEventSubscription
 
     public ChannelReader<KernelEvent> Events => _channel.Reader;
 
-    /// <summary>The namespaces subscribed now (for tests).</summary>
-    internal IReadOnlyCollection<NetnsId> Watched
-    {
-        get
-        {
-            lock (_watched) return [.. _watched.Keys];
-        }
-    }
-
     // ------------------------------------------------------------------ setup
 
     private void WatchNamespaceDirectory()
@@ -183,7 +174,7 @@ internal sealed class NetlinkEventSubscription : IKernelEventSubscription
     private void Attach(NamespaceHandle handle, (int Route, int Nft) fds)
     {
         var watched = new WatchedNamespace(handle);
-        lock (_watched) _watched[handle.Id] = watched;
+        _watched[handle.Id] = watched;
         watched.Route = Register(fds.Route, NetlinkProtocol.Route, watched);
         if (fds.Nft >= 0) watched.Nft = Register(fds.Nft, NetlinkProtocol.Netfilter, watched);
         _pending.Remove(handle.Id.Name ?? "");
@@ -366,10 +357,7 @@ internal sealed class NetlinkEventSubscription : IKernelEventSubscription
         _pending.Remove(name);
         var id = NetnsId.Named(name);
         WatchedNamespace? watched;
-        lock (_watched)
-        {
-            if (!_watched.Remove(id, out watched)) return;
-        }
+        if (!_watched.Remove(id, out watched)) return;
         Close(watched.Route);
         Close(watched.Nft);
         try
@@ -424,7 +412,7 @@ internal sealed class NetlinkEventSubscription : IKernelEventSubscription
     {
         foreach (var socket in _sockets.Values) Native.Close(socket.Fd);
         _sockets.Clear();
-        lock (_watched) _watched.Clear();
+        _watched.Clear();
         foreach (int fd in (int[])[_inotify, _mounts, _wake, _epoll])
         {
             if (fd >= 0) Native.Close(fd);
