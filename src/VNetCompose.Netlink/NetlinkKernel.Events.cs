@@ -8,7 +8,7 @@ public sealed partial class NetlinkKernel : IKernelEvents
     /// <summary>
     /// Equivalent to: <c>ip monitor link address route</c> and <c>nft monitor</c> in each namespace, plus
     /// <c>inotifywait /run/netns</c>. See <see cref="IKernelEvents.Subscribe"/>; the subscription has one thread
-    /// of its own, waiting in epoll while nothing happens.
+    /// of its own, waiting in epoll while nothing happens. Dispose the subscription before the driver.
     /// </summary>
     public IKernelEventSubscription Subscribe(IReadOnlyCollection<NetnsId> namespaces, KernelWatchOptions? options = null)
     {

@@ -33,8 +33,10 @@ internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSetting
         {
             return null;
         }
-        catch (ChannelClosedException e) when (e.InnerException is null)
+        catch (ChannelClosedException e)
         {
+            // The subscription ended: disposed (null), or stopped by an error the caller must see as it is.
+            if (e.InnerException is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             return null;
         }
         var burst = new List<KernelEvent> { first };
