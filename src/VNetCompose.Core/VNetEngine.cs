@@ -16,6 +16,8 @@ public sealed record VNetEngineSettings
     /// <summary>Default: <c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
     public string StateDirectory { get; init; } = StateStore.DefaultDirectory;
     public ReconcileTimings Timings { get; init; } = ReconcileTimings.Default;
+    /// <summary>How <see cref="VNetEngine.WatchAsync"/> groups events and subscribes.</summary>
+    public Watching.WatchSettings Watch { get; init; } = Watching.WatchSettings.Default;
 }
 
 /// <summary>Options of one <c>up</c>.</summary>

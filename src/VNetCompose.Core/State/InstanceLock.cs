@@ -28,7 +28,7 @@ public sealed class InstanceLock : IDisposable
     {
         ArgumentNullException.ThrowIfNull(log);
         StateStore.EnsureDirectory(directory);
-        string path = Path.Combine(directory, instance + ".lock");
+        string path = PathOf(directory, instance);
         var held = OfdLock.TryAcquire(path, out var waiting);
         if (held is not null) return new InstanceLock(held);
         if (noWait)
@@ -52,6 +52,9 @@ public sealed class InstanceLock : IDisposable
         }
         return new InstanceLock(waiting);
     }
+
+    /// <summary>The lock file of an instance.</summary>
+    internal static string PathOf(string directory, string instance) => Path.Combine(directory, instance + ".lock");
 
     public void Dispose() => _lock.Dispose();
 }
