@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace VNetCompose.Core.Graphing;
@@ -88,19 +87,5 @@ public static class DotGraphRenderer
     };
 
     /// <summary>A dot string: quotes and backslashes escaped, line breaks as <c>\n</c> (centred lines).</summary>
-    private static string Quote(string text)
-    {
-        var quoted = new StringBuilder("\"");
-        foreach (char c in text)
-        {
-            quoted.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                _ => c.ToString(CultureInfo.InvariantCulture),
-            });
-        }
-        return quoted.Append('"').ToString();
-    }
+    private static string Quote(string text) => Rendering.DoubleQuoted.Quote(text, controls: false);
 }
