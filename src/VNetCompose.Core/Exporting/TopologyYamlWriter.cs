@@ -13,7 +13,7 @@ namespace VNetCompose.Core.Exporting;
 /// Writes a <see cref="Topology"/> as a topology file (format version 1) that <see cref="TopologyLoader"/> reads back to
 /// the same topology: sections in the documented order, bridges under <c>bridges:</c> and tun/taps under <c>taps:</c>
 /// when their names are unique, every other link under <c>links:</c> keyed by its name (or by
-/// <c>NAMESPACE-NAME</c> with <c>name:</c> when two namespaces use one name). A kind's keys come from its descriptor:
+/// <c>NAMESPACE-NAME</c> with <c>name:</c> when two namespaces use one name), Open vSwitch bridges under <c>ovs_bridges:</c>. A kind's keys come from its descriptor:
 /// <see cref="LinkKind.Describe"/> gives the values, <see cref="LinkKind.Keys"/> their types, and a value a link of
 /// that kind has without the key is left out. Namespaces are always written, <c>host</c> included.
 /// </summary>
@@ -39,6 +39,8 @@ public static partial class TopologyYamlWriter
             root.Add(new("bridges", new YamlMap(bridges.Where(sectioned.Contains).Select(b => Entry(b.Name, Leaf(Link(b, section: true)))).ToList())));
         if (topology.Veths.Count > 0)
             root.Add(new("veths", new YamlSequence(topology.Veths.Select(Veth).ToList())));
+        if (topology.OvsBridges.Count > 0)
+            root.Add(new("ovs_bridges", new YamlMap(topology.OvsBridges.Select(b => Entry(b.Name, Leaf(OvsBridge(b)))).ToList())));
         if (taps.Any(sectioned.Contains))
             root.Add(new("taps", new YamlMap(taps.Where(sectioned.Contains).Select(t => Entry(t.Name, Leaf(Link(t, section: true)))).ToList())));
         if (others.Count > 0)
@@ -108,6 +110,17 @@ public static partial class TopologyYamlWriter
             Entry("name", new YamlScalar(end.Name)),
         };
         Common(entries, end.Addresses, end.Mtu, end.Mac, end.Bridge, end.Up, end.Egress, end.Ingress, end.OvsPort);
+        return entries;
+    }
+
+    private static List<KeyValuePair<string, YamlValue>> OvsBridge(OvsBridgeSpec bridge)
+    {
+        var entries = new List<KeyValuePair<string, YamlValue>> { Entry("namespace", new YamlScalar(bridge.Namespace)) };
+        if (bridge.Datapath != OvsDatapath.System) entries.Add(Entry("datapath", new YamlScalar(bridge.Datapath.ToString().ToLowerInvariant())));
+        if (bridge.Addresses.Count > 0)
+            entries.Add(Entry("addresses", new YamlSequence(bridge.Addresses.Select(a => (YamlValue)new YamlScalar(a.ToString())).ToList(), Flow: true)));
+        if (bridge.Stp) entries.Add(Entry("stp", YamlScalar.Of(true)));
+        if (bridge.FailMode != OvsBridgeFailMode.Standalone) entries.Add(Entry("fail_mode", new YamlScalar(bridge.FailMode.ToString().ToLowerInvariant())));
         return entries;
     }
 
