@@ -17,6 +17,7 @@ internal static class ExportCommand
         var namespaces = new Argument<string[]>("NAMESPACE")
         {
             Description = "Named namespaces to export (as ip netns list names them).",
+            HelpName = "NAMESPACE",
             Arity = ArgumentArity.ZeroOrMore,
         };
         FileArguments.RejectUnknownOptions(namespaces);
