@@ -76,9 +76,12 @@ public static class LiveOverlay
             nodes = groups.SelectMany(g => nodes.Where(n => n.Group == g.Id)).ToList();
             var edges = _graph.Edges.Select(e =>
             {
-                var from = e.FromEnd is null ? null : e.FromEnd with { Live = _ends.GetValueOrDefault((e.Id, true)) ?? ElementLiveState.Ok };
-                var to = e.ToEnd is null ? null : e.ToEnd with { Live = _ends.GetValueOrDefault((e.Id, false)) ?? ElementLiveState.Ok };
                 var own = _edges.GetValueOrDefault(e.Id) ?? ElementLiveState.Ok;
+                // A missing veth's ends and their addresses are missing with it: said once, on the edge.
+                ElementLiveState End(bool from) => _ends.GetValueOrDefault((e.Id, from)) is { } end && !(own.State == ElementState.Missing && end.State == ElementState.Missing)
+                    ? end : ElementLiveState.Ok;
+                var from = e.FromEnd is null ? null : e.FromEnd with { Live = End(true) };
+                var to = e.ToEnd is null ? null : e.ToEnd with { Live = End(false) };
                 // An edge is drawn in the worst state of itself and its ends; the ends' differences are written at the ends.
                 var worst = new[] { own.State, from?.Live.State ?? ElementState.Ok, to?.Live.State ?? ElementState.Ok }.Max();
                 return e with { FromEnd = from, ToEnd = to, Live = worst == own.State ? own : new ElementLiveState(worst, "") };
@@ -113,16 +116,17 @@ public static class LiveOverlay
                     PlaceOnLink(group, ns, link.Name, live, row.Object);
                     return;
                 case AddressObject address:
-                    PlaceOnLink(group, ns, address.Link.Name, live with { Detail = $"{address.Address} {detail}" }, row.Object);
+                    PlaceOnLink(group, ns, address.Link.Name, live with { Detail = Part($"address {address.Address}", row.Detail) }, row.Object);
                     return;
                 case QdiscObject qdisc:
-                    PlaceOnLink(group, ns, qdisc.Link.Name, live with { Detail = $"{row.Object} {detail}" }, row.Object);
+                    PlaceOnLink(group, ns, qdisc.Link.Name, live with { Detail = Part(qdisc.Direction == ShapedDirection.Egress ? "egress" : "ingress", row.Detail) },
+                        row.Object);
                     return;
                 case OvsBridgeObject bridge:
                     PlaceOnLink(group, ns, bridge.Name, live, row.Object);
                     return;
                 case OvsPortObject port:
-                    PlaceOnLink(group, ns, port.Name, live with { Detail = $"OVS port {detail}" }, row.Object);
+                    PlaceOnLink(group, ns, port.Name, live with { Detail = Part("OVS port", row.Detail) }, row.Object);
                     return;
                 case NatRuleObject rule:
                     var notes = _graph.Group(group).Annotations;
@@ -135,6 +139,9 @@ public static class LiveOverlay
                     return;
             }
         }
+
+        /// <summary>A part of an element and what differs in it: <c>address 10.0.1.2/24</c>, <c>egress: rate 20mbit -> 10mbit</c>.</summary>
+        private static string Part(string what, string detail) => detail.Length == 0 ? what : $"{what}: {detail}";
 
         /// <summary>A link's node, or its veth end, or (an ifb vnet makes for <c>ingress:</c>) the link it shapes; else a note.</summary>
         private void PlaceOnLink(string group, string ns, string name, ElementLiveState live, ObjectAddress address)
@@ -210,7 +217,8 @@ public static class LiveOverlay
                     var foreign = new ElementLiveState(ElementState.Foreign, $"{word} of the lab not created by vnet");
                     _foreignNodes.Add(new GraphNode(id, group, NodeRole.Foreign, link.Name, LinkKinds.Of(link)?.Name ?? (link.Kind.Length == 0 ? "device" : link.Kind),
                         addresses, []) { Live = foreign });
-                    _foreignEdges.Add(new GraphEdge("foreign:" + id, EdgeKind.Foreign, id, attachedTo, null, null, [word]) { Live = foreign });
+                    // The node says what it is; its edge is only drawn as foreign.
+                    _foreignEdges.Add(new GraphEdge("foreign:" + id, EdgeKind.Foreign, id, attachedTo, null, null, [word]) { Live = foreign with { Detail = "" } });
                 }
             }
             AddForeignOvsPorts();
@@ -230,7 +238,7 @@ public static class LiveOverlay
                     _foreignNodes.Add(new GraphNode(id, LabGraphBuilder.NamespaceId(bridge.Namespace), NodeRole.Foreign, port.Name, "ovs_port", [], [])
                         { Live = foreign });
                     _foreignEdges.Add(new GraphEdge("foreign:" + id, EdgeKind.Foreign, id, LabGraphBuilder.LinkId(bridge.Namespace, bridge.Name), null, null,
-                        ["port"]) { Live = foreign });
+                        ["port"]) { Live = foreign with { Detail = "" } });
                 }
             }
         }
