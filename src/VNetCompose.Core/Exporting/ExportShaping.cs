@@ -87,7 +87,4 @@ internal static class ExportShaping
         }
         return probability.Percent;
     }
-
-    /// <summary>The impairment as a label (<c>rate 20mbit</c>).</summary>
-    public static string Describe(Impairment impairment) => ImpairmentText.Describe(impairment);
 }

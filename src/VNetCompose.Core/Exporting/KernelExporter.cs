@@ -192,13 +192,11 @@ public static partial class KernelExporter
             }
             if (kind == LinkKinds.Veth)
             {
-                if (link.Peer is not { Namespace: { } peerNs } peer || MemberOf(peerNs) is not { } peerMember
-                    || _snapshots[peerNs].FindLink(peer.Index) is null)
+                if (link.Peer is not { Namespace: { } peerNs } peer || MemberOf(peerNs) is null || _snapshots[peerNs].FindLink(peer.Index) is null)
                 {
                     Note(member, $"veth {link.Name}: its peer is in a namespace not exported");
                     return;
                 }
-                _ = peerMember;
             }
             _exported.Add((member.Id, link.Index));
         }
