@@ -375,6 +375,8 @@ public static partial class KernelExporter
                     Note(member, $"link {link.Name}: ingress through {ifb.Name}: {problem}");
                     _absorbed.Remove((member.Id, ifb.Index));
                 }
+                else if (ifb.Name != Kernel.Links.Kinds.IfbKind.NameFor(link.Name))
+                    Note(member, $"link {ifb.Name} (ifb): written as 'ingress:' of {link.Name}; vnet names the copy's ifb {Kernel.Links.Kinds.IfbKind.NameFor(link.Name)}");
             }
             else if (redirects.Count > 0)
                 Note(member, $"link {link.Name}: ingress redirects to {string.Join(", ", redirects.Select(r => r.Target))} (the format redirects to one ifb it makes)");
