@@ -346,13 +346,17 @@ public sealed partial class InMemoryKernel : IKernel
             parentIndex);
     }
 
-    /// <summary>Bridges follow their ports, links on a parent follow it down (macvlan_device_event, vlan_device_event).</summary>
+    /// <summary>
+    /// Bridges follow their ports; links on a parent follow it down (macvlan_device_event, vlan_device_event), an
+    /// ipvlan both ways (ipvlan_adjust_mtu).
+    /// </summary>
     private void AdjustMtus(Netns ns)
     {
         foreach (var bridge in ns.Links.Where(l => l.Data?.Kind.IsSwitch == true)) AdjustBridgeMtu(ns, bridge);
         foreach (var (_, child) in AllLinks().Where(x => x.Link.Parent is { } p && p.Ns == ns && x.Link.Data?.Kind.FollowsParentMtu == true))
         {
-            if (child.Mtu > child.Parent!.Value.Link.Mtu) child.Mtu = child.Parent.Value.Link.Mtu;
+            int parentMtu = child.Parent!.Value.Link.Mtu;
+            if (child.Mtu > parentMtu || child.Kind == "ipvlan") child.Mtu = parentMtu;
         }
     }
 
