@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using VNetCompose.Core.Apply;
 using VNetCompose.Core.Desired;
 using VNetCompose.Core.Observation;
@@ -78,16 +80,16 @@ public sealed class UnknownInstanceException(string instance, string directory)
 public sealed class VNetEngine
 {
     private readonly IKernel _kernel;
-    private readonly IVNetLog _log;
+    private readonly ILogger _log;
     private readonly VNetEngineSettings _settings;
     private readonly StateStore _store;
     private readonly PhaseClock _clock;
 
-    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, IVNetLog? log = null)
+    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, ILogger? log = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
         _settings = settings ?? new VNetEngineSettings();
-        _log = log ?? NullVNetLog.Instance;
+        _log = log ?? NullLogger.Instance;
         _store = new StateStore(_settings.StateDirectory);
         _clock = new PhaseClock(_log);
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
 using VNetCompose.Kernel;
@@ -54,7 +55,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     }
 
     public static LabFixture Up(Topology topology, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null,
-        IVNetLog? log = null)
+        ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(topology);
         options ??= LabOptions.Default;

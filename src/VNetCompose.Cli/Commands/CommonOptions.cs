@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using VNetCompose.Cli.Output;
 using VNetCompose.Core;
 using VNetCompose.Core.State;
@@ -53,7 +54,8 @@ internal sealed class CommonOptions
     public int Run(ParseResult parse, Func<CommandSession, int> body)
     {
         var error = parse.InvocationConfiguration.Error;
-        using var log = new SerilogVNetLog(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
+        using var logging = new SerilogLogging(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
+        var log = logging.Logger;
         try
         {
             var kernel = new NetlinkKernel();
@@ -77,7 +79,7 @@ internal sealed class CommonOptions
 }
 
 /// <summary>What a command body works with.</summary>
-internal sealed record CommandSession(VNetEngine Engine, IVNetLog Log, TextWriter Output, TextWriter Error)
+internal sealed record CommandSession(VNetEngine Engine, ILogger Log, TextWriter Output, TextWriter Error)
 {
     /// <summary>Loads a topology, printing every diagnostic on stderr; null when it has errors.</summary>
     public Topology? Load(string path)

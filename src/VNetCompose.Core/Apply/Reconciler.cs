@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 using VNetCompose.Core.Observation;
@@ -48,14 +50,14 @@ public sealed class Reconciler
 {
     private static readonly int[] NotFound = [Errnos.ENODEV, Errnos.ENOENT, Errnos.ESRCH, Errnos.EADDRNOTAVAIL];
     private readonly IKernel _kernel;
-    private readonly IVNetLog _log;
+    private readonly ILogger _log;
     private readonly ReconcileTimings _timings;
     private readonly ResiliencePipeline _retry;
 
-    public Reconciler(IKernel kernel, IVNetLog? log = null, ReconcileTimings? timings = null)
+    public Reconciler(IKernel kernel, ILogger? log = null, ReconcileTimings? timings = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
-        _log = log ?? NullVNetLog.Instance;
+        _log = log ?? NullLogger.Instance;
         _timings = timings ?? ReconcileTimings.Default;
         _retry = _timings.TransientRetries == 0 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
@@ -111,9 +113,9 @@ public sealed class Reconciler
     }
 
     /// <summary>Time and step count per phase of an apply, logged at debug level (<c>vnet -v</c>).</summary>
-    private sealed class PhaseTally(IVNetLog log)
+    private sealed class PhaseTally(ILogger log)
     {
-        private readonly bool _enabled = log.IsEnabled(VNetLogLevel.Debug);
+        private readonly bool _enabled = log.IsEnabled(LogLevel.Debug);
         private StepPhase? _phase;
         private int _steps;
         private long _start;
@@ -132,7 +134,7 @@ public sealed class Reconciler
         public void Finish()
         {
             if (_phase is not { } phase) return;
-            log.Write(VNetLogLevel.Debug, "apply {Phase}: {Steps} steps in {Milliseconds} ms", phase, _steps,
+            log.Write(LogLevel.Debug, "apply {Phase}: {Steps} steps in {Milliseconds} ms", phase, _steps,
                 Math.Round(Stopwatch.GetElapsedTime(_start).TotalMilliseconds, 1));
             _phase = null;
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using VNetCompose.Core.Interop;
 
 namespace VNetCompose.Core.State;
@@ -23,7 +24,7 @@ public sealed class InstanceLock : IDisposable
     /// Takes the lock. When another process holds it: with <paramref name="noWait"/> throws
     /// <see cref="InstanceBusyException"/>, otherwise says so once through <paramref name="log"/> and waits.
     /// </summary>
-    public static InstanceLock Acquire(string directory, string instance, bool noWait, IVNetLog log,
+    public static InstanceLock Acquire(string directory, string instance, bool noWait, ILogger log,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(log);
