@@ -22,11 +22,18 @@ public sealed record VNetEngineSettings
 /// <param name="NoRollback">Keep what a failed run created (default: undo it).</param>
 /// <param name="NoWait">Fail at once when another vnet process holds the instance (default: wait).</param>
 /// <param name="OnPlanned">Called with the plan before anything is applied (the CLI prints it).</param>
+/// <param name="Progress">Told of each kernel step as it is applied.</param>
+/// <param name="Owner">
+/// The process the lab belongs to (a test fixture's), recorded in the state file from the first write so the
+/// lab is reaped when it dies. With an owner, up refuses an instance made by <c>vnet up</c>; anyone's up
+/// refuses an instance whose recorded owner is another process that still runs.
+/// </param>
 public sealed record UpOptions(
     bool NoRollback = false,
     bool NoWait = false,
     Action<Plan>? OnPlanned = null,
-    IProgress<ApplyProgress>? Progress = null)
+    IProgress<ApplyProgress>? Progress = null,
+    LabOwner? Owner = null)
 {
     public static UpOptions Default { get; } = new();
 }
@@ -133,14 +140,15 @@ public sealed class VNetEngine
         var desired = DesiredStateBuilder.Build(topology, options);
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
+        CheckHolder(desired.Instance, previous, up.Owner);
         var plan = PlanAgainstKernel(desired, previous);
         up.OnPlanned?.Invoke(plan);
         if (!plan.CanApply) return new UpResult(UpStatus.Refused, plan, 0, null, null, []);
 
-        var final = Record(desired.Instance, topology, options, plan.Holdings);
+        var final = Record(desired.Instance, topology, options, plan.Holdings) with { Owner = up.Owner };
         if (!plan.HasChanges)
         {
-            if (previous is null || !previous.Holdings.Equivalent(final.Holdings)) _store.Write(final);
+            if (previous is null || !previous.Holdings.Equivalent(final.Holdings) || previous.Owner != final.Owner) _store.Write(final);
             _log.Debug("no changes: {Writes} kernel writes", 0);
             return new UpResult(UpStatus.Unchanged, plan, 0, null, null, []);
         }
@@ -152,7 +160,7 @@ public sealed class VNetEngine
             new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
         if (!outcome.Succeeded)
         {
-            RecordAfterFailure(final, plan, previous, outcome);
+            if (RecordAfterFailure(final, plan, previous, outcome)) held.DeleteFile();
             return new UpResult(UpStatus.Failed, plan, counting.Writes, outcome, null, []);
         }
 
@@ -169,6 +177,15 @@ public sealed class VNetEngine
         return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady);
     }
 
+    /// <summary>A lab held by another process that still runs is never adopted, nor a <c>vnet up</c> lab by a fixture.</summary>
+    private static void CheckHolder(string instance, InstanceRecord? previous, LabOwner? owner)
+    {
+        if (previous is null) return;
+        if (previous.Owner is { } holder && holder != owner && holder.Liveness() != OwnerLiveness.Dead)
+            throw new InstanceHeldException(instance, holder);
+        if (owner is not null && previous.Owner is null) throw new InstanceHeldException(instance, null);
+    }
+
     private InstanceRecord Record(string instance, Topology topology, LabOptions options, Holdings holdings) =>
         new(instance, topology.Name, string.IsNullOrEmpty(topology.SourcePath) ? null : Path.GetFullPath(topology.SourcePath),
             options, holdings, DateTimeOffset.UtcNow);
@@ -176,9 +193,9 @@ public sealed class VNetEngine
     /// <summary>
     /// After a failure the state file must still name every namespace vnet created and still exists
     /// (a rolled-back one is gone); with nothing recorded before and every step cleanly undone (no
-    /// deletes, which cannot be) it is removed.
+    /// deletes, which cannot be) it is removed. Returns whether it was removed.
     /// </summary>
-    private void RecordAfterFailure(InstanceRecord final, Plan plan, InstanceRecord? previous, ApplyOutcome outcome)
+    private bool RecordAfterFailure(InstanceRecord final, Plan plan, InstanceRecord? previous, ApplyOutcome outcome)
     {
         var existing = _kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
         var union = plan.Holdings.Union(previous?.Holdings ?? Holdings.None);
@@ -187,6 +204,7 @@ public sealed class VNetEngine
             && !plan.Steps.Any(s => s.IsDelete);
         if (nothingHeld) _store.Delete(final.Instance);
         else _store.Write(final with { Holdings = held });
+        return nothingHeld;
     }
 
     /// <summary>Removes everything the instance owns: found from the topology and its state file.</summary>
@@ -211,6 +229,7 @@ public sealed class VNetEngine
         if (!plan.HasChanges)
         {
             _store.Delete(instance);
+            held.DeleteFile();
             return new DownResult(DownStatus.NothingToDo, plan, 0, null, null);
         }
 
@@ -222,6 +241,7 @@ public sealed class VNetEngine
         var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared), cancellationToken));
         if (remaining.HasChanges) return new DownResult(DownStatus.NotConverged, plan, counting.Writes, outcome, remaining);
         _store.Delete(instance);
+        held.DeleteFile();
         return new DownResult(DownStatus.Removed, plan, counting.Writes, outcome, remaining);
     }
 

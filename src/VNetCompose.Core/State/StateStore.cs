@@ -71,8 +71,7 @@ public sealed class StateStore(string directory)
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>Removes the state file. The lock file stays: removing it while another process waits on it
-    /// would let a third one lock a new file of the same name.</summary>
+    /// <summary>Removes the state file (the lock file is removed by its holder: <see cref="InstanceLock.DeleteFile"/>).</summary>
     public void Delete(string instance) => File.Delete(PathOf(instance));
 
     private static void Serialize(Utf8JsonWriter json, InstanceRecord r)
@@ -99,6 +98,15 @@ public sealed class StateStore(string directory)
         }
         json.WriteEndArray();
         json.WriteString("updatedAt", r.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
+        if (r.Owner is { } owner)
+        {
+            json.WriteStartObject("owner");
+            json.WriteNumber("pid", owner.Pid);
+            json.WriteNumber("startTime", owner.StartTime);
+            json.WriteString("bootId", owner.BootId);
+            json.WriteString("pidNamespace", owner.PidNamespace);
+            json.WriteEndObject();
+        }
         json.WriteEndObject();
     }
 
@@ -127,7 +135,11 @@ public sealed class StateStore(string directory)
             root.GetProperty("topologyPath").GetString(),
             new LabOptions(root.GetProperty("hostNetns").GetString(), root.GetProperty("prefix").GetString()),
             holdings,
-            DateTimeOffset.Parse(root.GetProperty("updatedAt").GetString()!, CultureInfo.InvariantCulture));
+            DateTimeOffset.Parse(root.GetProperty("updatedAt").GetString()!, CultureInfo.InvariantCulture),
+            root.TryGetProperty("owner", out var owner) && owner.ValueKind == JsonValueKind.Object
+                ? new LabOwner(owner.GetProperty("pid").GetInt32(), owner.GetProperty("startTime").GetUInt64(),
+                    owner.GetProperty("bootId").GetString()!, owner.GetProperty("pidNamespace").GetString()!)
+                : null);
     }
 
     private static IEnumerable<string?> Strings(JsonElement root, string name) =>
