@@ -1,9 +1,13 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
+using VNetCompose.Core.State;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
 using VNetCompose.Netlink;
+using VNetCompose.Watching;
 
 namespace VNetCompose;
 
@@ -11,79 +15,232 @@ namespace VNetCompose;
 public sealed class TopologyLoadException(IReadOnlyList<Diagnostic> diagnostics)
     : Exception("the topology has errors:\n" + string.Join('\n', diagnostics))
 {
+    /// <summary>Every error and warning of the file, with its line and column.</summary>
     public IReadOnlyList<Diagnostic> Diagnostics { get; } = diagnostics;
 }
 
 /// <summary>
-/// A lab for a test suite: <see cref="Up(string, LabOptions?, IKernel?, VNetEngineSettings?)"/> brings a
-/// topology up (or throws, leaving nothing behind) and <see cref="Dispose"/> tears it down whatever
-/// happened in between. Use <c>--host-netns</c>-style <see cref="LabOptions"/> to keep it sandboxed.
+/// A lab for a test suite: <see cref="UpAsync(string, LabOptions?, ILogger?, CancellationToken)"/> brings a
+/// topology up (or throws, leaving nothing behind) and <see cref="DisposeAsync"/> tears it down whatever
+/// happened in between. <see cref="this[string]"/> runs code, sockets and programs inside its namespaces.
 /// <code>
-/// using var lab = LabFixture.Up("topologies/docker0.yaml", new LabOptions(HostNetns: "ci-host", Prefix: "ci-"));
-/// // ip netns exec ci-ubuntu1 ping 172.17.0.3 ...
+/// await using var lab = await LabFixture.UpAsync("topologies/two-namespaces.yaml"); // isolated by default
+/// using var client = lab["net0"].CreateSocket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+/// var ping = await lab["net0"].ExecAsync(["ping", "-c", "1", "10.0.1.2"]);
 /// </code>
+/// A lab made by a fixture belongs to the process that made it (recorded in its state file): if the process
+/// dies without disposing it (killed, even with SIGKILL), a watcher process removes it within seconds, and
+/// the next fixture start or <c>vnet gc</c> does at the latest. No two live fixtures share an instance.
 /// </summary>
 public sealed class LabFixture : IDisposable, IAsyncDisposable
 {
-    private readonly IKernel? _ownedKernel;
-    private bool _disposed;
+    /// <summary>Instances held by live fixtures of this process, by state directory and instance name.</summary>
+    private static readonly ConcurrentDictionary<string, byte> Held = new(StringComparer.Ordinal);
 
-    private LabFixture(VNetEngine engine, Topology topology, LabOptions options, UpResult result, IKernel? ownedKernel)
+    private readonly IKernel? _ownedKernel;
+    private readonly bool _realKernel;
+    private readonly string _heldKey;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<string, LabNamespace> _namespaces = new(StringComparer.Ordinal);
+    private int _disposed;
+
+    private LabFixture(VNetEngine engine, Topology topology, LabOptions options, UpResult result, IKernel? ownedKernel,
+        bool realKernel, string heldKey, ILogger log)
     {
         Engine = engine;
         Topology = topology;
         Options = options;
         Result = result;
         _ownedKernel = ownedKernel;
+        _realKernel = realKernel;
+        _heldKey = heldKey;
+        _log = log;
     }
 
+    /// <summary>The engine the lab was made with (plan, status, ...).</summary>
     public VNetEngine Engine { get; }
+
+    /// <summary>The topology the lab was made from.</summary>
     public Topology Topology { get; }
+
+    /// <summary>Where the lab lives: its prefix and the namespace standing in for <c>host</c>.</summary>
     public LabOptions Options { get; }
+
+    /// <summary>What bringing the lab up did.</summary>
     public UpResult Result { get; }
+
+    /// <summary>The instance name: the prefix plus the topology's name (state file, ownership markers).</summary>
     public string Instance => Options.InstanceName(Topology.Name);
 
     /// <summary>The kernel name of a topology namespace (prefix and host mapping applied); null for an unmapped host.</summary>
     public string? Namespace(string topologyNamespace) => Options.MapNamespace(topologyNamespace).Name;
 
-    /// <summary>Loads <paramref name="path"/> and brings it up; the netlink driver unless <paramref name="kernel"/> is given.</summary>
-    public static LabFixture Up(string path, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null)
+    /// <summary>
+    /// A namespace of the lab by its name in the topology (<c>host</c> included when it is mapped to a
+    /// namespace, as with <see cref="LabOptions.Isolated"/>): sockets, code and programs inside it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The topology declares no such namespace, or <c>host</c> is the process's own namespace.</exception>
+    public LabNamespace this[string topologyNamespace]
     {
-        var loaded = TopologyLoader.LoadFile(path);
-        if (loaded.Topology is null) throw new TopologyLoadException(loaded.Diagnostics);
-        return Up(loaded.Topology, options, kernel, settings);
+        get
+        {
+            ArgumentNullException.ThrowIfNull(topologyNamespace);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return _namespaces.GetOrAdd(topologyNamespace, name =>
+            {
+                bool declared = name == Model.Topology.HostNamespace || Topology.Namespaces.Any(n => n.Name == name);
+                if (!declared)
+                {
+                    throw new ArgumentException($"the topology {Topology.Name} declares no namespace '{name}' (it has: "
+                        + string.Join(", ", Topology.Namespaces.Select(n => n.Name).Append(Model.Topology.HostNamespace)) + ")",
+                        nameof(topologyNamespace));
+                }
+                string kernelName = Namespace(name) ?? throw new ArgumentException(
+                    "'host' is the namespace this process runs in (the options map it to no namespace): use it directly, or LabOptions.Isolated()",
+                    nameof(topologyNamespace));
+                return new LabNamespace(this, name, kernelName);
+            });
+        }
     }
 
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Throws unless the lab runs on the real kernel: an in-memory one has no namespaces to enter.</summary>
+    internal void EnsureRealKernel()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (!_realKernel) throw new NotSupportedException("this lab runs on an in-memory kernel: there is no namespace to run code in");
+    }
+
+    /// <summary>
+    /// Loads <paramref name="path"/> and brings it up (see <see cref="UpAsync(Topology, LabOptions?, ILogger?, CancellationToken)"/>).
+    /// </summary>
+    /// <exception cref="TopologyLoadException">The file has errors (all of them are in the message).</exception>
+    public static Task<LabFixture> UpAsync(string path, LabOptions? options = null, ILogger? logger = null,
+        CancellationToken cancellationToken = default) =>
+        UpAsync(Load(path), options, logger, null, null, cancellationToken);
+
+    /// <summary>
+    /// Brings <paramref name="topology"/> up on the real kernel and returns the lab, ready to use (links up).
+    /// <paramref name="options"/> default to <see cref="LabOptions.Isolated"/>: a fresh prefix and a sandbox
+    /// namespace for <c>host</c>. <paramref name="logger"/> receives every kernel step at Debug level.
+    /// Cancelling undoes what was done and throws <see cref="OperationCanceledException"/>; any other failure
+    /// also leaves nothing behind and throws.
+    /// </summary>
+    /// <exception cref="InstanceHeldException">A live fixture (of this or another process) or <c>vnet up</c> holds the instance.</exception>
+    /// <exception cref="InvalidOperationException">The lab could not be brought up (the kernel's own message).</exception>
+    public static Task<LabFixture> UpAsync(Topology topology, LabOptions? options = null, ILogger? logger = null,
+        CancellationToken cancellationToken = default) =>
+        UpAsync(topology, options, logger, null, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="UpAsync(Topology, LabOptions?, ILogger?, CancellationToken)"/>, through
+    /// <paramref name="kernel"/> (default: the netlink driver; the in-memory kernel of VNetCompose.Testing for
+    /// tests of the engine, where <see cref="this[string]"/> cannot run code) and with <paramref name="settings"/>
+    /// (state directory, timings).
+    /// </summary>
+    public static async Task<LabFixture> UpAsync(Topology topology, LabOptions? options, ILogger? logger, IKernel? kernel,
+        VNetEngineSettings? settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        cancellationToken.ThrowIfCancellationRequested();
+        options ??= LabOptions.Isolated();
+        // Off the caller's thread: the engine's netlink work is synchronous (and never switches namespaces).
+        return await Task.Run(() => Start(topology, options, logger, kernel, settings, cancellationToken), CancellationToken.None)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Loads <paramref name="path"/> and brings it up synchronously; <paramref name="options"/> default to
+    /// <see cref="LabOptions.Default"/> (the topology as written), unlike <see cref="UpAsync(string, LabOptions?, ILogger?, CancellationToken)"/>.
+    /// </summary>
+    public static LabFixture Up(string path, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null) =>
+        Up(Load(path), options, kernel, settings);
+
+    /// <summary>Brings <paramref name="topology"/> up synchronously (see <see cref="Up(string, LabOptions?, IKernel?, VNetEngineSettings?)"/>).</summary>
     public static LabFixture Up(Topology topology, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null,
         ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(topology);
-        options ??= LabOptions.Default;
+        return Start(topology, options ?? LabOptions.Default, log, kernel, settings, CancellationToken.None);
+    }
+
+    private static Topology Load(string path)
+    {
+        var loaded = TopologyLoader.LoadFile(path);
+        return loaded.Topology ?? throw new TopologyLoadException(loaded.Diagnostics);
+    }
+
+    private static LabFixture Start(Topology topology, LabOptions options, ILogger? logger, IKernel? kernel,
+        VNetEngineSettings? settings, CancellationToken cancellationToken)
+    {
+        var log = logger ?? NullLogger.Instance;
+        settings ??= new VNetEngineSettings();
+        string instance = options.InstanceName(topology.Name);
+        string heldKey = Path.GetFullPath(settings.StateDirectory) + "/" + instance;
+        if (!Held.TryAdd(heldKey, 0)) throw new InstanceHeldException(instance, LabOwner.Current);
         var owned = kernel is null ? new NetlinkKernel() : null;
-        var engine = new VNetEngine(kernel ?? owned!, settings, log);
         try
         {
-            var result = engine.Up(topology, options);
-            if (!result.Succeeded)
-            {
-                engine.Down(topology, options);
-                throw new InvalidOperationException($"vnet up of {options.InstanceName(topology.Name)} failed ({result.Status}): "
-                    + (result.Outcome?.Failure?.Error.Message ?? PlanTextRenderer.Render(result.Remaining ?? result.Plan)));
-            }
-            return new LabFixture(engine, topology, options, result, owned);
+            bool real = (kernel ?? owned) is NetlinkKernel;
+            var engine = new VNetEngine(kernel ?? owned!, settings, log);
+            if (real) LabWatcher.EnsureStarted(settings.StateDirectory, log);
+            var result = UpOrUndo(engine, topology, options, log, cancellationToken);
+            return new LabFixture(engine, topology, options, result, owned, real, heldKey, log);
         }
         catch
         {
             owned?.Dispose();
+            Held.TryRemove(heldKey, out _);
             throw;
         }
+    }
+
+    private static UpResult UpOrUndo(VNetEngine engine, Topology topology, LabOptions options, ILogger log,
+        CancellationToken cancellationToken)
+    {
+        new OrphanReaper(engine, log).Reap(cancellationToken);
+        UpResult result;
+        try
+        {
+            result = engine.Up(topology, options, new UpOptions(Owner: LabOwner.Current), cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        catch (OperationCanceledException)
+        {
+            // Only what this fixture recorded as its own: cancelled while waiting for another holder's lock, nothing is ours.
+            if (engine.Store.Read(options.InstanceName(topology.Name))?.Owner == LabOwner.Current)
+            {
+                log.LogDebug("cancelled: undoing {Instance}", options.InstanceName(topology.Name));
+                engine.Down(topology, options);
+            }
+            throw;
+        }
+        if (!result.Succeeded)
+        {
+            engine.Down(topology, options);
+            throw new InvalidOperationException($"vnet up of {options.InstanceName(topology.Name)} failed ({result.Status}): "
+                + (result.Outcome?.Failure?.Error.Message ?? PlanTextRenderer.Render(result.Remaining ?? result.Plan)));
+        }
+        return result;
     }
 
     /// <summary>Tears the lab down; throws when something owned could not be removed (a CI run must know).</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        TearDown();
+    }
+
+    /// <summary>Tears the lab down off the caller's thread; throws when something owned could not be removed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await Task.Run(TearDown).ConfigureAwait(false);
+    }
+
+    private void TearDown()
+    {
         try
         {
             var result = Engine.Down(Topology, Options);
@@ -92,16 +249,12 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
                 throw new InvalidOperationException($"vnet down of {Instance} failed ({result.Status}): "
                     + (result.Outcome?.Failure?.Error.Message ?? PlanTextRenderer.Render(result.Remaining ?? result.Plan)));
             }
+            _log.LogDebug("{Instance} removed", Instance);
         }
         finally
         {
             _ownedKernel?.Dispose();
+            Held.TryRemove(_heldKey, out _);
         }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,123 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Net.Sockets;
+using VNetCompose.Netlink;
+
+namespace VNetCompose;
+
+/// <summary>What a program run by <see cref="LabNamespace.ExecAsync"/> did: its exit code and everything it printed.</summary>
+/// <param name="ExitCode">The exit code (128 + N when a signal N ended it, as a shell reports it).</param>
+/// <param name="StandardOutput">Everything it wrote to stdout.</param>
+/// <param name="StandardError">Everything it wrote to stderr.</param>
+public sealed record ExecResult(int ExitCode, string StandardOutput, string StandardError);
+
+/// <summary>
+/// One namespace of a <see cref="LabFixture"/>, for running things inside it: sockets, code and programs.
+/// Nothing here switches the calling thread's namespace: <c>setns</c> happens on threads that do nothing
+/// else (never on the thread pool, never across an <c>await</c>).
+/// </summary>
+public sealed class LabNamespace
+{
+    private readonly LabFixture _lab;
+
+    internal LabNamespace(LabFixture lab, string topologyName, string name)
+    {
+        _lab = lab;
+        TopologyName = topologyName;
+        Name = name;
+    }
+
+    /// <summary>The namespace's kernel name (<c>ip netns exec NAME ...</c>), e.g. <c>lab3f9a1c0d-net0</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Its name in the topology, e.g. <c>net0</c>.</summary>
+    public string TopologyName { get; }
+
+    /// <summary>
+    /// A socket created inside the namespace. It stays there: bind, connect, listen and accept happen in the
+    /// namespace from any thread, synchronously or asynchronously (<c>ConnectAsync</c>, <c>AcceptAsync</c>, ...).
+    /// </summary>
+    /// <exception cref="KernelException">The namespace is gone or cannot be entered.</exception>
+    public Socket CreateSocket(AddressFamily family, SocketType type, ProtocolType protocol)
+    {
+        _lab.EnsureRealKernel();
+        return NamespaceExecution.RunOnNamespaceThread(Name, () => new Socket(family, type, protocol));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on a thread of its own inside the namespace and returns its result (or
+    /// throws its exception). Everything the code does synchronously happens in the namespace: sockets it
+    /// opens, programs it starts, <c>/proc/sys/net</c> it reads. An <c>await</c> inside does not stay there:
+    /// its continuation runs elsewhere. Blocks the caller until the code returns.
+    /// </summary>
+    public T Run<T>(Func<T> action) => RunAsync(action).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// As <see cref="Run{T}"/>, without blocking the caller: the task completes with the result or the
+    /// exception of <paramref name="action"/> (on the thread pool, never inside the namespace). Each call has a
+    /// thread of its own, so a blocking server loop and its client may run side by side.
+    /// </summary>
+    public Task<T> RunAsync<T>(Func<T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        _lab.EnsureRealKernel();
+        return NamespaceExecution.RunOnNewThread(Name, action);
+    }
+
+    /// <summary>
+    /// Runs a program inside the namespace (<c>ip netns exec NAME argv...</c> without iproute2: the program is
+    /// started from a thread inside the namespace, and a child inherits its namespace) and returns its exit
+    /// code and output. Its standard input is empty. <c>/sys</c> is not remounted: read link state through
+    /// netlink (<c>ip</c>), not <c>/sys/class/net</c>. On cancellation the program and its children are
+    /// killed and <see cref="OperationCanceledException"/> is thrown.
+    /// </summary>
+    /// <param name="argv">The program (a path, or a name looked up in PATH) and its arguments.</param>
+    /// <param name="cancellationToken">Kills the program when cancelled.</param>
+    /// <exception cref="Win32Exception">The program cannot be started (not found, not executable).</exception>
+    public async Task<ExecResult> ExecAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(argv);
+        if (argv.Count == 0 || string.IsNullOrEmpty(argv[0])) throw new ArgumentException("argv needs at least the program", nameof(argv));
+        _lab.EnsureRealKernel();
+        cancellationToken.ThrowIfCancellationRequested();
+        var start = new ProcessStartInfo(argv[0])
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in argv.Skip(1)) start.ArgumentList.Add(argument);
+        using var process = await NamespaceExecution.RunOnNewThread(Name,
+            () => Process.Start(start) ?? throw new Win32Exception($"cannot start {argv[0]}")).ConfigureAwait(false);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        return new ExecResult(process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false));
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // it exited meanwhile
+        }
+    }
+
+    /// <summary>The kernel name.</summary>
+    public override string ToString() => Name;
+}

@@ -1,0 +1,14 @@
+using VNetCompose;
+using VNetCompose.Core;
+
+// Usage: VNetCompose.LabHost TOPOLOGY LABEL [STATE-DIR]
+// Brings TOPOLOGY up isolated (LabOptions.Isolated(LABEL)), prints "up PREFIX INSTANCE", then waits to be killed
+// (or for a line on stdin, then disposes the lab and exits).
+var settings = args.Length > 2 ? new VNetEngineSettings { StateDirectory = args[2] } : null;
+var topology = VNetCompose.Model.TopologyLoader.LoadFile(args[0]).Topology ?? throw new InvalidOperationException("bad topology");
+var lab = await LabFixture.UpAsync(topology, LabOptions.Isolated(args[1]), null, null, settings);
+Console.WriteLine($"up {lab.Options.Prefix} {lab.Instance}");
+Console.Out.Flush();
+await Console.In.ReadLineAsync();
+await lab.DisposeAsync();
+Console.WriteLine("down");
