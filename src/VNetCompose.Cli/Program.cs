@@ -10,5 +10,6 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     DownCommand.Create(),
     StatusCommand.Create(),
     LsCommand.Create(),
+    GcCommand.Create(),
 };
 return root.Parse(args).Invoke();

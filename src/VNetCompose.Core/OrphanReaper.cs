@@ -69,7 +69,7 @@ public sealed class OrphanReaper(VNetEngine engine, ILogger? log = null)
         try
         {
             var result = engine.Down(record.Instance, noWait: true, cancellationToken);
-            if (result.Succeeded) _log.Info("reaped {Instance}: its owner ({Owner}) is gone", record.Instance, record.Owner);
+            if (result.Succeeded) _log.Debug("reaped {Instance}: its owner ({Owner}) is gone", record.Instance, record.Owner);
             else _log.Warn("reaping {Instance} (owner {Owner} is gone) failed: {Status}", record.Instance, record.Owner, result.Status);
             return new ReapedInstance(record, result, result.Succeeded ? null : result.Outcome?.Failure?.Error.Message ?? result.Status.ToString());
         }

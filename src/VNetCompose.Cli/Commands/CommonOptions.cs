@@ -69,7 +69,7 @@ internal sealed class CommonOptions
                 new PhaseClock(log).Time("release", () => { kernel.Dispose(); return true; });
             }
         }
-        catch (Exception e) when (e is KernelException or InstanceBusyException or UnknownInstanceException
+        catch (Exception e) when (e is KernelException or InstanceBusyException or InstanceHeldException or UnknownInstanceException
             or StateFileException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"error: {e.Message}");

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using VNetCompose.Core;
+
+namespace VNetCompose.Cli.Commands;
+
+/// <summary>
+/// <c>vnet gc</c>: removes the labs of test fixtures whose process has died (the lab watcher's job, done by
+/// hand: after a reboot-less crash of the watcher, or to check nothing is left). Labs of <c>vnet up</c> belong
+/// to no process and are never touched.
+/// </summary>
+internal static class GcCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Only list the labs that would be removed." };
+        var command = new Command("gc", "Remove the labs of test fixtures whose process has died (never labs of 'vnet up').") { dryRun };
+        common.AddTo(command, placement: false);
+        command.SetAction(parse => common.Run(parse, session =>
+        {
+            var reaper = new OrphanReaper(session.Engine, session.Log);
+            if (parse.GetValue(dryRun))
+            {
+                foreach (var record in reaper.FindOrphans()) session.Output.WriteLine($"gc: would remove {record.Instance} (owner {record.Owner} is gone)");
+                return 0;
+            }
+            var reaped = reaper.Reap();
+            foreach (var r in reaped)
+            {
+                session.Output.WriteLine(r.Removed
+                    ? $"gc: removed {r.Record.Instance} (owner {r.Record.Owner} is gone)"
+                    : $"gc: {r.Record.Instance} (owner {r.Record.Owner} is gone) not removed: {r.Error}");
+            }
+            if (reaped.Count == 0) session.Output.WriteLine("gc: no lab of a dead process is left.");
+            return reaped.All(r => r.Removed || r.Error == "already gone") ? 0 : CommonOptions.ErrorExitCode;
+        }));
+        return command;
+    }
+}
