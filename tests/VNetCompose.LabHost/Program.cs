@@ -3,12 +3,13 @@ using VNetCompose.Core;
 
 // Usage: VNetCompose.LabHost TOPOLOGY LABEL [STATE-DIR]
 // Brings TOPOLOGY up isolated (LabOptions.Isolated(LABEL)), prints "up PREFIX INSTANCE", then waits to be killed
-// (or for a line on stdin, then disposes the lab and exits).
+// or for a line on stdin: "exit" exits at once without disposing the lab (as a crashing test host would),
+// anything else (or end of input) disposes the lab, prints "down" and exits.
 var settings = args.Length > 2 ? new VNetEngineSettings { StateDirectory = args[2] } : null;
 var topology = VNetCompose.Model.TopologyLoader.LoadFile(args[0]).Topology ?? throw new InvalidOperationException("bad topology");
 var lab = await LabFixture.UpAsync(topology, LabOptions.Isolated(args[1]), null, null, settings);
 Console.WriteLine($"up {lab.Options.Prefix} {lab.Instance}");
 Console.Out.Flush();
-await Console.In.ReadLineAsync();
+if (await Console.In.ReadLineAsync() == "exit") Environment.Exit(3);
 await lab.DisposeAsync();
 Console.WriteLine("down");
