@@ -9,6 +9,7 @@ namespace VNetCompose.Core;
 /// </summary>
 public sealed class PhaseClock(ILogger log)
 {
+    /// <summary>Runs <paramref name="work"/> and logs how long it took as <paramref name="phase"/> (when Debug is enabled).</summary>
     public T Time<T>(string phase, Func<T> work)
     {
         if (!log.IsEnabled(LogLevel.Debug)) return work();

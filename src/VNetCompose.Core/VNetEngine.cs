@@ -15,6 +15,7 @@ public sealed record VNetEngineSettings
 {
     /// <summary>Default: <c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
     public string StateDirectory { get; init; } = StateStore.DefaultDirectory;
+    /// <summary>Retries and waits.</summary>
     public ReconcileTimings Timings { get; init; } = ReconcileTimings.Default;
 }
 
@@ -35,9 +36,11 @@ public sealed record UpOptions(
     IProgress<ApplyProgress>? Progress = null,
     LabOwner? Owner = null)
 {
+    /// <summary>Roll back on failure, wait for the lock, no owner.</summary>
     public static UpOptions Default { get; } = new();
 }
 
+/// <summary>How an <c>up</c> ended.</summary>
 public enum UpStatus
 {
     /// <summary>The plan was applied and the kernel now matches the topology.</summary>
@@ -52,7 +55,12 @@ public enum UpStatus
     NotConverged,
 }
 
+/// <summary>What an <c>up</c> did.</summary>
+/// <param name="Status">How it ended.</param>
+/// <param name="Plan">The plan it applied (or refused).</param>
 /// <param name="KernelWrites">Mutating driver calls made by this run (rollback included).</param>
+/// <param name="Outcome">What applying the plan did; null when nothing was applied.</param>
+/// <param name="Remaining">After applying: the plan of what still differs (empty when converged).</param>
 /// <param name="NotReady">Links that should be operationally up and were not within the readiness wait.</param>
 public sealed record UpResult(
     UpStatus Status,
@@ -62,13 +70,34 @@ public sealed record UpResult(
     Plan? Remaining,
     IReadOnlyList<string> NotReady)
 {
+    /// <summary>The kernel matches the topology.</summary>
     public bool Succeeded => Status is UpStatus.Applied or UpStatus.Unchanged;
 }
 
-public enum DownStatus { Removed, NothingToDo, Refused, Failed, NotConverged }
+/// <summary>How a <c>down</c> ended.</summary>
+public enum DownStatus
+{
+    /// <summary>Everything owned was removed and is gone.</summary>
+    Removed,
+    /// <summary>Nothing owned was left.</summary>
+    NothingToDo,
+    /// <summary>Conflicts or errors in the teardown plan: nothing was touched.</summary>
+    Refused,
+    /// <summary>A step failed (see <see cref="DownResult.Outcome"/>).</summary>
+    Failed,
+    /// <summary>Applied, but owned objects were still there when the wait was over (see <see cref="DownResult.Remaining"/>).</summary>
+    NotConverged,
+}
 
+/// <summary>What a <c>down</c> did.</summary>
+/// <param name="Status">How it ended.</param>
+/// <param name="Plan">The teardown plan.</param>
+/// <param name="KernelWrites">Mutating driver calls made.</param>
+/// <param name="Outcome">What applying the plan did; null when nothing was applied.</param>
+/// <param name="Remaining">After applying: what is still owned (empty when gone).</param>
 public sealed record DownResult(DownStatus Status, Plan Plan, int KernelWrites, ApplyOutcome? Outcome, Plan? Remaining)
 {
+    /// <summary>Nothing owned is left.</summary>
     public bool Succeeded => Status is DownStatus.Removed or DownStatus.NothingToDo;
 }
 
@@ -76,6 +105,7 @@ public sealed record DownResult(DownStatus Status, Plan Plan, int KernelWrites, 
 public sealed class UnknownInstanceException(string instance, string directory)
     : Exception($"no instance {instance} is known (no state file in {directory})")
 {
+    /// <summary>The instance asked for.</summary>
     public string Instance { get; } = instance;
 }
 
@@ -92,6 +122,10 @@ public sealed class VNetEngine
     private readonly StateStore _store;
     private readonly PhaseClock _clock;
 
+    /// <summary>An engine over <paramref name="kernel"/>.</summary>
+    /// <param name="kernel">The driver: the netlink one, or an in-memory one for tests.</param>
+    /// <param name="settings">State directory and timings; defaults otherwise.</param>
+    /// <param name="log">Receives every kernel step at Debug level, waits at Information, problems at Warning.</param>
     public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, ILogger? log = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
@@ -101,6 +135,7 @@ public sealed class VNetEngine
         _clock = new PhaseClock(_log);
     }
 
+    /// <summary>The state files of its state directory.</summary>
     public StateStore Store => _store;
 
     /// <summary>What <see cref="Up"/> would do. Reads only.</summary>

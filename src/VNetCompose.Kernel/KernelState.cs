@@ -10,7 +10,9 @@ public sealed record NamespaceSnapshot(
     IReadOnlyList<AddressState> Addresses,
     IReadOnlyList<RouteState> Routes)
 {
+    /// <summary>The link named <paramref name="name"/>, or null.</summary>
     public LinkState? FindLink(string name) => Links.FirstOrDefault(l => l.Name == name);
+    /// <summary>The link with ifindex <paramref name="index"/>, or null.</summary>
     public LinkState? FindLink(int index) => Links.FirstOrDefault(l => l.Index == index);
 }
 
@@ -19,6 +21,15 @@ public sealed record NamespaceSnapshot(
 /// <param name="MasterIndex">ifindex of the master (bridge), 0 for none.</param>
 /// <param name="AdminUp">IFF_UP.</param>
 /// <param name="OperState">"UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN", ... as iproute2 prints it.</param>
+/// <param name="Index">The ifindex.</param>
+/// <param name="Name">The interface name.</param>
+/// <param name="Mtu">IFLA_MTU.</param>
+/// <param name="Mac">IFLA_ADDRESS as <c>aa:bb:...</c>; null when it has none.</param>
+/// <param name="Alias">IFLA_IFALIAS (vnet's ownership marker <c>vnet:INSTANCE</c>); null when unset.</param>
+/// <param name="Group">IFLA_GROUP.</param>
+/// <param name="Veth">The peer of a veth; null for other kinds.</param>
+/// <param name="Bridge">Bridge attributes; null for other kinds.</param>
+/// <param name="Tun">tun/tap attributes; null for other kinds.</param>
 public sealed record LinkState(
     int Index,
     string Name,
@@ -38,20 +49,42 @@ public sealed record LinkState(
 /// namespace outside the observed set.</summary>
 public sealed record VethPeer(int PeerIndex, NetnsId? PeerNamespace);
 
+/// <summary>Bridge attributes (IFLA_BR_*).</summary>
+/// <param name="Stp">Spanning tree on.</param>
+/// <param name="VlanFiltering">VLAN filtering on.</param>
 public sealed record BridgeAttributes(bool Stp, bool VlanFiltering);
 
-public enum TunMode { Tun, Tap }
+/// <summary>A tun device (layer 3, IFF_TUN) or a tap device (layer 2, IFF_TAP).</summary>
+public enum TunMode
+{
+    /// <summary>IFF_TUN: IP packets, no link-layer header.</summary>
+    Tun,
+    /// <summary>IFF_TAP: Ethernet frames.</summary>
+    Tap,
+}
 
 /// <summary>tun/tap attributes (IFLA_TUN_*). Owner/Group are null when unset (-1 in the kernel).</summary>
 public sealed record TunAttributes(TunMode Mode, int? Owner, int? Group, bool MultiQueue, bool Persist, bool VnetHdr);
 
+/// <summary>An address of a link (RTM_NEWADDR).</summary>
+/// <param name="LinkIndex">The ifindex of its link.</param>
+/// <param name="Address">The address.</param>
+/// <param name="PrefixLength">Its prefix length.</param>
 public sealed record AddressState(int LinkIndex, IPAddress Address, int PrefixLength)
 {
+    /// <summary>IPv4 or IPv6.</summary>
     public AddressFamily Family => Address.AddressFamily;
 }
 
 /// <summary>A route of the main table. Destination/PrefixLength 0.0.0.0/0 or ::/0 is the default route.</summary>
 /// <param name="Protocol">rtm_protocol; <see cref="RouteProtocols.VNet"/> marks routes vnet created.</param>
+/// <param name="Destination">The destination prefix's address.</param>
+/// <param name="PrefixLength">Its length.</param>
+/// <param name="Gateway">RTA_GATEWAY; null for a direct route.</param>
+/// <param name="OutputIndex">RTA_OIF; 0 when none.</param>
+/// <param name="Metric">RTA_PRIORITY; null when unset.</param>
+/// <param name="Scope">rtm_scope.</param>
+/// <param name="Type">rtm_type (RTN_UNICAST, ...).</param>
 public sealed record RouteState(
     IPAddress Destination,
     int PrefixLength,
@@ -62,9 +95,11 @@ public sealed record RouteState(
     byte Scope,
     byte Type)
 {
+    /// <summary>IPv4 or IPv6.</summary>
     public AddressFamily Family => Destination.AddressFamily;
 }
 
+/// <summary>rtm_protocol values (include/uapi/linux/rtnetlink.h), and the one vnet marks its routes with.</summary>
 public static class RouteProtocols
 {
     /// <summary>RTPROT_KERNEL: routes the kernel adds for connected prefixes.</summary>

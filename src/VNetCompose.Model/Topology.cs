@@ -20,12 +20,14 @@ public sealed record Topology(
 /// <summary>Where a value came from in the YAML file, for diagnostics raised after loading (plan, apply).</summary>
 public sealed record SourceLocation(string File, int Line, int Column, string KeyPath)
 {
+    /// <summary><c>file:line:column (key.path)</c>.</summary>
     public override string ToString() => $"{File}:{Line}:{Column} ({KeyPath})";
 }
 
 /// <summary>An interface address: a host address with its prefix length, e.g. 172.17.0.2/16.</summary>
 public readonly record struct IfAddress(IPAddress Address, int PrefixLength)
 {
+    /// <summary>CIDR notation: <c>172.17.0.2/16</c>.</summary>
     public override string ToString() => $"{Address}/{PrefixLength}";
 }
 
@@ -43,7 +45,10 @@ public sealed record SysctlSpec(string Key, string Value, SourceLocation Locatio
 /// <summary>A route in the main table. <see cref="To"/> is 0.0.0.0/0 or ::/0 for "default".</summary>
 public sealed record RouteSpec(IPNetwork To, IPAddress? Via, string? Dev, int? Metric, SourceLocation Location)
 {
+    /// <summary>The default route (prefix length 0).</summary>
     public bool IsDefault => To.PrefixLength == 0;
+
+    /// <summary>As iproute2 writes it: <c>default via 172.17.0.1 dev eth0 metric 100</c>.</summary>
     public override string ToString() =>
         (IsDefault ? "default" : To.ToString())
         + (Via is null ? "" : $" via {Via}")
@@ -77,7 +82,14 @@ public sealed record VethEnd(
     bool Up,
     SourceLocation Location);
 
-public enum TapMode { Tap, Tun }
+/// <summary>The kind of a device under <c>taps:</c>.</summary>
+public enum TapMode
+{
+    /// <summary>A tap: Ethernet frames (layer 2).</summary>
+    Tap,
+    /// <summary>A tun: IP packets (layer 3).</summary>
+    Tun,
+}
 
 /// <summary>A persistent tun or tap device.</summary>
 public sealed record TapSpec(
@@ -97,10 +109,18 @@ public sealed record TapSpec(
 /// <summary>An interface name match in a NAT rule; <c>"!docker0"</c> is <c>Negated</c>.</summary>
 public sealed record InterfaceMatch(string Name, bool Negated)
 {
+    /// <summary>The name, with <c>!</c> in front when negated.</summary>
     public override string ToString() => Negated ? "!" + Name : Name;
 }
 
-public enum NatProtocol { Tcp, Udp }
+/// <summary>The transport protocol of a port forward.</summary>
+public enum NatProtocol
+{
+    /// <summary>TCP.</summary>
+    Tcp,
+    /// <summary>UDP.</summary>
+    Udp,
+}
 
 /// <summary>A NAT rule; every rule of a topology in one namespace lives in one nftables table owned by the topology.</summary>
 public abstract record NatRule(string Namespace, SourceLocation Location);

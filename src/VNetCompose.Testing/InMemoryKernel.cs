@@ -27,6 +27,7 @@ public sealed class InMemoryKernel : IKernel
     private readonly List<(Netns Ns, Link Link, int ObservationsLeft)> _pendingCleanup = new();
     private int _macCounter;
 
+    /// <summary>An empty kernel: only the current namespace, with <c>lo</c> down and the default sysctls.</summary>
     public InMemoryKernel()
     {
         _current = new Netns(null);
@@ -73,11 +74,13 @@ public sealed class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- namespaces
 
+    /// <inheritdoc />
     public IReadOnlyList<string> ListNamespaces()
     {
         lock (_gate) return _named.Keys.Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <inheritdoc />
     public void CreateNamespace(string name)
     {
         lock (_gate)
@@ -99,6 +102,7 @@ public sealed class InMemoryKernel : IKernel
         lock (_gate) _named[name] = new Netns(name) { Broken = true };
     }
 
+    /// <inheritdoc />
     public void DeleteNamespace(string name)
     {
         lock (_gate)
@@ -124,6 +128,7 @@ public sealed class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- observation
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces)
     {
         lock (_gate)
@@ -181,6 +186,7 @@ public sealed class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- links
 
+    /// <inheritdoc />
     public void CreateVeth(VethEndRequest a, VethEndRequest b)
     {
         lock (_gate)
@@ -199,6 +205,7 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void CreateBridge(NetnsId ns, BridgeRequest request)
     {
         lock (_gate)
@@ -214,6 +221,7 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void CreateTuntap(NetnsId ns, TuntapRequest request)
     {
         lock (_gate)
@@ -229,6 +237,7 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void UpdateLink(NetnsId ns, string name, LinkUpdate update)
     {
         lock (_gate)
@@ -300,6 +309,7 @@ public sealed class InMemoryKernel : IKernel
         to.Links.Add(link);
     }
 
+    /// <inheritdoc />
     public void DeleteLink(NetnsId ns, string name)
     {
         lock (_gate)
@@ -329,6 +339,7 @@ public sealed class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- addresses and routes
 
+    /// <inheritdoc />
     public void AddAddress(NetnsId ns, string link, IPAddress address, int prefixLength)
     {
         lock (_gate)
@@ -341,6 +352,7 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void DeleteAddress(NetnsId ns, string link, IPAddress address, int prefixLength)
     {
         lock (_gate)
@@ -353,6 +365,7 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void ReplaceRoute(NetnsId ns, RouteRequest route)
     {
         lock (_gate)
@@ -367,6 +380,7 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void DeleteRoute(NetnsId ns, RouteRequest route)
     {
         lock (_gate)
@@ -423,11 +437,13 @@ public sealed class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- sysctls
 
+    /// <inheritdoc />
     public string? ReadSysctl(NetnsId ns, string key)
     {
         lock (_gate) return Find(ns, $"reading sysctl {key} in {In(ns)}").Sysctls.GetValueOrDefault(key);
     }
 
+    /// <inheritdoc />
     public void WriteSysctl(NetnsId ns, string key, string value)
     {
         lock (_gate)
@@ -442,6 +458,7 @@ public sealed class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- NAT
 
+    /// <inheritdoc />
     public IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns)
     {
         lock (_gate)
@@ -461,6 +478,7 @@ public sealed class InMemoryKernel : IKernel
             _ => new NftBaseChainInfo("output", "nat", "output", -100),
         }).ToList();
 
+    /// <inheritdoc />
     public NatTableState? ReadNatTable(NetnsId ns, string name)
     {
         lock (_gate)
@@ -470,6 +488,7 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void ReplaceNatTable(NetnsId ns, NatTableState table)
     {
         lock (_gate)
@@ -481,6 +500,7 @@ public sealed class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void DeleteNatTable(NetnsId ns, string name)
     {
         lock (_gate)
@@ -498,6 +518,7 @@ public sealed class InMemoryKernel : IKernel
         lock (_gate) Find(ns, "adding a foreign table").ForeignTables.Add(table);
     }
 
+    /// <inheritdoc />
     public IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns)
     {
         lock (_gate) return Find(ns, $"listing legacy iptables tables in {In(ns)}").LegacyTables.ToList();
@@ -558,6 +579,7 @@ public sealed class InMemoryKernel : IKernel
     private static string RouteText(Netns ns, RouteState r) =>
         $"{r.Destination}/{r.PrefixLength} via {r.Gateway?.ToString() ?? "-"} dev {ns.Links.FirstOrDefault(l => l.Index == r.OutputIndex)?.Name} metric {r.Metric?.ToString(CultureInfo.InvariantCulture) ?? "-"} proto {r.Protocol}";
 
+    /// <summary>Nothing to release.</summary>
     public void Dispose()
     {
     }

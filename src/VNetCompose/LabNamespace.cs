@@ -37,7 +37,7 @@ public sealed class LabNamespace
     /// A socket created inside the namespace. It stays there: bind, connect, listen and accept happen in the
     /// namespace from any thread, synchronously or asynchronously (<c>ConnectAsync</c>, <c>AcceptAsync</c>, ...).
     /// </summary>
-    /// <exception cref="KernelException">The namespace is gone or cannot be entered.</exception>
+    /// <exception cref="Kernel.KernelException">The namespace is gone or cannot be entered.</exception>
     public Socket CreateSocket(AddressFamily family, SocketType type, ProtocolType protocol)
     {
         _lab.EnsureRealKernel();

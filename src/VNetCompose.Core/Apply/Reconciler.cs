@@ -16,21 +16,25 @@ public sealed record ApplyProgress(int Done, int Total, string Step);
 public sealed record StepFailure(KernelStep Step, PlannedChange Change, KernelException Error);
 
 /// <summary>What an apply did.</summary>
+/// <param name="Failure">The step that failed; null when every step succeeded.</param>
 /// <param name="StepsApplied">Kernel steps that succeeded before the end or the failure.</param>
 /// <param name="RolledBack">A failure was followed by undoing what this run did.</param>
 /// <param name="RollbackErrors">Undo steps the kernel refused (rollback is best effort; a rerun converges).</param>
 public sealed record ApplyOutcome(int StepsApplied, StepFailure? Failure, bool RolledBack, IReadOnlyList<string> RollbackErrors)
 {
+    /// <summary>Every step succeeded.</summary>
     public bool Succeeded => Failure is null;
 }
 
 /// <summary>Timing of retries and waits; tests shorten them.</summary>
 public sealed record ReconcileTimings
 {
+    /// <summary>The timings the CLI uses.</summary>
     public static ReconcileTimings Default { get; } = new();
 
     /// <summary>Attempts after the first for transient errors (EBUSY, EAGAIN, ENOBUFS, EINTR).</summary>
     public int TransientRetries { get; init; } = 5;
+    /// <summary>The first delay before a retry (doubling after each).</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(20);
     /// <summary>How long to wait for links that vanish with a deleted namespace or peer (asynchronous in the kernel).</summary>
     public TimeSpan VanishTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -38,6 +42,7 @@ public sealed record ReconcileTimings
     public TimeSpan ConvergenceTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>How long to wait for links that should be operationally up (a bridge port can take ~1 s).</summary>
     public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>The longest pause between two looks at the kernel while waiting (the first is 1 ms).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 }
 
@@ -54,6 +59,7 @@ public sealed class Reconciler
     private readonly ReconcileTimings _timings;
     private readonly ResiliencePipeline _retry;
 
+    /// <summary>A reconciler applying through <paramref name="kernel"/>, logging each step to <paramref name="log"/> at Debug level.</summary>
     public Reconciler(IKernel kernel, ILogger? log = null, ReconcileTimings? timings = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
@@ -75,6 +81,11 @@ public sealed class Reconciler
             .Build();
     }
 
+    /// <summary>
+    /// Applies the plan's steps in order; on a failure stops and, with <paramref name="rollback"/>, undoes
+    /// what this run did. Cancellation is checked between steps (<see cref="OperationCanceledException"/>,
+    /// without undo: the caller decides).
+    /// </summary>
     public ApplyOutcome Apply(Plan plan, bool rollback = true, IProgress<ApplyProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {

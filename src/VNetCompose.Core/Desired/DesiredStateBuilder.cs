@@ -7,9 +7,12 @@ namespace VNetCompose.Core.Desired;
 /// <summary>Resolves a validated <see cref="Topology"/> and <see cref="LabOptions"/> into a <see cref="DesiredState"/>.</summary>
 public static class DesiredStateBuilder
 {
+    /// <summary>The sysctl a namespace with IPv4 NAT rules needs set to 1.</summary>
     public const string IPv4Forwarding = "net.ipv4.ip_forward";
+    /// <summary>The sysctl a namespace with IPv6 NAT rules needs set to 1.</summary>
     public const string IPv6Forwarding = "net.ipv6.conf.all.forwarding";
 
+    /// <summary>What <paramref name="topology"/> placed by <paramref name="options"/> wants in the kernel; problems found on the way are in <see cref="DesiredState.Problems"/>.</summary>
     public static DesiredState Build(Topology topology, LabOptions options)
     {
         ArgumentNullException.ThrowIfNull(topology);
@@ -104,6 +107,7 @@ public static class DesiredStateBuilder
 /// </summary>
 public static class UnsupportedFeature
 {
+    /// <summary>The error for a bridge asking for <c>vlan_filtering</c> on a kernel without it.</summary>
     public static PlanProblem BridgeVlanFiltering(SourceLocation bridge) => PlanProblem.Error(
         "bridge vlan_filtering is not supported by this kernel (it answers EOPNOTSUPP); remove the key or set it to false",
         bridge with { KeyPath = bridge.KeyPath + ".vlan_filtering" });

@@ -11,6 +11,10 @@ namespace VNetCompose.Core.Observation;
 /// </summary>
 public static class Observer
 {
+    /// <summary>Reads what the kernel holds for the instance.</summary>
+    /// <param name="kernel">The driver.</param>
+    /// <param name="desired">What the instance wants (its namespaces, sysctls and NAT tables are read).</param>
+    /// <param name="previous">Its state file, if any (the namespaces it held are read too).</param>
     /// <param name="alsoConcerned">More namespaces to look in (a teardown by topology: the namespaces it declares,
     /// in case the state file is gone); their NAT tables are read too.</param>
     public static ObservedState Observe(IKernel kernel, DesiredState desired, InstanceRecord? previous,

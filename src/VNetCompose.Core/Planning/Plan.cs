@@ -4,16 +4,47 @@ using VNetCompose.Model;
 namespace VNetCompose.Core.Planning;
 
 /// <summary>What a planned change does to its object; the symbol is what users see.</summary>
-public enum ChangeAction { Create, Change, Delete, Replace }
+public enum ChangeAction
+{
+    /// <summary><c>+</c>: the object is created.</summary>
+    Create,
+    /// <summary><c>~</c>: attributes change in place.</summary>
+    Change,
+    /// <summary><c>-</c>: the object is deleted.</summary>
+    Delete,
+    /// <summary><c>-/+</c>: deleted and created again (an attribute the kernel cannot change in place).</summary>
+    Replace,
+}
 
 /// <summary>What a change is about; <see cref="NatRule"/> is one rule of the instance's NAT table, <see cref="NatTable"/> the table itself.</summary>
-public enum ObjectKind { Namespace, Link, Veth, Address, Route, Sysctl, NatTable, NatRule }
+public enum ObjectKind
+{
+    /// <summary>A named network namespace.</summary>
+    Namespace,
+    /// <summary>A bridge, tap or tun.</summary>
+    Link,
+    /// <summary>A veth pair.</summary>
+    Veth,
+    /// <summary>An address of a link.</summary>
+    Address,
+    /// <summary>A route.</summary>
+    Route,
+    /// <summary>A sysctl.</summary>
+    Sysctl,
+    /// <summary>The instance's nftables table in a namespace.</summary>
+    NatTable,
+    /// <summary>One rule of that table.</summary>
+    NatRule,
+}
 
 /// <summary>One attribute of a change: <c>mtu: 1500 -> 9000</c>. Before is null for a new value, After null for a removed one.</summary>
 public sealed record AttributeChange(string Name, string? Before, string? After);
 
 /// <summary>A change to one object, for display; the kernel operations that carry it out are <see cref="Plan.Steps"/>.</summary>
+/// <param name="Action">What happens to it.</param>
+/// <param name="Kind">What kind of object it is.</param>
 /// <param name="Address">The object, as users read it: <c>link net0/eth0</c>, <c>route default in ubuntu1</c>.</param>
+/// <param name="Attributes">The attributes that change, with their values before and after.</param>
 /// <param name="Reason">Why (a replace: the attribute the kernel cannot change in place).</param>
 public sealed record PlannedChange(
     ChangeAction Action,
@@ -28,9 +59,12 @@ public sealed record PlanConflict(ObjectKind Kind, string Address, string Detail
 /// <summary>A problem found while planning: an error blocks applying, a warning does not.</summary>
 public sealed record PlanProblem(DiagnosticSeverity Severity, string Message, SourceLocation? Location)
 {
+    /// <summary>An error: the plan cannot be applied.</summary>
     public static PlanProblem Error(string message, SourceLocation? location = null) => new(DiagnosticSeverity.Error, message, location);
+    /// <summary>A warning: the plan can be applied.</summary>
     public static PlanProblem Warning(string message, SourceLocation? location = null) => new(DiagnosticSeverity.Warning, message, location);
 
+    /// <summary>Compiler-style: <c>file:line:col: error: key.path: message</c>.</summary>
     public override string ToString() =>
         (Location is null ? "" : $"{Location.File}:{Location.Line}:{Location.Column}: ")
         + (Severity == DiagnosticSeverity.Error ? "error: " : "warning: ")
@@ -51,6 +85,7 @@ public sealed record SysctlOriginal(NetnsId Namespace, string Key, string Value)
 /// <param name="CreatedNamespaces">Named namespaces vnet created: deleted by <c>down</c>.</param>
 /// <param name="UsesCurrentNamespace">The namespace vnet runs in holds objects of the instance.</param>
 /// <param name="NatNamespaces">Namespaces holding the instance's NAT table.</param>
+/// <param name="Sysctls">Sysctl values vnet found before changing them (restored by <c>down</c>).</param>
 public sealed record Holdings(
     IReadOnlyList<string> Namespaces,
     IReadOnlyList<string> CreatedNamespaces,
@@ -58,8 +93,10 @@ public sealed record Holdings(
     IReadOnlyList<NetnsId> NatNamespaces,
     IReadOnlyList<SysctlOriginal> Sysctls)
 {
+    /// <summary>Nothing held.</summary>
     public static Holdings None { get; } = new([], [], false, [], []);
 
+    /// <summary>Whether nothing is held.</summary>
     public bool IsEmpty => Namespaces.Count == 0 && CreatedNamespaces.Count == 0 && !UsesCurrentNamespace
         && NatNamespaces.Count == 0 && Sysctls.Count == 0;
 
@@ -77,6 +114,7 @@ public sealed record Holdings(
         .Concat(Namespaces.Concat(CreatedNamespaces).Distinct().Select(NetnsId.Named))
         .Concat(NatNamespaces).Concat(Sysctls.Select(s => s.Namespace)).Distinct();
 
+    /// <summary>Holds the same, in the same order.</summary>
     public bool Equivalent(Holdings other) =>
         Namespaces.SequenceEqual(other.Namespaces) && CreatedNamespaces.SequenceEqual(other.CreatedNamespaces)
         && UsesCurrentNamespace == other.UsesCurrentNamespace && NatNamespaces.SequenceEqual(other.NatNamespaces)
@@ -99,12 +137,18 @@ public sealed record Plan(
     IReadOnlyList<LinkRef> VanishingLinks,
     Holdings Holdings)
 {
+    /// <summary>Something would change.</summary>
     public bool HasChanges => Changes.Count > 0;
+
+    /// <summary>The problems that forbid applying.</summary>
     public IEnumerable<PlanProblem> Errors => Problems.Where(p => p.Severity == DiagnosticSeverity.Error);
+
+    /// <summary>The problems that do not.</summary>
     public IEnumerable<PlanProblem> Warnings => Problems.Where(p => p.Severity == DiagnosticSeverity.Warning);
 
     /// <summary>False when a conflict or an error forbids touching anything.</summary>
     public bool CanApply => Conflicts.Count == 0 && !Errors.Any();
 
+    /// <summary>How many changes do <paramref name="action"/>.</summary>
     public int Count(ChangeAction action) => Changes.Count(c => c.Action == action);
 }

@@ -17,6 +17,7 @@ namespace VNetCompose.Core.Planning;
 /// </summary>
 public static class Planner
 {
+    /// <summary>The changes and ordered kernel steps that turn <paramref name="observed"/> into <paramref name="desired"/>; conflicts and problems instead when it must not.</summary>
     public static Plan Plan(DesiredState desired, ObservedState observed)
     {
         ArgumentNullException.ThrowIfNull(desired);

@@ -26,6 +26,7 @@ namespace VNetCompose.Core.Rendering;
 /// </summary>
 public static class PlanJsonRenderer
 {
+    /// <summary>The plan as one JSON document (<c>vnet plan -o json</c>).</summary>
     public static string Render(Plan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -94,6 +95,7 @@ public static class PlanJsonRenderer
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
+    /// <summary>The JSON name of an object kind: <c>namespace</c>, <c>nat_table</c>, ...</summary>
     public static string KindName(ObjectKind kind) => kind switch
     {
         ObjectKind.NatTable => "nat_table",

@@ -7,6 +7,7 @@ namespace VNetCompose.Core.State;
 public sealed class InstanceBusyException(string instance, string lockPath)
     : Exception($"another vnet process is working on {instance} (lock {lockPath} is held)")
 {
+    /// <summary>The instance asked for.</summary>
     public string Instance { get; } = instance;
 }
 
@@ -80,5 +81,6 @@ public sealed class InstanceLock : IDisposable
     /// </summary>
     public void DeleteFile() => OfdLock.Unlink(_path);
 
+    /// <summary>Releases the lock.</summary>
     public void Dispose() => _lock.Dispose();
 }

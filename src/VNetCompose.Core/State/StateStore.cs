@@ -15,14 +15,18 @@ public sealed class StateFileException(string path, string reason, Exception? in
 /// </summary>
 public sealed class StateStore(string directory)
 {
+    /// <summary>The environment variable that moves the state directory.</summary>
     public const string DirectoryVariable = "VNET_STATE_DIR";
     private const int FormatVersion = 1;
 
+    /// <summary><c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
     public static string DefaultDirectory =>
         Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } dir ? dir : "/run/vnet";
 
+    /// <summary>The directory of the state files.</summary>
     public string Directory { get; } = directory;
 
+    /// <summary>The state file of <paramref name="instance"/>.</summary>
     public string PathOf(string instance) => Path.Combine(Directory, instance + ".json");
 
     internal static void EnsureDirectory(string directory)
@@ -32,6 +36,8 @@ public sealed class StateStore(string directory)
         System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
+    /// <summary>The state file of <paramref name="instance"/>; null when there is none.</summary>
+    /// <exception cref="StateFileException">It is not a vnet state file.</exception>
     public InstanceRecord? Read(string instance)
     {
         string path = PathOf(instance);
@@ -55,6 +61,7 @@ public sealed class StateStore(string directory)
             .Select(f => Read(Path.GetFileNameWithoutExtension(f))).OfType<InstanceRecord>().ToList();
     }
 
+    /// <summary>Writes the state file of <paramref name="record"/>'s instance atomically (mode 0600).</summary>
     public void Write(InstanceRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);

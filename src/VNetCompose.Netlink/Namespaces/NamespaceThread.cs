@@ -111,6 +111,7 @@ internal static class NamespaceThread
     }
 
     /// <summary>One request at a time: callers on other threads wait here (the work itself is short).</summary>
+    /// <param name="inside">The work, run on the namespace thread (it may switch namespaces; the thread returns home after).</param>
     /// <param name="longRunning">The caller sleeps at once instead of spinning for the answer first.</param>
     private static T Run<T>(Func<T> inside, bool longRunning = false)
     {
