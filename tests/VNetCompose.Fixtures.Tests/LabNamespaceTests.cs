@@ -201,3 +201,27 @@ public sealed class LabNamespaceTests(LabNamespaceTests.Lab fixture) : IClassFix
             })
             .Select(pid => int.Parse(pid!, System.Globalization.CultureInfo.InvariantCulture));
 }
+
+/// <summary>The TCP echo of the README's "The fixture API", as written there.</summary>
+public sealed class ReadmeEchoTests
+{
+    [RootFact]
+    public async Task TcpEcho_AsTheReadmeWritesIt()
+    {
+        await using var lab = await LabFixture.UpAsync(Labs.TwoNamespacesPath, LabOptions.Isolated("mytests"), null, TestContext.Current.CancellationToken);
+
+        // A TCP echo between two namespaces, in-process.
+        using var listener = lab["net1"].CreateSocket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Any, 7));
+        listener.Listen();
+        var echo = Task.Run(async () => { using var s = await listener.AcceptAsync(); var b = new byte[64]; await s.SendAsync(b.AsMemory(0, await s.ReceiveAsync(b))); });
+        using var client = lab["net0"].CreateSocket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(IPAddress.Parse("10.0.1.2"), 7);
+
+        await client.SendAsync("echo"u8.ToArray(), TestContext.Current.CancellationToken);
+        var buffer = new byte[8];
+        int n = await client.ReceiveAsync(buffer, TestContext.Current.CancellationToken);
+        Encoding.ASCII.GetString(buffer, 0, n).Should().Be("echo");
+        await echo;
+    }
+}
