@@ -175,7 +175,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
         VNetEngineSettings? settings, CancellationToken cancellationToken)
     {
         var log = logger ?? NullLogger.Instance;
-        settings ??= new VNetEngineSettings();
+        settings = (settings ?? new VNetEngineSettings()) with { DurableStateFiles = false }; // see DurableStateFiles
         string instance = options.InstanceName(topology.Name);
         string heldKey = Path.GetFullPath(settings.StateDirectory) + "/" + instance;
         if (!Held.TryAdd(heldKey, 0)) throw new InstanceHeldException(instance, LabOwner.Current);

@@ -13,7 +13,9 @@ public sealed class StateFileException(string path, string reason, Exception? in
 /// Reads and writes the state files of a directory (default <c>/run/vnet</c>, or <c>$VNET_STATE_DIR</c>):
 /// one <c>&lt;instance&gt;.json</c> per instance, mode 0600, replaced atomically (temporary file, fsync, rename).
 /// </summary>
-public sealed class StateStore(string directory)
+/// <param name="directory">The state directory.</param>
+/// <param name="durable">fsync each file before it replaces the old one (default), so it survives a power loss.</param>
+public sealed class StateStore(string directory, bool durable = true)
 {
     /// <summary>The environment variable that moves the state directory.</summary>
     public const string DirectoryVariable = "VNET_STATE_DIR";
@@ -73,7 +75,7 @@ public sealed class StateStore(string directory)
         using (var stream = new FileStream(temporary, options))
         {
             using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) Serialize(json, record);
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: durable);
         }
         File.Move(temporary, path, overwrite: true);
     }
