@@ -7,11 +7,23 @@ namespace VNetCompose.Fixtures.Tests;
 
 // The xunit package as a user writes it: one topology, one derived class, used three ways.
 
-public sealed class ClassLab() : LabClassFixture("topologies/two-namespaces.yaml", Root.IsRoot ? null : SkippedLab.Options);
+public sealed class ClassLab() : LabClassFixture("topologies/two-namespaces.yaml")
+{
+    /// <summary>Without root there is no lab: the root-only tests using it are skipped.</summary>
+    public override ValueTask InitializeAsync() => Root.IsRoot ? base.InitializeAsync() : ValueTask.CompletedTask;
+}
 
-public sealed class CollectionLab() : LabClassFixture("topologies/two-namespaces.yaml", Root.IsRoot ? null : SkippedLab.Options);
+public sealed class CollectionLab() : LabClassFixture("topologies/two-namespaces.yaml")
+{
+    /// <summary>Without root there is no lab: the root-only tests using it are skipped.</summary>
+    public override ValueTask InitializeAsync() => Root.IsRoot ? base.InitializeAsync() : ValueTask.CompletedTask;
+}
 
-public sealed class AssemblyLab() : LabClassFixture("topologies/two-namespaces.yaml", Root.IsRoot ? null : SkippedLab.Options);
+public sealed class AssemblyLab() : LabClassFixture("topologies/two-namespaces.yaml")
+{
+    /// <summary>Without root there is no lab: the root-only tests using it are skipped.</summary>
+    public override ValueTask InitializeAsync() => Root.IsRoot ? base.InitializeAsync() : ValueTask.CompletedTask;
+}
 
 [CollectionDefinition(nameof(LabCollection))]
 public sealed class LabCollection : ICollectionFixture<CollectionLab>;
@@ -47,10 +59,4 @@ public sealed class CollectionFixtureTests(CollectionLab collection, AssemblyLab
             ping.ExitCode.Should().Be(0, ping.StandardOutput);
         }
     }
-}
-
-/// <summary>Without root the fixtures are brought up on nothing: the root-only tests using them are skipped anyway.</summary>
-internal static class SkippedLab
-{
-    public static Core.LabOptions Options => throw new InvalidOperationException(Root.Reason);
 }
