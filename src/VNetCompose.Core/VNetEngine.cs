@@ -6,6 +6,7 @@ using VNetCompose.Core.Observation;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links.Kinds;
 using VNetCompose.Model;
 
 namespace VNetCompose.Core;
@@ -326,7 +327,7 @@ public sealed class VNetEngine
         var live = desired.Veths.Where(v => v.A.Up && v.B.Up).SelectMany(v => new[] { v.A, v.B }).ToList();
         var expected = live.Select(l => (l.Namespace, l.Name))
             // With STP a bridge carries traffic only after its ports' forward delay (2 x 15 s): not waited for.
-            .Concat(desired.Bridges.Where(b => b.Up && !b.Stp && live.Any(l => l.Namespace == b.Namespace && l.Master == b.Name))
+            .Concat(desired.Switches.Where(b => b.Up && b.Data is BridgeData { Stp: false } && live.Any(l => l.Namespace == b.Namespace && l.Master == b.Name))
                 .Select(b => (b.Namespace, b.Name)))
             .ToList();
         if (expected.Count == 0) return [];

@@ -1,4 +1,5 @@
 using System.Net;
+using VNetCompose.Kernel.Links;
 
 namespace VNetCompose.Kernel;
 
@@ -24,12 +25,19 @@ public interface IKernel : IDisposable
     /// Namespaces that do not exist are absent from the result.</summary>
     IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces);
 
-    /// <summary>Creates a veth pair with each end directly in its namespace (<c>ip link add A netns X type veth peer B netns Y</c>).</summary>
-    void CreateVeth(VethEndRequest a, VethEndRequest b);
-    /// <summary>Creates a bridge (<c>ip link add NAME type bridge</c>).</summary>
-    void CreateBridge(NetnsId ns, BridgeRequest request);
-    /// <summary>Creates a persistent tun or tap device (<c>ip tuntap add</c>).</summary>
-    void CreateTuntap(NetnsId ns, TuntapRequest request);
+    /// <summary>
+    /// Creates a link of any kind in <paramref name="ns"/> (a veth with its peer wherever the peer's request says).
+    /// EEXIST when the name is taken, ENODEV when the parent is missing, EOPNOTSUPP when the kernel lacks the kind.
+    /// </summary>
+    void CreateLink(NetnsId ns, LinkRequest request);
+
+    /// <summary>
+    /// Whether this kernel can create a link with these attributes, found out without changing anything the caller
+    /// can see (the netlink driver tries it in a throwaway namespace). Null when it can; otherwise the kernel's
+    /// reason ("Unknown device type"). Results may be cached for the life of the driver.
+    /// </summary>
+    string? ProbeLinkSupport(LinkData data) => null;
+
     /// <summary>Changes attributes of a link (<c>ip link set</c>); fields left null are not touched.</summary>
     void UpdateLink(NetnsId ns, string name, LinkUpdate update);
     /// <summary>Deletes a link; a veth's peer goes with it (<c>ip link del</c>). ENODEV if missing.</summary>

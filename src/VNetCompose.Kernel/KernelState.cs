@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using VNetCompose.Kernel.Links;
 
 namespace VNetCompose.Kernel;
 
@@ -21,15 +22,15 @@ public sealed record NamespaceSnapshot(
 /// <param name="MasterIndex">ifindex of the master (bridge), 0 for none.</param>
 /// <param name="AdminUp">IFF_UP.</param>
 /// <param name="OperState">"UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN", ... as iproute2 prints it.</param>
+/// <param name="IfLink">IFLA_LINK: a veth's peer, a macvlan's parent; null when the link names none.</param>
+/// <param name="Data">The kind's attributes decoded by its descriptor (<see cref="Links.LinkKinds"/>); null for a
+/// kind vnet does not know.</param>
 /// <param name="Index">The ifindex.</param>
 /// <param name="Name">The interface name.</param>
 /// <param name="Mtu">IFLA_MTU.</param>
 /// <param name="Mac">IFLA_ADDRESS as <c>aa:bb:...</c>; null when it has none.</param>
 /// <param name="Alias">IFLA_IFALIAS (vnet's ownership marker <c>vnet:INSTANCE</c>); null when unset.</param>
 /// <param name="Group">IFLA_GROUP.</param>
-/// <param name="Veth">The peer of a veth; null for other kinds.</param>
-/// <param name="Bridge">Bridge attributes; null for other kinds.</param>
-/// <param name="Tun">tun/tap attributes; null for other kinds.</param>
 public sealed record LinkState(
     int Index,
     string Name,
@@ -41,30 +42,22 @@ public sealed record LinkState(
     string OperState,
     string? Alias,
     uint Group,
-    VethPeer? Veth,
-    BridgeAttributes? Bridge,
-    TunAttributes? Tun);
-
-/// <summary>The other end of a veth. <see cref="PeerNamespace"/> is null when the peer lives in a
-/// namespace outside the observed set.</summary>
-public sealed record VethPeer(int PeerIndex, NetnsId? PeerNamespace);
-
-/// <summary>Bridge attributes (IFLA_BR_*).</summary>
-/// <param name="Stp">Spanning tree on.</param>
-/// <param name="VlanFiltering">VLAN filtering on.</param>
-public sealed record BridgeAttributes(bool Stp, bool VlanFiltering);
-
-/// <summary>A tun device (layer 3, IFF_TUN) or a tap device (layer 2, IFF_TAP).</summary>
-public enum TunMode
+    IfLink? IfLink,
+    LinkData? Data)
 {
-    /// <summary>IFF_TUN: IP packets, no link-layer header.</summary>
-    Tun,
-    /// <summary>IFF_TAP: Ethernet frames.</summary>
-    Tap,
+    /// <summary>The other end of a veth (null for other kinds). Its namespace is null when it lives in a
+    /// namespace outside the observed set.</summary>
+    public IfLink? Peer => Kind == "veth" ? IfLink : null;
 }
 
-/// <summary>tun/tap attributes (IFLA_TUN_*). Owner/Group are null when unset (-1 in the kernel).</summary>
-public sealed record TunAttributes(TunMode Mode, int? Owner, int? Group, bool MultiQueue, bool Persist, bool VnetHdr);
+/// <summary>tun or tap.</summary>
+public enum TunMode
+{
+    /// <summary>IP packets (IFF_TUN).</summary>
+    Tun,
+    /// <summary>Ethernet frames (IFF_TAP).</summary>
+    Tap,
+}
 
 /// <summary>An address of a link (RTM_NEWADDR).</summary>
 /// <param name="LinkIndex">The ifindex of its link.</param>

@@ -1,4 +1,6 @@
 using System.Net;
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 
 namespace VNetCompose.Model;
 
@@ -8,13 +10,18 @@ public sealed record Topology(
     string Name,
     string SourcePath,
     IReadOnlyList<NamespaceSpec> Namespaces,
-    IReadOnlyList<BridgeSpec> Bridges,
+    IReadOnlyList<LinkSpec> Links,
     IReadOnlyList<VethSpec> Veths,
-    IReadOnlyList<TapSpec> Taps,
     IReadOnlyList<NatRule> Nat)
 {
     /// <summary>The reserved namespace name meaning "the namespace vnet runs in" (or the one given by --host-netns).</summary>
     public const string HostNamespace = "host";
+
+    /// <summary>The links declared as bridges (under <c>bridges:</c> or <c>links:</c>).</summary>
+    public IEnumerable<LinkSpec> Bridges => Links.Where(l => l.Kind == LinkKinds.Bridge);
+
+    /// <summary>The tun and tap devices (under <c>taps:</c> or <c>links:</c>).</summary>
+    public IEnumerable<LinkSpec> Taps => Links.Where(l => l.Data is TunData);
 }
 
 /// <summary>Where a value came from in the YAML file, for diagnostics raised after loading (plan, apply).</summary>
@@ -56,17 +63,44 @@ public sealed record RouteSpec(IPNetwork To, IPAddress? Via, string? Dev, int? M
         + (Metric is null ? "" : $" metric {Metric}");
 }
 
-/// <summary>A Linux bridge.</summary>
-public sealed record BridgeSpec(
+/// <summary>
+/// A link other than a veth end: a bridge (<c>bridges:</c>), a tun/tap (<c>taps:</c>) or any <c>links:</c> entry.
+/// Its kind's own attributes are in <see cref="Data"/> (<see cref="BridgeData"/>, <see cref="TunData"/>,
+/// ...), read and checked by the kind's descriptor.
+/// </summary>
+/// <param name="Name">The interface name.</param>
+/// <param name="Kind">Its kind's descriptor.</param>
+/// <param name="Namespace">Its topology namespace (default <c>host</c>).</param>
+/// <param name="Addresses">Its addresses.</param>
+/// <param name="Mtu">MTU; null: the kind's default.</param>
+/// <param name="Mac">MAC address; null: chosen by the kernel.</param>
+/// <param name="Bridge">The bridge (same namespace) it is a port of.</param>
+/// <param name="Up">Whether it is set up (default true).</param>
+/// <param name="Data">The kind's own attributes.</param>
+/// <param name="Location">Where the topology declares it.</param>
+/// <param name="Parent">The link it is created on, when its kind has one (a macvlan's parent, a vxlan's dev).</param>
+public sealed record LinkSpec(
     string Name,
+    LinkKind Kind,
     string Namespace,
     IReadOnlyList<IfAddress> Addresses,
     int? Mtu,
     string? Mac,
-    bool Stp,
-    bool VlanFiltering,
+    string? Bridge,
     bool Up,
+    LinkParentSpec? Parent,
+    LinkData Data,
     SourceLocation Location);
+
+/// <summary>A link's parent in the topology's words: <c>eth0</c> (its own namespace) or <c>host/eth0</c>.</summary>
+/// <param name="Namespace">A topology namespace name (<c>host</c> or a declared one).</param>
+/// <param name="Name">The parent's interface name.</param>
+/// <param name="Location">Where the topology names it.</param>
+public sealed record LinkParentSpec(string Namespace, string Name, SourceLocation Location)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Namespace}/{Name}";
+}
 
 /// <summary>A veth pair; both ends are created together.</summary>
 public sealed record VethSpec(VethEnd A, VethEnd B, SourceLocation Location);
@@ -80,30 +114,6 @@ public sealed record VethEnd(
     string? Mac,
     string? Bridge,
     bool Up,
-    SourceLocation Location);
-
-/// <summary>The kind of a device under <c>taps:</c>.</summary>
-public enum TapMode
-{
-    /// <summary>A tap: Ethernet frames (layer 2).</summary>
-    Tap,
-    /// <summary>A tun: IP packets (layer 3).</summary>
-    Tun,
-}
-
-/// <summary>A persistent tun or tap device.</summary>
-public sealed record TapSpec(
-    string Name,
-    TapMode Mode,
-    string Namespace,
-    IReadOnlyList<IfAddress> Addresses,
-    int? Mtu,
-    string? Mac,
-    string? Bridge,
-    bool Up,
-    int? Owner,
-    int? Group,
-    bool MultiQueue,
     SourceLocation Location);
 
 /// <summary>An interface name match in a NAT rule; <c>"!docker0"</c> is <c>Negated</c>.</summary>

@@ -192,7 +192,7 @@ public sealed class KernelEndToEndTests : IDisposable
         var topology = Load("tuntap.yaml");
         var result = _lab.Engine.Up(topology, _lab.Options);
         result.Status.Should().Be(UpStatus.Refused);
-        result.Plan.Conflicts.Should().ContainSingle().Which.Address.Should().Be($"link {host}/br0");
+        result.Plan.Conflicts.Should().ContainSingle().Which.Object.ToString().Should().Be($"link {host}/br0");
         _lab.Sandbox.Existing().Should().Equal(host);
         Oracle.Links(host).Select(l => l.Name).Should().BeEquivalentTo("lo", "br0");
     }

@@ -34,7 +34,7 @@ internal static class StatusCommand
             else return CommonOptions.ErrorExitCode;
 
             session.Output.Write(Tables.Format(["OBJECT", "STATE", "DETAIL"],
-                report.Rows.Select(r => (IReadOnlyList<string>)[r.Object, r.State.ToString().ToLowerInvariant(), r.Detail])));
+                report.Rows.Select(r => (IReadOnlyList<string>)[r.Object.ToString(), r.State.ToString().ToLowerInvariant(), r.Detail])));
             foreach (var problem in report.Plan.Problems) session.Error.WriteLine(problem);
             return report.AllOk ? 0 : DriftExitCode;
         }));

@@ -57,9 +57,10 @@ internal static class ValidateCommand
         (int Count, string Noun)[] parts =
         [
             (topology.Namespaces.Count, "namespace"),
-            (topology.Bridges.Count, "bridge"),
+            (topology.Bridges.Count(), "bridge"),
             (topology.Veths.Count, "veth pair"),
-            (topology.Taps.Count, "tun/tap device"),
+            (topology.Taps.Count(), "tun/tap device"),
+            (topology.Links.Count - topology.Bridges.Count() - topology.Taps.Count(), "other link"),
             (topology.Nat.Count, "NAT rule"),
             (warnings, "warning"),
         ];

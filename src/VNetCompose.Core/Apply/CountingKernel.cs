@@ -16,9 +16,8 @@ internal sealed class CountingKernel(IKernel inner) : IKernel
     public void CreateNamespace(string name) { Count(); inner.CreateNamespace(name); }
     public void DeleteNamespace(string name) { Count(); inner.DeleteNamespace(name); }
     public IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces) => inner.Observe(namespaces);
-    public void CreateVeth(VethEndRequest a, VethEndRequest b) { Count(); inner.CreateVeth(a, b); }
-    public void CreateBridge(NetnsId ns, BridgeRequest request) { Count(); inner.CreateBridge(ns, request); }
-    public void CreateTuntap(NetnsId ns, TuntapRequest request) { Count(); inner.CreateTuntap(ns, request); }
+    public void CreateLink(NetnsId ns, LinkRequest request) { Count(); inner.CreateLink(ns, request); }
+    public string? ProbeLinkSupport(Kernel.Links.LinkData data) => inner.ProbeLinkSupport(data);
     public void UpdateLink(NetnsId ns, string name, LinkUpdate update) { Count(); inner.UpdateLink(ns, name, update); }
     public void DeleteLink(NetnsId ns, string name) { Count(); inner.DeleteLink(ns, name); }
     public void AddAddress(NetnsId ns, string link, IPAddress address, int prefixLength) { Count(); inner.AddAddress(ns, link, address, prefixLength); }

@@ -98,14 +98,14 @@ public sealed class Reconciler
         {
             cancellationToken.ThrowIfCancellationRequested();
             var step = plan.Steps[i];
-            if (!awaitedVanishing && step.Phase >= StepPhase.CreateNamespaces)
+            if (!awaitedVanishing && !step.IsDelete)
             {
                 WaitUntilGone(plan.VanishingLinks, cancellationToken);
                 awaitedVanishing = true;
             }
             progress?.Report(new ApplyProgress(i, plan.Steps.Count, step.Describe()));
             _log.Debug("{Step}", step.Describe());
-            phases.Enter(step.Phase);
+            phases.Enter(step.Label);
             try
             {
                 Run(step);
@@ -127,11 +127,11 @@ public sealed class Reconciler
     private sealed class PhaseTally(ILogger log)
     {
         private readonly bool _enabled = log.IsEnabled(LogLevel.Debug);
-        private StepPhase? _phase;
+        private string? _phase;
         private int _steps;
         private long _start;
 
-        public void Enter(StepPhase phase)
+        public void Enter(string phase)
         {
             if (!_enabled) return;
             if (_phase != phase)

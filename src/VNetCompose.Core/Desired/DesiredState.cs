@@ -1,25 +1,14 @@
+using VNetCompose.Core.Planning;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links;
 using VNetCompose.Model;
 
 namespace VNetCompose.Core.Desired;
 
-/// <summary>The kinds of link a topology declares.</summary>
-public enum LinkKind
-{
-    /// <summary>One end of a veth pair.</summary>
-    Veth,
-    /// <summary>A Linux bridge.</summary>
-    Bridge,
-    /// <summary>A tap device (layer 2).</summary>
-    Tap,
-    /// <summary>A tun device (layer 3).</summary>
-    Tun,
-}
-
 /// <summary>A link the topology wants, with its namespace already mapped (prefix, host mapping).</summary>
 /// <param name="Namespace">Its kernel namespace.</param>
 /// <param name="Name">The interface name.</param>
-/// <param name="Kind">Its kind.</param>
+/// <param name="Data">The kind's attributes; <see cref="Kind"/> is their descriptor.</param>
 /// <param name="Mtu">MTU; null: whatever the kernel chose.</param>
 /// <param name="Mac">MAC address; null: whatever the kernel chose.</param>
 /// <param name="Master">Name of the bridge (same namespace) the link is enslaved to; null for none.</param>
@@ -29,7 +18,7 @@ public enum LinkKind
 public sealed record DesiredLink(
     NetnsId Namespace,
     string Name,
-    LinkKind Kind,
+    LinkData Data,
     int? Mtu,
     string? Mac,
     string? Master,
@@ -37,20 +26,23 @@ public sealed record DesiredLink(
     IReadOnlyList<IfAddress> Addresses,
     SourceLocation Location)
 {
+    /// <summary>The link's kind.</summary>
+    public LinkKind Kind => Data.Kind;
+
+    /// <summary>The link it is created on (a macvlan's parent, a vxlan's dev), namespace mapped.</summary>
+    public LinkPath? Parent { get; init; }
+
+    /// <summary>Where the topology names the parent.</summary>
+    public SourceLocation? ParentLocation { get; init; }
+
     /// <summary>Veth only: where the other end lives.</summary>
     public NetnsId? PeerNamespace { get; init; }
+
     /// <summary>Veth only: the other end's name.</summary>
     public string? PeerName { get; init; }
-    /// <summary>Bridge only.</summary>
-    public bool Stp { get; init; }
-    /// <summary>Bridge only: VLAN filtering.</summary>
-    public bool VlanFiltering { get; init; }
-    /// <summary>Tun/tap only.</summary>
-    public int? Owner { get; init; }
-    /// <summary>Tun/tap only: the gid allowed to open it.</summary>
-    public int? Group { get; init; }
-    /// <summary>Tun/tap only: IFF_MULTI_QUEUE.</summary>
-    public bool MultiQueue { get; init; }
+
+    /// <summary>This link as a plan object.</summary>
+    public LinkObject Object => new(Namespace, Name);
 }
 
 /// <summary>Both ends of a veth pair (created together).</summary>
@@ -89,25 +81,33 @@ public sealed record DesiredNamespace(
 /// Everything one instance of a topology wants in the kernel. Built by <see cref="DesiredStateBuilder"/>;
 /// <see cref="Teardown"/> is the empty state a <c>down</c> plans towards.
 /// </summary>
+/// <param name="Instance">The instance: prefix + topology name.</param>
+/// <param name="TopologyName">The topology's name; null for a teardown.</param>
+/// <param name="Namespaces">The namespaces it uses.</param>
+/// <param name="Veths">The veth pairs.</param>
+/// <param name="Problems">Problems found while building it (kernel features missing, ...).</param>
+/// <param name="Links">Every link but veth ends, in declaration order (bridges, taps, then <c>links:</c>).</param>
 public sealed record DesiredState(
     string Instance,
     string? TopologyName,
     IReadOnlyList<DesiredNamespace> Namespaces,
-    IReadOnlyList<DesiredLink> Bridges,
+    IReadOnlyList<DesiredLink> Links,
     IReadOnlyList<DesiredVeth> Veths,
-    IReadOnlyList<DesiredLink> Taps,
     IReadOnlyList<Planning.PlanProblem> Problems)
 {
-    /// <summary>The ifalias of the instance's links: <c>vnet:INSTANCE</c>.</summary>
+    /// <summary>The ifalias every link the instance owns carries.</summary>
     public string LinkMarker => Ownership.LinkMarker(Instance);
 
-    /// <summary>The name of the instance's NAT tables: <c>vnet-INSTANCE</c>.</summary>
+    /// <summary>The instance's nftables table name.</summary>
     public string NatTableName => Ownership.NatTableName(Instance);
 
-    /// <summary>Every desired link: bridges first (ports need them), then veth ends, then taps.</summary>
-    public IEnumerable<DesiredLink> Links =>
-        Bridges.Concat(Veths.SelectMany(v => new[] { v.A, v.B })).Concat(Taps);
+    /// <summary>The bridges (ports need them first).</summary>
+    public IEnumerable<DesiredLink> Switches => Links.Where(l => l.Kind.IsSwitch);
 
-    /// <summary>Nothing: what <c>down</c> of <paramref name="instance"/> plans towards.</summary>
-    public static DesiredState Teardown(string instance) => new(instance, null, [], [], [], [], []);
+    /// <summary>Every desired link: bridges first, then veth ends, then the other links.</summary>
+    public IEnumerable<DesiredLink> AllLinks =>
+        Switches.Concat(Veths.SelectMany(v => new[] { v.A, v.B })).Concat(Links.Where(l => !l.Kind.IsSwitch));
+
+    /// <summary>The empty state a <c>down</c> plans towards.</summary>
+    public static DesiredState Teardown(string instance) => new(instance, null, [], [], [], []);
 }

@@ -1,5 +1,6 @@
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links;
 
 namespace VNetCompose.Core.Observation;
 
@@ -38,6 +39,12 @@ public sealed record ObservedState(
     /// <summary>Legacy iptables tables of the namespaces that get NAT rules (conflict warnings).</summary>
     public IReadOnlyDictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>> LegacyIptables { get; init; } =
         new Dictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>>();
+
+    /// <summary>
+    /// What the kernel answered when asked whether it can create the desired links of kinds (or with attributes) it
+    /// may lack (<see cref="IKernel.ProbeLinkSupport"/>): null for yes, the kernel's reason otherwise.
+    /// </summary>
+    public IReadOnlyDictionary<LinkData, string?> LinkSupport { get; init; } = new Dictionary<LinkData, string?>();
 
     /// <summary>The namespace exists and can be entered.</summary>
     public bool Exists(NetnsId ns) => ns.IsCurrent || (NamedNamespaces.Contains(ns.Name!) && !BrokenNamespaces.Contains(ns.Name!));

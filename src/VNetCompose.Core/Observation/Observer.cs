@@ -70,10 +70,16 @@ public static class Observer
             natUnavailable = e.Message;
         }
 
+        // Kinds (and attributes) the kernel may lack are asked for before anything is planned, so the plan can
+        // refuse them with the topology's key named instead of failing at the first write.
+        var support = desired.AllLinks.Select(l => l.Data).Where(d => d.Kind.NeedsProbe(d)).Distinct()
+            .ToDictionary(d => d, kernel.ProbeLinkSupport);
+
         return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous)
         {
             BrokenNamespaces = broken,
             LegacyIptables = legacy,
+            LinkSupport = support,
         };
     }
 

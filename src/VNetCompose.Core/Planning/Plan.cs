@@ -16,45 +16,32 @@ public enum ChangeAction
     Replace,
 }
 
-/// <summary>What a change is about; <see cref="NatRule"/> is one rule of the instance's NAT table, <see cref="NatTable"/> the table itself.</summary>
-public enum ObjectKind
-{
-    /// <summary>A named network namespace.</summary>
-    Namespace,
-    /// <summary>A bridge, tap or tun.</summary>
-    Link,
-    /// <summary>A veth pair.</summary>
-    Veth,
-    /// <summary>An address of a link.</summary>
-    Address,
-    /// <summary>A route.</summary>
-    Route,
-    /// <summary>A sysctl.</summary>
-    Sysctl,
-    /// <summary>The instance's nftables table in a namespace.</summary>
-    NatTable,
-    /// <summary>One rule of that table.</summary>
-    NatRule,
-}
-
 /// <summary>One attribute of a change: <c>mtu: 1500 -> 9000</c>. Before is null for a new value, After null for a removed one.</summary>
 public sealed record AttributeChange(string Name, string? Before, string? After);
 
 /// <summary>A change to one object, for display; the kernel operations that carry it out are <see cref="Plan.Steps"/>.</summary>
 /// <param name="Action">What happens to it.</param>
-/// <param name="Kind">What kind of object it is.</param>
-/// <param name="Address">The object, as users read it: <c>link net0/eth0</c>, <c>route default in ubuntu1</c>.</param>
 /// <param name="Attributes">The attributes that change, with their values before and after.</param>
+/// <param name="Object">The object (<c>link net0/eth0</c>, <c>route default in ubuntu1</c> when shown).</param>
 /// <param name="Reason">Why (a replace: the attribute the kernel cannot change in place).</param>
+/// <param name="Location">Where the topology declares the object, when it does.</param>
 public sealed record PlannedChange(
     ChangeAction Action,
-    ObjectKind Kind,
-    string Address,
+    ObjectAddress Object,
     IReadOnlyList<AttributeChange> Attributes,
-    string? Reason = null);
+    string? Reason = null,
+    SourceLocation? Location = null)
+{
+    /// <summary>The object class (<see cref="ObjectAddress.Kind"/>).</summary>
+    public string Kind => Object.Kind;
+}
 
 /// <summary>A desired object whose name is held by something vnet does not own. Nothing is touched while one exists.</summary>
-public sealed record PlanConflict(ObjectKind Kind, string Address, string Detail, SourceLocation? Location);
+public sealed record PlanConflict(ObjectAddress Object, string Detail, SourceLocation? Location)
+{
+    /// <summary>The object class (<see cref="ObjectAddress.Kind"/>).</summary>
+    public string Kind => Object.Kind;
+}
 
 /// <summary>A problem found while planning: an error blocks applying, a warning does not.</summary>
 public sealed record PlanProblem(DiagnosticSeverity Severity, string Message, SourceLocation? Location)
@@ -71,8 +58,12 @@ public sealed record PlanProblem(DiagnosticSeverity Severity, string Message, So
         + (Location is null || Location.KeyPath.Length == 0 ? "" : Location.KeyPath + ": ") + Message;
 }
 
-/// <summary>An object the topology declares, for <c>status</c>; <paramref name="Parts"/> are other addresses changes to it may use (a veth's ends).</summary>
-public sealed record PlanObject(ObjectKind Kind, string Address, IReadOnlyList<string> Parts);
+/// <summary>An object the topology declares, for <c>status</c>; <paramref name="Parts"/> are other objects changes to it may name (a veth's ends).</summary>
+public sealed record PlanObject(ObjectAddress Object, IReadOnlyList<ObjectAddress> Parts)
+{
+    /// <summary>The object class (<see cref="ObjectAddress.Kind"/>).</summary>
+    public string Kind => Object.Kind;
+}
 
 /// <summary>A link that will vanish without a delete of its own (its namespace or its veth peer is deleted).</summary>
 public sealed record LinkRef(NetnsId Namespace, string Name, int Index);

@@ -1,4 +1,6 @@
 using System.Net;
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 
 namespace VNetCompose.Model.Loading;
 
@@ -32,12 +34,10 @@ internal sealed record RouteDraft(
     public string Describe() => To.PrefixLength == 0 ? $"default ({AddressSyntax.FamilyName(To.BaseAddress)})" : To.ToString();
 }
 
-internal enum InterfaceKind { Bridge, VethEnd, Tap }
-
-/// <summary>A bridge, a veth end or a tap: the fields they share plus the kind's own settings.</summary>
-internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string path)
+/// <summary>A link of any kind (a bridge, a veth end, a tap, a <c>links:</c> entry): the fields they share plus the kind's own.</summary>
+internal sealed class InterfaceDraft(LinkKind kind, Position at, string path)
 {
-    public InterfaceKind Kind { get; } = kind;
+    public LinkKind Kind { get; set; } = kind;
 
     /// <summary>Where the declaration starts, and its key path (<c>bridges.docker0</c>, <c>veths[0].a</c>).</summary>
     public Position At { get; } = at;
@@ -53,14 +53,19 @@ internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string pat
     public Located<string>? Bridge { get; set; }
 
     public bool Up { get; set; } = true;
-    public BridgeSettings? AsBridge { get; set; }
-    public TapSettings? AsTap { get; set; }
 
+    /// <summary>The link it is created on (<c>parent:</c>, a vxlan's <c>dev:</c>), namespace as the topology writes it.</summary>
+    public Located<(string Namespace, string Name)>? Parent { get; set; }
+
+    /// <summary>The kind's attributes, once its keys were read without error (null for a veth end: none of its own).</summary>
+    public LinkData? Data { get; set; }
+
+    /// <summary>"bridge", "veth end", "tap device", "macvlan": how diagnostics name the kind.</summary>
     public string KindName => Kind switch
     {
-        InterfaceKind.Bridge => "bridge",
-        InterfaceKind.VethEnd => "veth end",
-        _ => AsTap?.Mode == TapMode.Tun ? "tun device" : "tap device",
+        VethKind => "veth end",
+        TuntapKind => $"{Kind.Name} device",
+        _ => Kind.Name,
     };
 
     /// <summary><c>veths[0].a (line 12)</c>: how other diagnostics refer to this declaration.</summary>
@@ -69,9 +74,5 @@ internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string pat
     /// <summary><c>'eth0' (veths[0].a, line 12)</c>: this interface by name and declaration.</summary>
     public string NameAndReference => $"'{Name?.Value}' ({Path}, line {At.Line})";
 }
-
-internal sealed record BridgeSettings(bool Stp, bool VlanFiltering);
-
-internal sealed record TapSettings(TapMode? Mode, int? Owner, int? Group, bool MultiQueue);
 
 internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path);

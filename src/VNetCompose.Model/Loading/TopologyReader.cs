@@ -7,7 +7,7 @@ internal static class TopologyReader
 {
     public const int SupportedVersion = 1;
 
-    private static readonly string[] Keys = ["version", "name", "namespaces", "bridges", "veths", "taps", "nat"];
+    private static readonly string[] Keys = ["version", "name", "namespaces", "bridges", "veths", "taps", "links", "nat"];
 
     public static TopologyDraft Read(YamlNode root, NodeReader reader)
     {
@@ -32,6 +32,8 @@ internal static class TopologyReader
             LinkSectionReader.ReadVeths(veths, top.PathOf("veths"), reader, draft);
         if (top.Value("taps") is { } taps)
             LinkSectionReader.ReadTaps(taps, top.PathOf("taps"), reader, draft);
+        if (top.Value("links") is { } links)
+            LinkSectionReader.ReadLinks(links, top.PathOf("links"), reader, draft);
         if (top.Value("nat") is { } nat)
             NatSectionReader.Read(nat, top.PathOf("nat"), reader, draft);
         return draft;

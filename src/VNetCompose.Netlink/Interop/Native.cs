@@ -203,6 +203,27 @@ internal static unsafe class Native
         return rc;
     }
 
+    /// <summary>Owner and group of a path, without following a final symlink (a device node such as /dev/tap5).</summary>
+    public static int Ownership(string path, out (int Uid, int Gid) owner)
+    {
+        stat st;
+        fixed (byte* p = NulTerminated(path))
+        {
+            int rc = Result(lstat(p, &st));
+            owner = rc < 0 ? default : ((int)(uint)st.st_uid, (int)(uint)st.st_gid);
+            return rc;
+        }
+    }
+
+    /// <summary>Changes a path's owner and group without following a final symlink; -1 leaves one as it is.</summary>
+    public static int ChangeOwnership(string path, int uid, int gid)
+    {
+        fixed (byte* p = NulTerminated(path))
+        {
+            return Result(lchown(p, unchecked((uint)uid), unchecked((uint)gid)));
+        }
+    }
+
     // ---- tun/tap -------------------------------------------------------------------------------
 
     public static int Ioctl(int fd, int request, ref IfReq ifreq)

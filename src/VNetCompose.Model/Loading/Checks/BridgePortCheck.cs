@@ -8,7 +8,7 @@ internal sealed class BridgePortCheck : ITopologyCheck
 {
     public void Check(TopologyIndex index, DiagnosticBag diagnostics)
     {
-        InterfaceDraft[] bridges = index.Named.Where(i => i.Kind == InterfaceKind.Bridge).ToArray();
+        InterfaceDraft[] bridges = index.Named.Where(i => i.Kind.IsSwitch).ToArray();
         // A port whose own name is wrong still has a bridge reference worth checking.
         foreach (InterfaceDraft port in index.Draft.Interfaces)
         {

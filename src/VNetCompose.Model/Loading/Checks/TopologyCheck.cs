@@ -20,6 +20,7 @@ internal sealed class TopologyIndex
         new AddressCheck(),
         new RouteCheck(),
         new LinkSettingsCheck(),
+        new ParentCheck(),
         new NatCheck(),
     ];
 
@@ -49,7 +50,7 @@ internal sealed class TopologyIndex
 
     /// <summary>The bridge a port's <c>bridge:</c> names, when it is a bridge in the port's namespace.</summary>
     public InterfaceDraft? BridgeOf(InterfaceDraft port) =>
-        port is { Bridge: { } bridge, Namespace: { } ns } && Find(ns, bridge.Value) is { Kind: InterfaceKind.Bridge } found ? found : null;
+        port is { Bridge: { } bridge, Namespace: { } ns } && Find(ns, bridge.Value) is { Kind.IsSwitch: true } found ? found : null;
 
     public static void RunAll(TopologyDraft draft, DiagnosticBag diagnostics)
     {
