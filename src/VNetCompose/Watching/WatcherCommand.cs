@@ -16,16 +16,24 @@ namespace VNetCompose.Watching;
 /// </summary>
 internal sealed record WatcherCommand(string Host, string RuntimeConfig, string Assembly, string? TemporaryDirectory)
 {
-    /// <summary>The command line for <paramref name="arguments"/>.</summary>
+    /// <summary>setsid(1) of util-linux (or busybox), when the system has it.</summary>
+    private static readonly string? Setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// The command line for <paramref name="arguments"/>, through setsid(1) when there is one: the watcher
+    /// then leaves the owner's process group before the runtime starts, so a Ctrl+C sent to the group in the
+    /// first hundred milliseconds (before the watcher's own <c>setsid</c>) misses it too.
+    /// </summary>
     public ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(Host)
+        var start = new ProcessStartInfo(Setsid ?? Host)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (Setsid is not null) start.ArgumentList.Add(Host);
         foreach (var a in (string[])["exec", "--runtimeconfig", RuntimeConfig, Assembly]) start.ArgumentList.Add(a);
         foreach (var a in arguments) start.ArgumentList.Add(a);
         return start;
