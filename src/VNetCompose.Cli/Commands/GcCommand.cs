@@ -21,7 +21,9 @@ internal static class GcCommand
             var reaper = new OrphanReaper(session.Engine, session.Log);
             if (parse.GetValue(dryRun))
             {
-                foreach (var record in reaper.FindOrphans()) session.Output.WriteLine($"gc: would remove {record.Instance} (owner {record.Owner} is gone)");
+                var orphans = reaper.FindOrphans();
+                foreach (var record in orphans) session.Output.WriteLine($"gc: would remove {record.Instance} (owner {record.Owner} is gone)");
+                if (orphans.Count == 0) session.Output.WriteLine("gc: no lab of a dead process is left.");
                 return 0;
             }
             var reaped = reaper.Reap();
