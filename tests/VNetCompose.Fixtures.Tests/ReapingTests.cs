@@ -65,7 +65,8 @@ public sealed class ReapingTests
     public async Task LabOfADeadOwnerWithoutWatcher_IsRemovedByTheNextFixtureStart()
     {
         using var state = new TempStateDir();
-        var (prefix, _) = await OrphanWithoutWatcher(state);
+        var (owner, prefix, _) = await OrphanWithoutWatcher(state);
+        using var cleanup = owner;
 
         await using (var next = await LabFixture.UpAsync(Labs.TwoNamespaces(), LabOptions.Isolated("fxnext"), null, null, state.Settings,
             TestContext.Current.CancellationToken))
@@ -80,7 +81,8 @@ public sealed class ReapingTests
     public async Task VnetGcAndLs_ShowAndRemoveTheLabOfADeadOwner_NeverOneOfVnetUp()
     {
         using var state = new TempStateDir();
-        var (prefix, instance) = await OrphanWithoutWatcher(state);
+        var (owner, prefix, instance) = await OrphanWithoutWatcher(state);
+        using var cleanup = owner;
         var cliOptions = LabOptions.Isolated("fxcli");
         using (var kernel = new Netlink.NetlinkKernel())
         {
@@ -151,16 +153,17 @@ public sealed class ReapingTests
         store.Read("x")!.Owner.Should().BeNull();
     }
 
-    /// <summary>A lab whose owner was killed after its watcher: nothing reaped it yet.</summary>
-    private static async Task<(string Prefix, string Instance)> OrphanWithoutWatcher(TempStateDir state)
+    /// <summary>A lab whose owner was killed after its watcher: nothing reaped it yet. Disposing the returned
+    /// owner deletes what is left of the lab (the test's own clean-up, after its checks).</summary>
+    private static async Task<(LabHostProcess Owner, string Prefix, string Instance)> OrphanWithoutWatcher(TempStateDir state)
     {
-        using var owner = LabHostProcess.Start(Labs.TwoNamespacesPath, "fxorphan", state.Path);
+        var owner = LabHostProcess.Start(Labs.TwoNamespacesPath, "fxorphan", state.Path);
         var up = await owner.WaitUntilUp();
         ProcessRunner.RunChecked("kill", "-KILL", (await WatcherOf(owner.Pid)).ToString());
         ProcessRunner.RunChecked("kill", "-KILL", owner.Pid.ToString());
         await owner.WaitForExit();
         Labs.NamespacesWithPrefix(up.Prefix).Should().HaveCount(3);
-        return up;
+        return (owner, up.Prefix, up.Instance);
     }
 
     /// <summary>The pid of the watcher watching <paramref name="owner"/> (its command line names the owner's pid).</summary>

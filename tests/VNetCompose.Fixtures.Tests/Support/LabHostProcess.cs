@@ -4,11 +4,13 @@ namespace VNetCompose.Fixtures.Tests.Support;
 
 /// <summary>
 /// A separate process owning an isolated lab (tests/VNetCompose.LabHost): what a test host is to its labs,
-/// to be killed by a test.
+/// to be killed by a test. Disposing kills it if it still runs and deletes whatever namespaces of its lab
+/// are left (<c>ip netns del</c>), so a failing test leaves nothing either.
 /// </summary>
 internal sealed class LabHostProcess : IDisposable
 {
     private readonly Process _process;
+    private string? _prefix;
 
     private LabHostProcess(Process process) => _process = process;
 
@@ -41,6 +43,7 @@ internal sealed class LabHostProcess : IDisposable
             throw new InvalidOperationException($"the lab host did not come up: {line} {await _process.StandardError.ReadToEndAsync()}");
         }
         var parts = line.Split(' ');
+        _prefix = parts[1];
         return (parts[1], parts[2]);
     }
 
@@ -56,5 +59,7 @@ internal sealed class LabHostProcess : IDisposable
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         _process.Dispose();
+        if (_prefix is null) return;
+        foreach (var name in Labs.NamespacesWithPrefix(_prefix)) TestSupport.ProcessRunner.Run("ip", "netns", "del", name);
     }
 }
