@@ -22,7 +22,7 @@ fail() { echo "packaging: FAILED: $*" >&2; exit 1; }
 step "dotnet pack -> artifacts/packages"
 rm -rf "$feed"
 dotnet pack VNetCompose.sln -c Release --no-build -o "$feed" -nologo -v quiet
-for id in VNetCompose VNetCompose.Kernel VNetCompose.Model VNetCompose.Core VNetCompose.Netlink VNetCompose.Testing VNetCompose.Xunit VNetCompose.Tool; do
+for id in VNetCompose VNetCompose.Kernel VNetCompose.Model VNetCompose.Core VNetCompose.Netlink VNetCompose.Ovsdb VNetCompose.Testing VNetCompose.Xunit VNetCompose.Tool; do
   pkg=$feed/$id.0.1.0.nupkg
   [ -f "$pkg" ] && [ -f "$feed/$id.0.1.0.snupkg" ] || fail "$id: no .nupkg and .snupkg"
   nuspec=$(unzip -p "$pkg" "$id.nuspec")
@@ -36,7 +36,13 @@ for id in VNetCompose VNetCompose.Kernel VNetCompose.Model VNetCompose.Core VNet
     grep -q "lib/net10.0/$id.xml$" <<<"$listing" || fail "$id: no XML documentation"
   fi
 done
-step "8 packages with description, README, license, repository, XML docs and symbols"
+step "9 packages with description, README, license, repository, XML docs and symbols"
+# The library a user references brings its sibling assemblies as package dependencies (all packed above).
+library=$(unzip -p "$feed/VNetCompose.0.1.0.nupkg" VNetCompose.nuspec)
+for dependency in VNetCompose.Core VNetCompose.Netlink VNetCompose.Ovsdb; do
+  grep -qF "<dependency id=\"$dependency\" version=\"0.1.0\"" <<<"$library" || fail "VNetCompose does not depend on $dependency 0.1.0"
+done
+step "VNetCompose depends on VNetCompose.Core, VNetCompose.Netlink and VNetCompose.Ovsdb"
 
 rm -rf "$NUGET_PACKAGES"/vnetcompose*
 step "dotnet tool install VNetCompose.Tool --tool-path (temporary) --add-source artifacts/packages"

@@ -6,6 +6,7 @@ using VNetCompose.Core.Observation;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Ovs;
 using VNetCompose.Kernel.Links.Kinds;
 using VNetCompose.Model;
 
@@ -26,6 +27,9 @@ public sealed record VNetEngineSettings
     /// write (~12 ms on this machine's ext4, two per <c>up</c>).
     /// </summary>
     public bool DurableStateFiles { get; init; } = true;
+
+    /// <summary>How <see cref="VNetEngine.WatchAsync"/> groups events and subscribes.</summary>
+    public Watching.WatchSettings Watch { get; init; } = Watching.WatchSettings.Default;
 }
 
 /// <summary>Options of one <c>up</c>.</summary>
@@ -123,9 +127,10 @@ public sealed class UnknownInstanceException(string instance, string directory)
 /// <see cref="IKernel"/> (the netlink driver, or the in-memory kernel of VNetCompose.Testing). One instance at a
 /// time per process is serialized with the other vnet processes by a per-instance lock.
 /// </summary>
-public sealed class VNetEngine
+public sealed partial class VNetEngine
 {
     private readonly IKernel _kernel;
+    private readonly IOvsDriver? _ovs;
     private readonly ILogger _log;
     private readonly VNetEngineSettings _settings;
     private readonly StateStore _store;
@@ -135,9 +140,12 @@ public sealed class VNetEngine
     /// <param name="kernel">The driver: the netlink one, or an in-memory one for tests.</param>
     /// <param name="settings">State directory and timings; defaults otherwise.</param>
     /// <param name="log">Receives every kernel step at Debug level, waits at Information, problems at Warning.</param>
-    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, ILogger? log = null)
+    /// <param name="ovs">The Open vSwitch driver for topologies with <c>ovs_bridges</c> (owned by the caller); without one
+    /// such a topology's plan says so.</param>
+    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, ILogger? log = null, IOvsDriver? ovs = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
+        _ovs = ovs;
         _settings = settings ?? new VNetEngineSettings();
         _log = log ?? NullLogger.Instance;
         _store = new StateStore(_settings.StateDirectory, _settings.DurableStateFiles);
@@ -147,7 +155,7 @@ public sealed class VNetEngine
     /// <summary>The state files of its state directory.</summary>
     public StateStore Store => _store;
 
-    /// <summary>What <see cref="Up"/> would do. Reads only.</summary>
+    /// <summary>What <see cref="Up(Topology, LabOptions, UpOptions?, CancellationToken)"/> would do. Reads only.</summary>
     public Plan Plan(Topology topology, LabOptions options)
     {
         var desired = DesiredStateBuilder.Build(topology, options);
@@ -158,7 +166,7 @@ public sealed class VNetEngine
 
     private (Plan Plan, ObservedState Observed) ObserveAndPlan(DesiredState desired, InstanceRecord? previous)
     {
-        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous));
+        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, ovs: _ovs));
         return (_clock.Time("plan", () => Planner.Plan(desired, observed)), observed);
     }
 
@@ -166,26 +174,37 @@ public sealed class VNetEngine
     public Plan TeardownPlan(Topology topology, LabOptions options)
     {
         var declared = DesiredStateBuilder.Build(topology, options);
-        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList());
+        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList(),
+            declared.OvsBridges.Count > 0);
     }
 
-    private Plan TeardownPlan(string instance, InstanceRecord? previous, IReadOnlyCollection<NetnsId> alsoConcerned)
+    private Plan TeardownPlan(string instance, InstanceRecord? previous, IReadOnlyCollection<NetnsId> alsoConcerned, bool alsoOvs = false)
     {
         var desired = DesiredState.Teardown(instance);
-        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, alsoConcerned));
+        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, alsoConcerned, _ovs, alsoOvs));
         return _clock.Time("plan", () => Planner.Plan(desired, observed));
     }
 
     /// <summary>Makes the kernel match the topology: plan, apply, verify; a no-op when it already does.</summary>
-    public UpResult Up(Topology topology, LabOptions options, UpOptions? up = null, CancellationToken cancellationToken = default)
+    public UpResult Up(Topology topology, LabOptions options, UpOptions? up = null, CancellationToken cancellationToken = default) =>
+        Up(topology, options, up, focus: null, cancellationToken);
+
+    /// <summary>Up, with every plan narrowed by <paramref name="focus"/> (<see cref="Shape"/>).</summary>
+    /// <param name="topology">The topology.</param>
+    /// <param name="options">Where the lab lives.</param>
+    /// <param name="up">Rollback, waiting, the owner.</param>
+    /// <param name="focus">Narrows every plan (the one applied and those verifying it) to some of its objects; null for all.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    private UpResult Up(Topology topology, LabOptions options, UpOptions? up, Func<Plan, Plan>? focus, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(topology);
+        focus ??= plan => plan;
         up ??= UpOptions.Default;
         var desired = DesiredStateBuilder.Build(topology, options);
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
         CheckHolder(desired.Instance, previous, up.Owner);
-        var plan = PlanAgainstKernel(desired, previous);
+        var plan = focus(PlanAgainstKernel(desired, previous));
         up.OnPlanned?.Invoke(plan);
         if (!plan.CanApply) return new UpResult(UpStatus.Refused, plan, 0, null, null, []);
 
@@ -199,7 +218,7 @@ public sealed class VNetEngine
 
         // Intent first: a crash after any kernel write leaves a state file naming everything this run may create.
         _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None) });
-        var counting = new CountingKernel(_kernel);
+        var counting = new CountingKernel(_kernel, _ovs);
         var outcome = _clock.Time("apply", () =>
             new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
         if (!outcome.Succeeded)
@@ -213,7 +232,7 @@ public sealed class VNetEngine
         var remaining = _clock.Time("verify", () => Converge(() =>
         {
             (var current, verified) = ObserveAndPlan(desired, final);
-            return current;
+            return focus(current);
         }, cancellationToken));
         if (remaining.HasChanges) return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []);
         var notReady = _clock.Time("readiness", () => AwaitReadiness(desired, verified!.Snapshots, cancellationToken));
@@ -255,7 +274,8 @@ public sealed class VNetEngine
     public DownResult Down(Topology topology, LabOptions options, bool noWait = false, CancellationToken cancellationToken = default)
     {
         var declared = DesiredStateBuilder.Build(topology, options);
-        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken);
+        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken,
+            declared.OvsBridges.Count > 0);
     }
 
     /// <summary>Removes everything the instance owns, from its state file alone (the topology may have changed or be gone).</summary>
@@ -263,12 +283,12 @@ public sealed class VNetEngine
         Down(instance, [], noWait, requireRecord: true, cancellationToken);
 
     private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool declaresOvs = false)
     {
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(instance));
         if (previous is null && requireRecord) throw new UnknownInstanceException(instance, _store.Directory);
-        var plan = TeardownPlan(instance, previous, declared);
+        var plan = TeardownPlan(instance, previous, declared, declaresOvs);
         if (!plan.CanApply) return new DownResult(DownStatus.Refused, plan, 0, null, null);
         if (!plan.HasChanges)
         {
@@ -277,12 +297,12 @@ public sealed class VNetEngine
             return new DownResult(DownStatus.NothingToDo, plan, 0, null, null);
         }
 
-        var counting = new CountingKernel(_kernel);
+        var counting = new CountingKernel(_kernel, _ovs);
         var outcome = _clock.Time("apply", () => new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, null, cancellationToken));
         if (!outcome.Succeeded) return new DownResult(DownStatus.Failed, plan, counting.Writes, outcome, null);
 
         // Links of deleted namespaces (and their veth peers elsewhere) vanish asynchronously: wait until they are gone.
-        var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared), cancellationToken));
+        var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared, declaresOvs), cancellationToken));
         if (remaining.HasChanges) return new DownResult(DownStatus.NotConverged, plan, counting.Writes, outcome, remaining);
         _store.Delete(instance);
         held.DeleteFile();

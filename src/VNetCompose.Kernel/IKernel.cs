@@ -38,6 +38,13 @@ public interface IKernel : IDisposable
     /// </summary>
     string? ProbeLinkSupport(LinkData data) => null;
 
+    /// <summary>
+    /// Whether the kernel has (or loads on demand) the generic netlink family <paramref name="family"/>, asked as
+    /// <c>genl ctrl get name FAMILY</c> does; e.g. <c>ovs_datapath</c>, registered by the openvswitch module that
+    /// Open vSwitch's "system" datapath needs. Null when this driver cannot tell.
+    /// </summary>
+    bool? HasGenericNetlinkFamily(string family) => null;
+
     /// <summary>Changes attributes of a link (<c>ip link set</c>); fields left null are not touched.</summary>
     void UpdateLink(NetnsId ns, string name, LinkUpdate update);
     /// <summary>Deletes a link; a veth's peer goes with it (<c>ip link del</c>). ENODEV if missing.</summary>
@@ -76,4 +83,7 @@ public interface IKernel : IDisposable
 
     /// <summary>Deletes the inet table <paramref name="name"/>; refused for a table without vnet's marker.</summary>
     void DeleteNatTable(NetnsId ns, string name);
+
+    /// <summary>Qdiscs and ingress redirects (link shaping), or null when this driver has no traffic control.</summary>
+    ITrafficControl? TrafficControl => this as ITrafficControl;
 }

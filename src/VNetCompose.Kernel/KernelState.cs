@@ -48,6 +48,10 @@ public sealed record LinkState(
     /// <summary>The other end of a veth (null for other kinds). Its namespace is null when it lives in a
     /// namespace outside the observed set.</summary>
     public IfLink? Peer => Kind == "veth" ? IfLink : null;
+
+    /// <summary>IFLA_QDISC: the kind of the root qdisc (<c>noqueue</c>, <c>pfifo_fast</c>, <c>tbf</c>); null when not
+    /// reported. Tells, without a qdisc dump, which namespaces may hold a qdisc of vnet's.</summary>
+    public string? RootQdisc { get; init; }
 }
 
 /// <summary>tun or tap.</summary>

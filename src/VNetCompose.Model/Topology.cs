@@ -17,6 +17,9 @@ public sealed record Topology(
     /// <summary>The reserved namespace name meaning "the namespace vnet runs in" (or the one given by --host-netns).</summary>
     public const string HostNamespace = "host";
 
+    /// <summary>Open vSwitch bridges (<c>ovs_bridges:</c>).</summary>
+    public IReadOnlyList<OvsBridgeSpec> OvsBridges { get; init; } = [];
+
     /// <summary>The links declared as bridges (under <c>bridges:</c> or <c>links:</c>).</summary>
     public IEnumerable<LinkSpec> Bridges => Links.Where(l => l.Kind == LinkKinds.Bridge);
 
@@ -90,7 +93,17 @@ public sealed record LinkSpec(
     bool Up,
     LinkParentSpec? Parent,
     LinkData Data,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>Shaping of what the link sends (<c>egress:</c>); null for none.</summary>
+    public Impairment? Egress { get; init; }
+
+    /// <summary>Shaping of what the link receives (<c>ingress:</c>, through an ifb vnet makes); null for none.</summary>
+    public Impairment? Ingress { get; init; }
+
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
+}
 
 /// <summary>A link's parent in the topology's words: <c>eth0</c> (its own namespace) or <c>host/eth0</c>.</summary>
 /// <param name="Namespace">A topology namespace name (<c>host</c> or a declared one).</param>
@@ -103,7 +116,12 @@ public sealed record LinkParentSpec(string Namespace, string Name, SourceLocatio
 }
 
 /// <summary>A veth pair; both ends are created together.</summary>
-public sealed record VethSpec(VethEnd A, VethEnd B, SourceLocation Location);
+public sealed record VethSpec(VethEnd A, VethEnd B, SourceLocation Location)
+{
+    /// <summary>Impairment of both directions (<c>impair:</c>): each end's egress. An end with <c>egress:</c> of its own
+    /// is refused by the loader, so the two never mix.</summary>
+    public Impairment? Impair { get; init; }
+}
 
 /// <summary>One end of a veth pair.</summary>
 public sealed record VethEnd(
@@ -114,7 +132,17 @@ public sealed record VethEnd(
     string? Mac,
     string? Bridge,
     bool Up,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>Shaping of what this end sends (<c>egress:</c>); null for none (the pair's <c>impair:</c> may still apply).</summary>
+    public Impairment? Egress { get; init; }
+
+    /// <summary>Shaping of what this end receives (<c>ingress:</c>); null for none.</summary>
+    public Impairment? Ingress { get; init; }
+
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
+}
 
 /// <summary>An interface name match in a NAT rule; <c>"!docker0"</c> is <c>Negated</c>.</summary>
 public sealed record InterfaceMatch(string Name, bool Negated)

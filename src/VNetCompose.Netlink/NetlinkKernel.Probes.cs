@@ -25,6 +25,35 @@ public sealed partial class NetlinkKernel
         return _probes.GetOrAdd(data, Probe);
     }
 
+    /// <summary>
+    /// Asks nlctrl for the family by name (CTRL_CMD_GETFAMILY), byte for byte as <c>genl ctrl get name FAMILY</c>
+    /// does. ENOENT: the kernel has no such family and could not load a module providing it (the lookup itself
+    /// requests <c>net-pf-16-proto-16-family-FAMILY</c>). Families are not per namespace: any socket answers.
+    /// </summary>
+    public bool? HasGenericNetlinkFamily(string family)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(family);
+        string operation = $"looking up generic netlink family {family}";
+        using var socket = NetlinkSocket.Open(NetlinkProtocol.Generic);
+        try
+        {
+            socket.Execute(GetFamilyRequest(family), operation, _ => { });
+            return true;
+        }
+        catch (KernelException e) when (e.Errno == Errnos.ENOENT)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>nlctrl's CTRL_CMD_GETFAMILY for <paramref name="family"/> (sequence number stamped when sent).</summary>
+    internal static Wire.NetlinkMessageBuilder GetFamilyRequest(string family) =>
+        new Wire.NetlinkMessageBuilder(64)
+            .BeginMessage(Genl.GENL_ID_CTRL, Nl.NLM_F_ACK)
+            .Struct(new GenlMsgHdr { Command = Genl.CTRL_CMD_GETFAMILY })
+            .String(Genl.CTRL_ATTR_FAMILY_NAME, family)
+            .EndMessage();
+
     private static string? Probe(LinkData data)
     {
         string operation = $"asking the kernel whether it has {data.Kind.Name} links";

@@ -21,7 +21,7 @@ namespace VNetCompose.Testing;
 /// <para>Fault injection: <see cref="FailWrite"/> makes the k-th mutating call fail with a chosen errno;
 /// <see cref="Writes"/> counts mutating calls.</para>
 /// </summary>
-public sealed class InMemoryKernel : IKernel
+public sealed partial class InMemoryKernel : IKernel
 {
     private const int LoopbackIndex = 1;
     private readonly object _gate = new();
@@ -50,6 +50,12 @@ public sealed class InMemoryKernel : IKernel
 
     /// <summary>Whether bridges take vlan_filtering (true by default, as on most kernels).</summary>
     public bool VlanFilteringSupported { get; set; } = true;
+
+    /// <summary>The generic netlink families this kernel has (<see cref="HasGenericNetlinkFamily"/>); null: it cannot tell.</summary>
+    public ISet<string>? GenericNetlinkFamilies { get; set; }
+
+    /// <inheritdoc/>
+    public bool? HasGenericNetlinkFamily(string family) => GenericNetlinkFamilies?.Contains(family);
 
     /// <summary>
     /// How many <see cref="Observe"/> calls the links of a deleted namespace (and their veth peers in
@@ -575,6 +581,7 @@ public sealed class InMemoryKernel : IKernel
         {
             RequireNat(ns);
             string op = $"replacing nftables table {table.Name} in {In(ns)}";
+            RefuseForeignTable(Find(ns, op), table.Name, op);
             Write(op);
             Find(ns, op).NatTables[table.Name] = table with { Rules = table.Rules.ToList() };
         }
@@ -587,9 +594,19 @@ public sealed class InMemoryKernel : IKernel
         {
             RequireNat(ns);
             string op = $"deleting nftables table {name} in {In(ns)}";
+            var netns = Find(ns, op);
+            RefuseForeignTable(netns, name, op);
+            if (!netns.NatTables.ContainsKey(name)) return; // already gone: as the driver, success without a write
             Write(op);
-            if (!Find(ns, op).NatTables.Remove(name)) throw new KernelException(Errnos.ENOENT, op);
+            netns.NatTables.Remove(name);
         }
+    }
+
+    /// <summary>As the driver: a table of that name without vnet's marker is another tool's, never replaced nor deleted (EPERM).</summary>
+    private static void RefuseForeignTable(Netns ns, string name, string operation)
+    {
+        if (ns.ForeignTables.Any(t => t.Family == "inet" && t.Name == name))
+            throw new KernelException(Errnos.EPERM, operation, $"table inet {name} exists and was not created by vnet; it is left untouched");
     }
 
     /// <summary>Adds a table vnet does not own (as another tool would), for conflict-warning tests.</summary>
@@ -640,6 +657,7 @@ public sealed class InMemoryKernel : IKernel
                         $"  link {l.Name} kind={l.Kind} mtu={l.Mtu} mac={l.Mac ?? "-"} master={master} up={l.AdminUp} alias={l.Alias ?? "-"} peer={peer} parent={Describe(l.Parent ?? l.Lower)} data={l.Data}\n");
                     foreach (var a in l.Addresses.Select(a => $"{a.Address}/{a.PrefixLength}").Order(StringComparer.Ordinal))
                         text.Append("    addr ").Append(a).Append('\n');
+                    AppendTrafficControl(text, l);
                 }
                 foreach (var r in ns.Routes.Select(r => RouteText(ns, r)).Order(StringComparer.Ordinal))
                     text.Append("  route ").Append(r).Append('\n');
@@ -730,7 +748,7 @@ public sealed class InMemoryKernel : IKernel
         public List<IptablesLegacyTable> LegacyTables { get; } = new();
     }
 
-    private sealed class Link(int index, string name, string kind)
+    private sealed partial class Link(int index, string name, string kind)
     {
         public int Index { get; set; } = index;
         public string Name { get; set; } = name;
@@ -754,7 +772,10 @@ public sealed class InMemoryKernel : IKernel
         {
             var linked = Peer ?? Parent;
             IfLink? iflink = linked is { } l ? new IfLink(l.Link.Index, observed.Contains(l.Ns.Id) ? l.Ns.Id : null) : null;
-            return new LinkState(Index, Name, Kind, Mtu, Mac, MasterIndex, AdminUp, OperState(ns), Alias, Group, iflink, Data);
+            return new LinkState(Index, Name, Kind, Mtu, Mac, MasterIndex, AdminUp, OperState(ns), Alias, Group, iflink, Data)
+            {
+                RootQdisc = RootQdiscKind,
+            };
         }
 
         private string OperState(Netns ns)

@@ -5,8 +5,11 @@ using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Ovs;
 using VNetCompose.Model;
 using VNetCompose.Netlink;
+using VNetCompose.Ovsdb.Driver;
+using VNetCompose.Ovsdb.Rpc;
 using VNetCompose.Watching;
 
 namespace VNetCompose;
@@ -38,6 +41,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     private static readonly ConcurrentDictionary<string, byte> Held = new(StringComparer.Ordinal);
 
     private readonly IKernel? _ownedKernel;
+    private readonly IOvsDriver? _ownedOvs;
     private readonly bool _realKernel;
     private readonly string _heldKey;
     private readonly ILogger _log;
@@ -45,8 +49,9 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     private int _disposed;
 
     private LabFixture(VNetEngine engine, Topology topology, LabOptions options, UpResult result, IKernel? ownedKernel,
-        bool realKernel, string heldKey, ILogger log)
+        IOvsDriver? ownedOvs, bool realKernel, string heldKey, ILogger log)
     {
+        _ownedOvs = ownedOvs;
         Engine = engine;
         Topology = topology;
         Options = options;
@@ -137,16 +142,38 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     /// As <see cref="UpAsync(Topology, LabOptions?, ILogger?, CancellationToken)"/>, through
     /// <paramref name="kernel"/> (default: the netlink driver; the in-memory kernel of VNetCompose.Testing for
     /// tests of the engine, where <see cref="this[string]"/> cannot run code) and with <paramref name="settings"/>
-    /// (state directory, timings).
+    /// (state directory, timings). The topology's Open vSwitch bridges, if any, go through the ovsdb-server at
+    /// <c>$VNET_OVSDB</c>, else <c>unix:/var/run/openvswitch/db.sock</c>.
     /// </summary>
+    public static Task<LabFixture> UpAsync(Topology topology, LabOptions? options, ILogger? logger, IKernel? kernel,
+        VNetEngineSettings? settings, CancellationToken cancellationToken = default) =>
+        UpAsync(topology, options, logger, kernel, settings, null, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="UpAsync(Topology, LabOptions?, ILogger?, IKernel?, VNetEngineSettings?, CancellationToken)"/>, for a
+    /// topology with <c>ovs_bridges</c>: they go through the OVSDB driver at <paramref name="ovsdb"/> unless
+    /// <paramref name="ovs"/> is given. ovs-vswitchd must run in the namespace the bridges are declared in (with
+    /// <see cref="LabOptions.Isolated"/> options whose <c>host</c> is mapped to the namespace it runs in, for bridges in
+    /// <c>host</c>). The state file records the endpoint, so the lab watcher, <c>vnet gc</c> and the next fixture
+    /// start remove the lab's bridges and ports too when its process dies.
+    /// </summary>
+    /// <param name="topology">The topology.</param>
+    /// <param name="options">Where the lab lives; default <see cref="LabOptions.Isolated"/>.</param>
+    /// <param name="logger">Receives every kernel step and OVSDB transaction at Debug level.</param>
+    /// <param name="kernel">The kernel driver; default the netlink one.</param>
+    /// <param name="settings">State directory and timings.</param>
+    /// <param name="ovsdb">The ovsdb-server of the topology's OVS bridges (<c>unix:/path</c>); default <c>$VNET_OVSDB</c>,
+    /// else <c>unix:/var/run/openvswitch/db.sock</c>. Nothing connects unless the topology has OVS bridges.</param>
+    /// <param name="ovs">An Open vSwitch driver to use instead (owned by the caller), e.g. the in-memory one of VNetCompose.Testing.</param>
+    /// <param name="cancellationToken">Undoes what was done and throws <see cref="OperationCanceledException"/>.</param>
     public static async Task<LabFixture> UpAsync(Topology topology, LabOptions? options, ILogger? logger, IKernel? kernel,
-        VNetEngineSettings? settings, CancellationToken cancellationToken = default)
+        VNetEngineSettings? settings, string? ovsdb, IOvsDriver? ovs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(topology);
         cancellationToken.ThrowIfCancellationRequested();
         options ??= LabOptions.Isolated();
         // Off the caller's thread: the engine's netlink work is synchronous (and never switches namespaces).
-        return await Task.Run(() => Start(topology, options, logger, kernel, settings, cancellationToken), CancellationToken.None)
+        return await Task.Run(() => Start(topology, options, logger, kernel, settings, ovsdb, ovs, cancellationToken), CancellationToken.None)
             .ConfigureAwait(false);
     }
 
@@ -154,15 +181,34 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     /// Loads <paramref name="path"/> and brings it up synchronously; <paramref name="options"/> default to
     /// <see cref="LabOptions.Default"/> (the topology as written), unlike <see cref="UpAsync(string, LabOptions?, ILogger?, CancellationToken)"/>.
     /// </summary>
-    public static LabFixture Up(string path, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null) =>
-        Up(Load(path), options, kernel, settings);
+    /// <param name="path">The topology file.</param>
+    /// <param name="options">Where the lab lives; default <see cref="LabOptions.Default"/>.</param>
+    /// <param name="kernel">The kernel driver; default the netlink one.</param>
+    /// <param name="settings">State directory and timings.</param>
+    /// <param name="ovsdb">The ovsdb-server of the topology's OVS bridges (<c>unix:/path</c>); default <c>$VNET_OVSDB</c>,
+    /// else <c>unix:/var/run/openvswitch/db.sock</c>.</param>
+    public static LabFixture Up(string path, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null,
+        string? ovsdb = null) =>
+        Up(Load(path), options, kernel, settings, ovsdb: ovsdb);
 
-    /// <summary>Brings <paramref name="topology"/> up synchronously (see <see cref="Up(string, LabOptions?, IKernel?, VNetEngineSettings?)"/>).</summary>
+    /// <summary>
+    /// Brings <paramref name="topology"/> up synchronously (see <see cref="Up(string, LabOptions?, IKernel?, VNetEngineSettings?, string?)"/>);
+    /// the netlink driver unless <paramref name="kernel"/> is given, the OVSDB driver at <paramref name="ovsdb"/> unless
+    /// <paramref name="ovs"/> is given.
+    /// </summary>
+    /// <param name="topology">The topology.</param>
+    /// <param name="options">Where the lab lives; default <see cref="LabOptions.Default"/>.</param>
+    /// <param name="kernel">The kernel driver; default the netlink one.</param>
+    /// <param name="settings">State directory and timings.</param>
+    /// <param name="log">Receives every kernel step at Debug level.</param>
+    /// <param name="ovsdb">The ovsdb-server of the topology's OVS bridges; default <c>$VNET_OVSDB</c>, else
+    /// <c>unix:/var/run/openvswitch/db.sock</c>.</param>
+    /// <param name="ovs">An Open vSwitch driver to use instead (owned by the caller).</param>
     public static LabFixture Up(Topology topology, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null,
-        ILogger? log = null)
+        ILogger? log = null, string? ovsdb = null, IOvsDriver? ovs = null)
     {
         ArgumentNullException.ThrowIfNull(topology);
-        return Start(topology, options ?? LabOptions.Default, log, kernel, settings, CancellationToken.None);
+        return Start(topology, options ?? LabOptions.Default, log, kernel, settings, ovsdb, ovs, CancellationToken.None);
     }
 
     private static Topology Load(string path)
@@ -172,25 +218,30 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     }
 
     private static LabFixture Start(Topology topology, LabOptions options, ILogger? logger, IKernel? kernel,
-        VNetEngineSettings? settings, CancellationToken cancellationToken)
+        VNetEngineSettings? settings, string? ovsdb, IOvsDriver? ovs, CancellationToken cancellationToken)
     {
         var log = logger ?? NullLogger.Instance;
         settings = (settings ?? new VNetEngineSettings()) with { DurableStateFiles = false }; // see DurableStateFiles
         string instance = options.InstanceName(topology.Name);
         string heldKey = Path.GetFullPath(settings.StateDirectory) + "/" + instance;
         if (!Held.TryAdd(heldKey, 0)) throw new InstanceHeldException(instance, LabOwner.Current);
-        var owned = kernel is null ? new NetlinkKernel() : null;
+        IKernel? owned = null;
+        IOvsDriver? ownedOvs = null;
         try
         {
+            owned = kernel is null ? new NetlinkKernel() : null;
+            // Nothing connects until a topology or state file with OVS objects needs it.
+            ownedOvs = ovs is null ? new OvsdbDriver(OvsdbEndpoint.Resolve(ovsdb)) : null;
             bool real = (kernel ?? owned) is NetlinkKernel;
-            var engine = new VNetEngine(kernel ?? owned!, settings, log);
+            var engine = new VNetEngine(kernel ?? owned!, settings, log, ovs ?? ownedOvs);
             if (real) LabWatcher.EnsureStarted(settings.StateDirectory, log);
             var result = UpOrUndo(engine, topology, options, log, cancellationToken);
-            return new LabFixture(engine, topology, options, result, owned, real, heldKey, log);
+            return new LabFixture(engine, topology, options, result, owned, ownedOvs, real, heldKey, log);
         }
         catch
         {
             owned?.Dispose();
+            ownedOvs?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             Held.TryRemove(heldKey, out _);
             throw;
         }
@@ -254,6 +305,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
         finally
         {
             _ownedKernel?.Dispose();
+            _ownedOvs?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             Held.TryRemove(_heldKey, out _);
         }
     }

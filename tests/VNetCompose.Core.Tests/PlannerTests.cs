@@ -297,4 +297,30 @@ public sealed class PlannerTests : IDisposable
         conflict.GetProperty("location").GetProperty("key").GetString().Should().Be("veths.veth0");
         root.GetProperty("problems").GetArrayLength().Should().Be(0);
     }
+
+    [Fact]
+    public void Plan_UndeclaredMtuChangedByHand_IsDriftThatUpRepairs()
+    {
+        var topology = TwoNamespaces();
+        Up(topology);
+        _kernel.UpdateLink(Net0, "veth0", new LinkUpdate(Mtu: 1280));
+        PlanText(topology).Should().Be("""
+            ~ link net0/veth0
+                mtu: 1280 -> 1500
+
+            Plan: 0 to create, 1 to change, 0 to delete.
+
+            """.Replace("\r", ""));
+        Up(topology);
+        _engine.Plan(topology, LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Plan_ABridgesUndeclaredMtu_IsTheKernels_AndNotDrift()
+    {
+        var topology = Topology("b", [Ns("a")], [Bridge("br", ns: "a")], [Veth(End("a", "p1", bridge: "br", mtu: 1400), End("a", "p2", mtu: 1400))]);
+        Up(topology);
+        _kernel.Observe([NetnsId.Named("a")])[NetnsId.Named("a")].FindLink("br")!.Mtu.Should().Be(1400, "a bridge follows its smallest port");
+        _engine.Plan(topology, LabOptions.Default).HasChanges.Should().BeFalse();
+    }
 }

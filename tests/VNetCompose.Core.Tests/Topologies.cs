@@ -97,6 +97,24 @@ internal static class Topologies
         ],
         nat: [Masquerade("host", "172.17.0.0/16", "!docker0")]);
 
+    /// <summary>
+    /// Namespaces h1 and h2 on one veth, h1/eth0 (<c>SUBNET.1/24</c>) to h2/eth0 (<c>SUBNET.2/24</c>), loaded from YAML (so
+    /// that shaping keys have line and column): <paramref name="aKeys"/> and <paramref name="bKeys"/> are more keys of each
+    /// end (<c>, egress: { rate: 20mbit }</c>), <paramref name="impair"/> the pair's <c>impair:</c> mapping.
+    /// </summary>
+    public static Topology ShapedPair(string name, string file, string subnet, string aKeys = "", string bKeys = "", string impair = "") =>
+        SandboxedEngine.Loaded(TopologyLoader.LoadText($$"""
+            version: 1
+            name: {{name}}
+            namespaces:
+              h1: {}
+              h2: {}
+            veths:
+              - a: { namespace: h1, name: eth0, addresses: [{{subnet}}.1/24]{{aKeys}} }
+                b: { namespace: h2, name: eth0, addresses: [{{subnet}}.2/24]{{bKeys}} }
+            {{(impair.Length == 0 ? "" : "    impair: " + impair)}}
+            """, file));
+
     public static ReconcileTimings FastTimings { get; } = new()
     {
         RetryDelay = TimeSpan.Zero,

@@ -12,7 +12,16 @@ public sealed class ExampleTopologyTests
     public void TheExamplesAreTheOnesTheReadmePromises()
     {
         TestFiles.ExampleTopologies().Select(Path.GetFileName).Should().Equal(
-            "bridge-switch.yaml", "docker0.yaml", "router.yaml", "tuntap.yaml", "two-namespaces.yaml");
+            "bridge-switch.yaml", "docker0.yaml", "macvlan.yaml", "ovs-vlans.yaml", "router.yaml", "slow-link.yaml",
+            "tuntap.yaml", "two-namespaces.yaml", "vm-bridge.yaml", "vxlan-two-sites.yaml");
+    }
+
+    [Fact]
+    public void Macvlan_PutsTwoContainersOnOneParentInHost()
+    {
+        Topology topology = Load("macvlan.yaml");
+        topology.Links.Select(l => $"{l.Namespace}/{l.Name} {l.Kind} on {l.Parent} mode {((MacvlanData)l.Data).Mode}")
+            .Should().Equal("c1/eth0 macvlan on host/uplink0 mode bridge", "c2/eth0 macvlan on host/uplink0 mode bridge");
     }
 
     [Theory]

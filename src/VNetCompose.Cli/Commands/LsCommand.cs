@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using VNetCompose.Cli.Output;
+using VNetCompose.Cli.Output.Json;
 using VNetCompose.Core.State;
 
 namespace VNetCompose.Cli.Commands;
@@ -14,11 +15,20 @@ internal static class LsCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var command = new Command("ls", "List the topology instances that are up.");
+        var output = OutputFormat.Create();
+        var command = new Command("ls", "List the topology instances that are up.") { output };
         common.AddTo(command, placement: false);
         command.SetAction(parse => common.Run(parse, session =>
         {
             var records = session.Engine.List();
+            if (parse.IsJson(output))
+            {
+                JsonOutput.Write(session.Output, new LsDocument(records.Select(r => new InstanceJson(
+                    r.Instance, r.TopologyName, r.Options.Prefix, r.Options.HostNetns, r.Holdings.Namespaces,
+                    r.Holdings.CreatedNamespaces, r.Holdings.UsesCurrentNamespace, r.UpdatedAt, r.TopologyPath,
+                    r.Owner is { } owner ? OwnerJson.Of(owner) : null)).ToList()), c => c.LsDocument);
+                return 0;
+            }
             session.Output.Write(Tables.Format(["INSTANCE", "TOPOLOGY", "HOST-NETNS", "NAMESPACES", "UPDATED", "OWNER", "ALIVE", "FILE"],
                 records.Select(r => (IReadOnlyList<string>)
                 [

@@ -12,8 +12,9 @@ namespace VNetCompose.Core.Apply;
 /// <summary>Progress of an apply: <paramref name="Done"/> of <paramref name="Total"/> kernel steps.</summary>
 public sealed record ApplyProgress(int Done, int Total, string Step);
 
-/// <summary>The failing step of an apply, with the kernel's own words.</summary>
-public sealed record StepFailure(KernelStep Step, PlannedChange Change, KernelException Error);
+/// <summary>The failing step of an apply, with the kernel's (or Open vSwitch's) own words: a
+/// <see cref="KernelException"/> or an <see cref="Kernel.Ovs.OvsException"/>.</summary>
+public sealed record StepFailure(KernelStep Step, PlannedChange Change, Exception Error);
 
 /// <summary>What an apply did.</summary>
 /// <param name="Failure">The step that failed; null when every step succeeded.</param>
@@ -110,7 +111,7 @@ public sealed class Reconciler
             {
                 Run(step);
             }
-            catch (KernelException e)
+            catch (Exception e) when (e is KernelException or Kernel.Ovs.OvsException)
             {
                 var failure = new StepFailure(step, plan.Changes[step.Change], e);
                 if (!rollback) return new ApplyOutcome(i, failure, false, []);
@@ -173,7 +174,7 @@ public sealed class Reconciler
             {
                 Run(journal[i]);
             }
-            catch (KernelException e)
+            catch (Exception e) when (e is KernelException or Kernel.Ovs.OvsException)
             {
                 errors.Add($"{journal[i].Describe()}: {e.Message}");
             }

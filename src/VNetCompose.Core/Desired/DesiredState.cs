@@ -41,8 +41,17 @@ public sealed record DesiredLink(
     /// <summary>Veth only: the other end's name.</summary>
     public string? PeerName { get; init; }
 
+    /// <summary>The OVS bridge it is a port of (its <c>bridge:</c> names one); <see cref="Master"/> is null then.</summary>
+    public DesiredOvsPort? OvsPort { get; init; }
+
     /// <summary>This link as a plan object.</summary>
     public LinkObject Object => new(Namespace, Name);
+
+    /// <summary>Shaping of what the link sends (a veth end's own <c>egress:</c> or its pair's <c>impair:</c>); null for none.</summary>
+    public Impairment? Egress { get; init; }
+
+    /// <summary>Shaping of what the link receives, through the ifb <see cref="Shaping.IngressDevices"/> adds; null for none.</summary>
+    public Impairment? Ingress { get; init; }
 }
 
 /// <summary>Both ends of a veth pair (created together).</summary>
@@ -100,6 +109,9 @@ public sealed record DesiredState(
 
     /// <summary>The instance's nftables table name.</summary>
     public string NatTableName => Ownership.NatTableName(Instance);
+
+    /// <summary>Open vSwitch bridges (<c>ovs_bridges:</c>).</summary>
+    public IReadOnlyList<DesiredOvsBridge> OvsBridges { get; init; } = [];
 
     /// <summary>The bridges (ports need them first).</summary>
     public IEnumerable<DesiredLink> Switches => Links.Where(l => l.Kind.IsSwitch);

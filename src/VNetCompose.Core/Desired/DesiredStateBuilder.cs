@@ -26,18 +26,25 @@ public static class DesiredStateBuilder
         {
             Parent = l.Parent is { } parent ? new LinkPath(options.MapNamespace(parent.Namespace), parent.Name) : null,
             ParentLocation = l.Parent?.Location,
-        }).ToList();
+            Egress = l.Egress,
+            Ingress = l.Ingress,
+        }).Select((link, i) => DesiredOvs.Join(link, topology.Links[i].Namespace, topology.Links[i].Bridge, topology.Links[i].OvsPort, topology))
+        .ToList();
 
         var veths = topology.Veths.Select(v =>
         {
-            var a = End(v.A, v.B, options);
-            var b = End(v.B, v.A, options);
+            var a = DesiredOvs.Join(End(v.A, v.B, options) with { Egress = v.A.Egress ?? v.Impair }, v.A.Namespace, v.A.Bridge, v.A.OvsPort, topology);
+            var b = DesiredOvs.Join(End(v.B, v.A, options) with { Egress = v.B.Egress ?? v.Impair }, v.B.Namespace, v.B.Bridge, v.B.OvsPort, topology);
             return new DesiredVeth(a, b, v.Location);
         }).ToList();
+        links.AddRange(Shaping.IngressDevices.For([.. links, .. veths.SelectMany(v => new[] { v.A, v.B })]));
 
         var namespaces = new List<DesiredNamespace> { Host(topology, options, instance) };
         namespaces.AddRange(topology.Namespaces.Select(n => Declared(n, topology, options, instance)));
-        return new DesiredState(instance, topology.Name, namespaces, links, veths, problems);
+        return new DesiredState(instance, topology.Name, namespaces, links, veths, problems)
+        {
+            OvsBridges = DesiredOvs.Bridges(topology, options),
+        };
     }
 
     private static DesiredLink End(VethEnd end, VethEnd other, LabOptions options) =>
@@ -46,6 +53,7 @@ public static class DesiredStateBuilder
         {
             PeerNamespace = options.MapNamespace(other.Namespace),
             PeerName = other.Name,
+            Ingress = end.Ingress,
         };
 
     /// <summary>

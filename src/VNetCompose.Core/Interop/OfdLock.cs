@@ -19,11 +19,7 @@ internal sealed unsafe class OfdLock : IDisposable
     /// <summary>Opens (creating, mode 0600) <paramref name="path"/> and tries to lock it; null when another holder has it.</summary>
     public static OfdLock? TryAcquire(string path, out OfdLock? handleToRetry)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = bytes) fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0x180 /* 0600 */);
-        if (fd < 0) throw new IOException($"cannot open lock file {path}: errno {errno}");
-        var handle = new OfdLock(fd);
+        var handle = Open(path);
         if (handle.TryLock())
         {
             handleToRetry = null;
@@ -31,6 +27,24 @@ internal sealed unsafe class OfdLock : IDisposable
         }
         handleToRetry = handle;
         return null;
+    }
+
+    /// <summary>Opens (creating, mode 0600) <paramref name="path"/> without locking it, to ask <see cref="IsLockedElsewhere"/>.</summary>
+    public static OfdLock Open(string path)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = bytes) fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0x180 /* 0600 */);
+        if (fd < 0) throw new IOException($"cannot open lock file {path}: errno {errno}");
+        return new OfdLock(fd);
+    }
+
+    /// <summary>Whether another open file (another process, or another holder here) holds the lock now (F_OFD_GETLK).</summary>
+    public bool IsLockedElsewhere()
+    {
+        var request = new flock { l_type = (short)F_WRLCK, l_whence = (short)SEEK_SET, l_start = 0, l_len = 0, l_pid = 0 };
+        if (fcntl(_fd, F_OFD_GETLK, &request) != 0) throw new IOException($"cannot query lock: errno {errno}");
+        return request.l_type != F_UNLCK;
     }
 
     /// <summary>One non-blocking attempt; true when the lock is now held.</summary>

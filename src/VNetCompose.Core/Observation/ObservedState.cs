@@ -46,6 +46,11 @@ public sealed record ObservedState(
     /// </summary>
     public IReadOnlyDictionary<LinkData, string?> LinkSupport { get; init; } = new Dictionary<LinkData, string?>();
 
+    /// <summary>Qdiscs and ingress redirects where vnet's shaping is wanted or may be (<see cref="TrafficControlObserver"/>).</summary>
+    public ObservedTrafficControl TrafficControl { get; init; } = ObservedTrafficControl.None;
+    /// <summary>Open vSwitch's bridges and ports, when the topology or the state file has OVS objects; else null.</summary>
+    public OvsObservation? Ovs { get; init; }
+
     /// <summary>The namespace exists and can be entered.</summary>
     public bool Exists(NetnsId ns) => ns.IsCurrent || (NamedNamespaces.Contains(ns.Name!) && !BrokenNamespaces.Contains(ns.Name!));
 

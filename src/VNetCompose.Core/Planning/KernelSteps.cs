@@ -21,6 +21,8 @@ public static class StepRank
     public const int DeleteRoute = 20;
     /// <summary>Deleting an address.</summary>
     public const int DeleteAddress = 30;
+    /// <summary>Deleting a qdisc or an ingress redirect of vnet's.</summary>
+    public const int DeleteQdisc = 35;
     /// <summary>Deleting a link.</summary>
     public const int DeleteLink = 40;
     /// <summary>Creating a namespace.</summary>
@@ -35,6 +37,8 @@ public static class StepRank
     public const int SetMaster = 80;
     /// <summary>Bringing a link up or down.</summary>
     public const int SetUp = 90;
+    /// <summary>Setting a root qdisc or an ingress redirect (shaping).</summary>
+    public const int Qdisc = 95;
     /// <summary>Adding an address.</summary>
     public const int AddAddress = 100;
     /// <summary>Adding or replacing a route.</summary>

@@ -67,6 +67,12 @@ internal sealed class LinkPlanning(PlanContext context)
             case Presence.Foreign:
                 context.Fates[(d.Namespace, d.Name)] = (Fate.Conflict, link);
                 return;
+            case Presence.Absent when context.GoneOwned(d.Namespace, d.Name) is not null:
+                // It exists, but goes with a link the plan deletes (its parent, recreated): it is made again.
+                context.Fates[(d.Namespace, d.Name)] = (Fate.Replace, null);
+                CreateLink(d, ChangeAction.Replace, [],
+                    d.Parent is { } parent ? $"it goes with its {d.Kind.ParentKey} {Show(parent)}, which is recreated" : "it goes with a link the plan deletes");
+                return;
             case Presence.Absent:
                 context.Fates[(d.Namespace, d.Name)] = (Fate.Create, null);
                 CreateLink(d, ChangeAction.Create, [], null);
@@ -133,10 +139,6 @@ internal sealed class LinkPlanning(PlanContext context)
         return new LinkPath(parentNs, context.ObservedLink(parentNs, index)?.Name ?? $"#{index}");
     }
 
-    /// <summary>The parent will be deleted and created again by this plan: links on it vanish with it.</summary>
-    private bool ParentRecreated(DesiredLink d) =>
-        d.Parent is { } parent && context.Fates.TryGetValue((parent.Namespace, parent.Name), out var fate) && fate.Fate is Fate.Create or Fate.Replace;
-
     /// <summary>Why the kernel cannot turn <paramref name="o"/> into <paramref name="d"/> in place; null when it can.</summary>
     private (string? Reason, List<AttributeChange> Attributes) ReplaceReason(DesiredLink d, LinkState o)
     {
@@ -156,8 +158,6 @@ internal sealed class LinkPlanning(PlanContext context)
             return ($"a {d.Kind.Name}'s {d.Kind.ParentKey} cannot change in place",
                 [new(d.Kind.ParentKey, observedParent is null ? "none" : Show(observedParent), Show(d.Parent))]);
         }
-        if (ParentRecreated(d))
-            return ($"its {d.Kind.ParentKey} {Show(d.Parent!)} is recreated", [new(d.Kind.ParentKey, Show(d.Parent!), Show(d.Parent!))]);
         return (null, []);
     }
 
@@ -256,7 +256,8 @@ internal sealed class LinkPlanning(PlanContext context)
             : context.ObservedLink(d.Namespace, o.MasterIndex)?.Name ?? $"#{o.MasterIndex}";
         bool masterRecreated = d.Master is { } m && context.Fates.TryGetValue((d.Namespace, m), out var fate)
             && fate.Fate is Fate.Create or Fate.Replace;
-        bool setMaster = observedMaster != d.Master || masterRecreated;
+        // A port of an OVS bridge has the master ovs-vswitchd gives it (ovs-system with the kernel datapath, none with netdev).
+        bool setMaster = d.OvsPort is null && (observedMaster != d.Master || masterRecreated);
         if (setMaster)
         {
             attributes.Add(new("master", observedMaster ?? "none", d.Master ?? "none"));

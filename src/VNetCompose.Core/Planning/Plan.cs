@@ -87,9 +87,12 @@ public sealed record Holdings(
     /// <summary>Nothing held.</summary>
     public static Holdings None { get; } = new([], [], false, [], []);
 
+    /// <summary>The ovsdb-server endpoint through which the instance holds Open vSwitch bridges or ports; null for none.</summary>
+    public string? OvsEndpoint { get; init; }
+
     /// <summary>Whether nothing is held.</summary>
     public bool IsEmpty => Namespaces.Count == 0 && CreatedNamespaces.Count == 0 && !UsesCurrentNamespace
-        && NatNamespaces.Count == 0 && Sysctls.Count == 0;
+        && NatNamespaces.Count == 0 && Sysctls.Count == 0 && OvsEndpoint is null;
 
     /// <summary>Everything either holds: what the state file says while a plan is being applied.</summary>
     public Holdings Union(Holdings other) => new(
@@ -97,7 +100,10 @@ public sealed record Holdings(
         CreatedNamespaces.Union(other.CreatedNamespaces).Order(StringComparer.Ordinal).ToList(),
         UsesCurrentNamespace || other.UsesCurrentNamespace,
         NatNamespaces.Union(other.NatNamespaces).OrderBy(n => n.Name, StringComparer.Ordinal).ToList(),
-        Sysctls.Concat(other.Sysctls.Where(o => !Sysctls.Any(s => s.Namespace == o.Namespace && s.Key == o.Key))).ToList());
+        Sysctls.Concat(other.Sysctls.Where(o => !Sysctls.Any(s => s.Namespace == o.Namespace && s.Key == o.Key))).ToList())
+    {
+        OvsEndpoint = OvsEndpoint ?? other.OvsEndpoint,
+    };
 
     /// <summary>Every namespace to observe.</summary>
     public IEnumerable<NetnsId> ObservedNamespaces =>
@@ -109,7 +115,7 @@ public sealed record Holdings(
     public bool Equivalent(Holdings other) =>
         Namespaces.SequenceEqual(other.Namespaces) && CreatedNamespaces.SequenceEqual(other.CreatedNamespaces)
         && UsesCurrentNamespace == other.UsesCurrentNamespace && NatNamespaces.SequenceEqual(other.NatNamespaces)
-        && Sysctls.SequenceEqual(other.Sysctls);
+        && Sysctls.SequenceEqual(other.Sysctls) && OvsEndpoint == other.OvsEndpoint;
 }
 
 /// <summary>

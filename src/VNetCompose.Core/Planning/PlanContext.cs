@@ -52,6 +52,9 @@ internal sealed class PlanContext
     public List<LinkRef> Vanishing { get; } = [];
     public List<SysctlOriginal> SysctlOriginals { get; } = [];
 
+    /// <summary>The ovsdb-server endpoint through which the instance holds OVS objects once the plan is applied (state file).</summary>
+    public string? OvsHeldAfter { get; set; }
+
     /// <summary>Observed links that will not survive the plan: deleted, replaced, or vanishing with a namespace, peer or parent.</summary>
     public HashSet<(NetnsId, int)> Gone { get; } = [];
     public HashSet<NetnsId> Created { get; } = [];
@@ -74,6 +77,10 @@ internal sealed class PlanContext
     public LinkState? FindLive(NetnsId ns, string name) =>
         Live(ns) is null ? null : Indexes.Of(ns)!.LinksNamed(name).FirstOrDefault(l => !Gone.Contains((ns, l.Index)));
 
+    /// <summary>An owned observed link of that name that the plan deletes or that goes with one it deletes.</summary>
+    public LinkState? GoneOwned(NetnsId ns, string name) =>
+        Indexes.Of(ns)?.LinksNamed(name).FirstOrDefault(l => Gone.Contains((ns, l.Index)) && Owned(l));
+
     /// <summary>The observed link with that index (whether or not the plan keeps it).</summary>
     public LinkState? ObservedLink(NetnsId ns, int index) => Indexes.Of(ns)?.FindLink(index);
 
@@ -92,9 +99,13 @@ internal sealed class PlanContext
     /// Marks an observed link as going (deleted or vanishing with its namespace) and, recursively, what vanishes
     /// with it; returns those others, so a delete step can say it frees them and the apply can wait for them.
     /// </summary>
-    public List<LinkObject> MarkGone(NetnsId ns, LinkState link, bool vanishesElsewhere)
+    public List<LinkObject> MarkGone(NetnsId ns, LinkState link, bool vanishesElsewhere) =>
+        MarkGoneWith(ns, link, vanishesElsewhere).Select(d => new LinkObject(d.Namespace, d.Link.Name)).ToList();
+
+    /// <summary><see cref="MarkGone"/>, returning the observed links that go along.</summary>
+    public List<(NetnsId Namespace, LinkState Link)> MarkGoneWith(NetnsId ns, LinkState link, bool vanishesElsewhere)
     {
-        var others = new List<LinkObject>();
+        var others = new List<(NetnsId, LinkState)>();
         var pending = new Stack<(NetnsId, LinkState)>();
         Gone.Add((ns, link.Index));
         pending.Push((ns, link));
@@ -103,7 +114,7 @@ internal sealed class PlanContext
             foreach (var (dns, dependent) in Dependents(current.Item1, current.Item2))
             {
                 if (!Gone.Add((dns, dependent.Index))) continue;
-                others.Add(new LinkObject(dns, dependent.Name));
+                others.Add((dns, dependent));
                 if (vanishesElsewhere && dns != ns && !Deleted.Contains(dns)) Vanishing.Add(new LinkRef(dns, dependent.Name, dependent.Index));
                 pending.Push((dns, dependent));
             }
@@ -138,7 +149,10 @@ internal sealed class PlanContext
             created,
             Desired.Namespaces.Any(n => n.Id.IsCurrent) && Desired.TopologyName is not null,
             Desired.Namespaces.Where(n => n.Nat is not null).Select(n => n.Id).ToList(),
-            SysctlOriginals);
+            SysctlOriginals)
+        {
+            OvsEndpoint = OvsHeldAfter,
+        };
     }
 
     /// <summary>The namespace as a dependency: only a named one can be created by the plan.</summary>

@@ -35,9 +35,17 @@ internal sealed class StaleLinkPlanner : IObjectPlanner
                             $"deleting owned veth {new LinkObject(ns, link.Name).Path} also deletes its peer in a namespace vnet does not observe"));
                     }
                 }
-                var frees = context.MarkGone(ns, link, vanishesElsewhere: false);
+                var going = context.MarkGoneWith(ns, link, vanishesElsewhere: false);
                 int change = context.AddChange(ChangeAction.Delete, address, attributes,
                     context.Desired.TopologyName is null ? null : "not in the topology");
+                // Links on it (not its veth peer, part of this change) go with it: listed, with no step of their own.
+                foreach (var (dns, dependent) in going.Where(g => address is not VethObject v || !g.Link.Name.Equals(v.B.Name) || g.Namespace != v.B.Namespace))
+                {
+                    context.AddChange(ChangeAction.Delete, new LinkObject(dns, dependent.Name),
+                        [new("kind", Kernel.Links.LinkKinds.Of(dependent)?.Name ?? dependent.Kind, null)],
+                        $"goes with {new LinkObject(ns, link.Name).Path}");
+                }
+                var frees = going.Select(g => new LinkObject(g.Namespace, g.Link.Name)).ToList();
                 // A link on a parent goes before its parent (reverse dependencies), though the parent's deletion would take it along.
                 var parent = link.IfLink is { Namespace: { } parentNs } iflink && link.Peer is null
                     ? context.ObservedLink(parentNs, iflink.Index) : null;

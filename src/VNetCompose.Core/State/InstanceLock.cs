@@ -35,7 +35,7 @@ public sealed class InstanceLock : IDisposable
     {
         ArgumentNullException.ThrowIfNull(log);
         StateStore.EnsureDirectory(directory);
-        string path = Path.Combine(directory, instance + ".lock");
+        string path = PathOf(directory, instance);
         bool saidWaiting = false;
         while (true)
         {
@@ -80,6 +80,9 @@ public sealed class InstanceLock : IDisposable
     /// lock and locks the path's new file instead, so two holders never overlap.
     /// </summary>
     public void DeleteFile() => OfdLock.Unlink(_path);
+
+    /// <summary>The lock file of an instance.</summary>
+    internal static string PathOf(string directory, string instance) => Path.Combine(directory, instance + ".lock");
 
     /// <summary>Releases the lock.</summary>
     public void Dispose() => _lock.Dispose();

@@ -56,12 +56,14 @@ public sealed class StateStore(string directory, bool durable = true)
     }
 
     /// <summary>Every readable state file: the instances that are up.</summary>
-    public IReadOnlyList<InstanceRecord> List()
-    {
-        if (!System.IO.Directory.Exists(Directory)) return [];
-        return System.IO.Directory.GetFiles(Directory, "*.json").Order(StringComparer.Ordinal)
-            .Select(f => Read(Path.GetFileNameWithoutExtension(f))).OfType<InstanceRecord>().ToList();
-    }
+    public IReadOnlyList<InstanceRecord> List() => Instances().Select(Read).OfType<InstanceRecord>().ToList();
+
+    /// <summary>The instances with a state file, sorted, without reading the files (one may be unreadable).</summary>
+    public IReadOnlyList<string> Instances() =>
+        System.IO.Directory.Exists(Directory)
+            ? System.IO.Directory.GetFiles(Directory, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+                .Order(StringComparer.Ordinal).ToList()
+            : [];
 
     /// <summary>Writes the state file of <paramref name="record"/>'s instance atomically (mode 0600).</summary>
     public void Write(InstanceRecord record)
@@ -106,6 +108,7 @@ public sealed class StateStore(string directory, bool durable = true)
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        if (r.Holdings.OvsEndpoint is { } ovsdb) json.WriteString("ovsdb", ovsdb);
         json.WriteString("updatedAt", r.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
         if (r.Owner is { } owner)
         {
@@ -137,7 +140,10 @@ public sealed class StateStore(string directory, bool durable = true)
             Strings(root, "natNamespaces").Select(n => new NetnsId(n)).ToList(),
             root.GetProperty("sysctls").EnumerateArray().Select(s => new SysctlOriginal(
                 new NetnsId(s.GetProperty("namespace").GetString()),
-                s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList());
+                s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList())
+        {
+            OvsEndpoint = root.TryGetProperty("ovsdb", out var ovsdb) ? ovsdb.GetString() : null,
+        };
         return new InstanceRecord(
             root.GetProperty("instance").GetString()!,
             root.GetProperty("topology").GetString()!,

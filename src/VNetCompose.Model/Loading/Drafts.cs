@@ -18,6 +18,9 @@ internal sealed class TopologyDraft
     public List<InterfaceDraft> Interfaces { get; } = [];
 
     public List<VethDraft> Veths { get; } = [];
+
+    /// <summary>Every OVS bridge under <c>ovs_bridges:</c>, in file order.</summary>
+    public List<OvsBridgeDraft> OvsBridges { get; } = [];
     public List<NatRule> Nat { get; } = [];
 
     /// <summary>Every <c>namespace:</c> value other than host, to check that it is declared.</summary>
@@ -54,8 +57,17 @@ internal sealed class InterfaceDraft(LinkKind kind, Position at, string path)
 
     public bool Up { get; set; } = true;
 
+    /// <summary>The <c>vlan</c>/<c>trunks</c> of a port of an OVS bridge; null when neither is given.</summary>
+    public OvsPortDraft? OvsPort { get; set; }
+
     /// <summary>The link it is created on (<c>parent:</c>, a vxlan's <c>dev:</c>), namespace as the topology writes it.</summary>
     public Located<(string Namespace, string Name)>? Parent { get; set; }
+
+    /// <summary><c>egress:</c> and <c>ingress:</c>, located at their keys; null when absent or wrong (reported).</summary>
+    public Located<Impairment>? Egress { get; set; }
+
+    /// <inheritdoc cref="Egress"/>
+    public Located<Impairment>? Ingress { get; set; }
 
     /// <summary>The kind's attributes, once its keys were read without error (null for a veth end: none of its own).</summary>
     public LinkData? Data { get; set; }
@@ -75,4 +87,16 @@ internal sealed class InterfaceDraft(LinkKind kind, Position at, string path)
     public string NameAndReference => $"'{Name?.Value}' ({Path}, line {At.Line})";
 }
 
-internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path);
+internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path)
+{
+    /// <summary>The pair's <c>impair:</c>, located at its key.</summary>
+    public Located<Impairment>? Impair { get; init; }
+}
+
+/// <summary>An OVS bridge; <see cref="Name"/> or <see cref="Namespace"/> is null when it failed to read.</summary>
+internal sealed record OvsBridgeDraft(
+    Located<string>? Name, string? Namespace, OvsDatapath Datapath, IReadOnlyList<Located<IfAddress>> Addresses, bool Stp,
+    OvsBridgeFailMode FailMode, Position At, string Path);
+
+/// <summary>The OVS keys of a port: where the first of them is, for "only on OVS ports" errors.</summary>
+internal sealed record OvsPortDraft(Located<long>? Vlan, IReadOnlyList<Located<long>> Trunks, Position At, string Path);

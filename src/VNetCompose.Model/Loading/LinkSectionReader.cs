@@ -11,8 +11,9 @@ namespace VNetCompose.Model.Loading;
 /// </summary>
 internal static class LinkSectionReader
 {
-    private static readonly string[] CommonKeys = ["namespace", "addresses", "mtu", "mac", "bridge", "up"];
-    private static readonly string[] VethKeys = ["a", "b"];
+    /// <summary>Every link's keys; <c>vlan</c>/<c>trunks</c> matter only on a port of an OVS bridge (<see cref="OvsCheck"/>).</summary>
+    private static readonly string[] CommonKeys = ["namespace", "addresses", "mtu", "mac", "bridge", "up", "egress", "ingress", .. OvsSectionReader.PortKeys];
+    private static readonly string[] VethKeys = ["a", "b", "impair"];
     private static readonly string[] VethEndKeys = ["name", .. CommonKeys];
 
     /// <summary>The range of IPv4's minimum datagram (RFC 791: 68 bytes) to the largest MTU a bridge or veth takes.</summary>
@@ -29,8 +30,8 @@ internal static class LinkSectionReader
             error = null;
             return true;
         }
-        error = kind == LinkKinds.Veth
-            ? "a veth pair is declared under 'veths:' (both ends together)"
+        error = kind == LinkKinds.Veth ? "a veth pair is declared under 'veths:' (both ends together)"
+            : kind == LinkKinds.Ifb ? "vnet makes the ifb devices it needs itself: give the link to shape an 'ingress:' instead"
             : $"unknown link kind '{text}'" + Suggestions.DidYouMean(text, LinkKinds.Declarable.Select(k => k.Name))
               + $"; vnet knows {string.Join(", ", LinkKinds.Declarable.Select(k => k.Name))}";
         kind = null;
@@ -69,7 +70,7 @@ internal static class LinkSectionReader
             InterfaceDraft? a = ReadVethEnd(pair, "a", draft);
             InterfaceDraft? b = ReadVethEnd(pair, "b", draft);
             if (a is not null && b is not null)
-                draft.Veths.Add(new VethDraft(a, b, item.Start, itemPath));
+                draft.Veths.Add(new VethDraft(a, b, item.Start, itemPath) { Impair = ReadImpairment(pair, "impair") });
         }
     }
 
@@ -82,7 +83,8 @@ internal static class LinkSectionReader
             {
                 Name = TopologyReader.ReadNameKey(entry, tapPath, reader, Names.TryDeclaredInterfaceName),
             };
-            var fields = reader.Mapping(entry.Value, tapPath, ["mode", .. CommonKeys, .. KeyNames(LinkKinds.Tap)]);
+            var fields = reader.Mapping(entry.Value, tapPath, ["mode", .. CommonKeys, .. KeyNames(LinkKinds.Tap)],
+                misplacedKeys: OvsSectionReader.MisplacedPortKeys);
             ReadCommonFields(fields, tap, draft);
             if (fields.Parse("mode", ParseTapMode, required: true)?.Value is { } kind)
             {
@@ -109,7 +111,7 @@ internal static class LinkSectionReader
                 ? ["kind", "name", .. CommonKeys, .. LinkKinds.Declarable.SelectMany(KeyNames).Distinct()] // no noise beyond the kind's error
                 : ["kind", "name", .. CommonKeys, .. KeyNames(kind)];
             var fields = new MappingReader(reader, entry.Value, linkPath, keys, nullIsEmpty: false,
-                misplacedKeys: kind is null ? null : MisplacedKeys(kind));
+                misplacedKeys: kind is null ? OvsSectionReader.MisplacedPortKeys : MisplacedKeys(kind));
             if (kindNode is null) fields.Value("kind", required: true);
             link.Name = fields.Has("name")
                 ? fields.Parse<string>("name", Names.TryDeclaredInterfaceName)
@@ -130,7 +132,7 @@ internal static class LinkSectionReader
         if (pair.Value(side, required: true) is not { } node)
             return null;
         var end = new InterfaceDraft(LinkKinds.Veth, node.Start, pair.PathOf(side)) { Data = new VethData() };
-        var fields = pair.Reader.Mapping(node, end.Path, VethEndKeys);
+        var fields = pair.Reader.Mapping(node, end.Path, VethEndKeys, misplacedKeys: OvsSectionReader.MisplacedPortKeys);
         end.Name = fields.Parse<string>("name", Names.TryDeclaredInterfaceName, required: true);
         ReadCommonFields(fields, end, draft);
         draft.Interfaces.Add(end);
@@ -146,7 +148,16 @@ internal static class LinkSectionReader
         link.Mac = fields.Parse<string>("mac", AddressSyntax.TryMac);
         link.Bridge = fields.Parse<string>("bridge", Names.TryInterfaceName);
         link.Up = fields.Boolean("up", defaultValue: true);
+        link.Egress = ReadImpairment(fields, "egress");
+        link.Ingress = ReadImpairment(fields, "ingress");
+        link.OvsPort = OvsSectionReader.ReadPort(fields);
     }
+
+    /// <summary><c>egress:</c>, <c>ingress:</c> or <c>impair:</c>, located at its key; null when absent or wrong.</summary>
+    private static Located<Impairment>? ReadImpairment(MappingReader fields, string key) =>
+        fields.Value(key) is { } node && ImpairmentReader.Read(node, fields.PathOf(key), fields.Reader) is { } impairment
+            ? new Located<Impairment>(impairment, fields.KeyStart(key), fields.PathOf(key))
+            : null;
 
     /// <summary>
     /// The kind's own keys, typed as its descriptor says, then the descriptor's rules between them; the kind's
@@ -243,7 +254,13 @@ internal static class LinkSectionReader
             .SelectMany(k => KeyNames(k).Select(key => (Key: key, Kind: k.Name)))
             .Where(x => !own.Contains(x.Key))
             .GroupBy(x => x.Key)
-            .ToDictionary(g => g.Key, g => $"it is a key of {string.Join(" and ", g.Select(x => x.Kind).Distinct())} links, not of {kind.Name}",
-                StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => $"it is a key of {Words(g.Select(x => x.Kind).Distinct().ToList())} links, not of {kind.Name}",
+                StringComparer.Ordinal)
+            .Concat(OvsSectionReader.MisplacedPortKeys.Where(p => !own.Contains(p.Key)))
+            .ToDictionary(StringComparer.Ordinal);
     }
+
+    /// <summary>"a", "a and b", "a, b and c".</summary>
+    private static string Words(List<string> words) =>
+        words.Count == 1 ? words[0] : string.Join(", ", words.SkipLast(1)) + " and " + words[^1];
 }

@@ -1,7 +1,7 @@
 namespace VNetCompose.Model.Loading;
 
 /// <summary>"did you mean" hints for misspelt keys and names.</summary>
-internal static class Suggestions
+public static class Suggestions
 {
     /// <summary><c>; did you mean 'addresses'?</c> for the closest candidate, or an empty string when none is close.</summary>
     public static string DidYouMean(string input, IEnumerable<string> candidates)
@@ -10,7 +10,9 @@ internal static class Suggestions
         int bestDistance = int.MaxValue;
         foreach (string candidate in candidates)
         {
-            int distance = Distance(input.ToLowerInvariant(), candidate.ToLowerInvariant());
+            // A different first letter costs one more: typos rarely hit it ('adress' is 'addresses', not 'egress').
+            int distance = Distance(input.ToLowerInvariant(), candidate.ToLowerInvariant())
+                + (input.Length > 0 && candidate.Length > 0 && char.ToLowerInvariant(input[0]) != char.ToLowerInvariant(candidate[0]) ? 1 : 0);
             int allowed = Math.Max(1, Math.Max(input.Length, candidate.Length) / 3);
             if (distance <= allowed && distance < bestDistance)
             {

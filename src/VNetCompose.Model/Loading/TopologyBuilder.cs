@@ -16,8 +16,15 @@ internal static class TopologyBuilder
             diagnostics.File,
             draft.Namespaces.Select(ns => Namespace(ns, diagnostics)).ToArray(),
             draft.Interfaces.Where(l => l.Kind != LinkKinds.Veth).Select(l => Link(l, diagnostics)).ToArray(),
-            draft.Veths.Select(v => new VethSpec(VethEnd(v.A, diagnostics), VethEnd(v.B, diagnostics), diagnostics.Locate(v.At, v.Path))).ToArray(),
-            [.. draft.Nat]);
+            draft.Veths.Select(v => new VethSpec(VethEnd(v.A, diagnostics), VethEnd(v.B, diagnostics), diagnostics.Locate(v.At, v.Path))
+            {
+                Impair = v.Impair?.Value,
+            }).ToArray(),
+            [.. draft.Nat])
+        {
+            OvsBridges = [.. draft.OvsBridges.Select(b => new OvsBridgeSpec(Present(b.Name).Value, Present(b.Namespace), b.Datapath,
+                [.. b.Addresses.Select(a => a.Value)], b.Stp, b.FailMode, diagnostics.Locate(b.At, b.Path)))],
+        };
     }
 
     private static NamespaceSpec Namespace(NamespaceDraft ns, DiagnosticBag diagnostics) => new(
@@ -31,11 +38,25 @@ internal static class TopologyBuilder
         Present(link.Name).Value, link.Kind, Present(link.Namespace), Addresses(link), Mtu(link), link.Mac?.Value, link.Bridge?.Value,
         link.Up,
         link.Parent is { } parent ? new LinkParentSpec(parent.Value.Namespace, parent.Value.Name, diagnostics.Locate(parent.At, parent.Path)) : null,
-        Present(link.Data), diagnostics.Locate(link.At, link.Path));
+        Present(link.Data), diagnostics.Locate(link.At, link.Path))
+    {
+        Egress = link.Egress?.Value,
+        Ingress = link.Ingress?.Value,
+        OvsPort = OvsPort(link),
+    };
 
     private static VethEnd VethEnd(InterfaceDraft link, DiagnosticBag diagnostics) => new(
         Present(link.Namespace), Present(link.Name).Value, Addresses(link), Mtu(link), link.Mac?.Value, link.Bridge?.Value, link.Up,
-        diagnostics.Locate(link.At, link.Path));
+        diagnostics.Locate(link.At, link.Path))
+    {
+        Egress = link.Egress?.Value,
+        Ingress = link.Ingress?.Value,
+        OvsPort = OvsPort(link),
+    };
+
+    private static OvsPortSpec? OvsPort(InterfaceDraft link) => link.OvsPort is { } port
+        ? new OvsPortSpec((int?)port.Vlan?.Value, [.. port.Trunks.Select(t => (int)t.Value).Order()])
+        : null;
 
     private static IfAddress[] Addresses(InterfaceDraft link) => link.Addresses.Select(a => a.Value).ToArray();
 

@@ -106,7 +106,7 @@ internal sealed class NamespaceManager : IDisposable
         if (socket is not null) handle.Adopt(NetlinkProtocol.Route, socket);
         lock (_openLock)
         {
-            if (_named.TryGetValue(id.Name!, out var stale)) stale.Dispose();
+            if (_named.TryGetValue(id.Name!, out var stale)) Retire(stale);
             _named[id.Name!] = handle;
         }
     }
@@ -148,11 +148,16 @@ internal sealed class NamespaceManager : IDisposable
         {
             if (_named.TryGetValue(name, out cached) && cached.Identity == identity && !cached.IsDisposed) return cached;
             var handle = OpenHandle(id, path, operation);
-            if (_named.TryGetValue(name, out var stale)) stale.Dispose();
+            if (_named.TryGetValue(name, out var stale)) Retire(stale);
             _named[name] = handle;
             return handle;
         }
     }
+
+    /// <summary>The cached handle of a namespace, without looking at the file system; null when none is cached.</summary>
+    public NamespaceHandle? Cached(NetnsId id) =>
+        id.IsCurrent ? (_current.IsValueCreated ? _current.Value : null)
+        : _named.TryGetValue(id.Name!, out var handle) && !handle.IsDisposed ? handle : null;
 
     private NamespaceHandle OpenHandle(NetnsId id, string path, string operation)
     {
@@ -182,7 +187,16 @@ internal sealed class NamespaceManager : IDisposable
 
     private void Evict(string name)
     {
-        if (_named.TryRemove(name, out var handle)) handle.Dispose();
+        if (_named.TryRemove(name, out var handle)) Retire(handle);
+    }
+
+    /// <summary>Disposes a handle and forgets the nsids other namespaces gave it: a long-lived driver (a watch)
+    /// sees namespaces deleted and created again, and the id of a dead namespace is reused for another.</summary>
+    private void Retire(NamespaceHandle handle)
+    {
+        handle.Dispose();
+        foreach (var other in _named.Values) other.PeerIds.TryRemove(handle, out _);
+        if (_current.IsValueCreated) _current.Value.PeerIds.TryRemove(handle, out _);
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ internal static class LinkParser
         uint group = 0;
         byte operState = 0;
         InfoData? infoData = null;
+        string? rootQdisc = null;
 
         foreach (var a in message.Attributes<IfInfoMsg>())
         {
@@ -38,6 +39,7 @@ internal static class LinkParser
                 case Ifla.OPERSTATE: operState = a.U8(); break;
                 case Ifla.IFALIAS: alias = a.String(); break;
                 case Ifla.GROUP: group = a.U32(); break;
+                case Ifla.QDISC: rootQdisc = a.String(); break;
                 case Ifla.LINKINFO:
                     (kind, infoData) = ParseLinkInfo(a.Nested());
                     break;
@@ -53,7 +55,7 @@ internal static class LinkParser
             Alias: string.IsNullOrEmpty(alias) ? null : alias,
             group,
             IfLink: namesAnother ? new IfLink(iflink!.Value, null) : null,
-            Data: LinkKinds.ForKernelKind(kind)?.Decode(infoData ?? InfoData.Empty));
+            Data: LinkKinds.ForKernelKind(kind)?.Decode(infoData ?? InfoData.Empty)) { RootQdisc = rootQdisc };
         return new ParsedLink(link, namesAnother ? netnsId : null);
     }
 

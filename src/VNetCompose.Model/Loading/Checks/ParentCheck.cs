@@ -19,7 +19,7 @@ internal sealed class ParentCheck : ITopologyCheck
             var (ns, name) = parent.Value;
             if (index.Find(ns, name) is not { } found)
             {
-                if (ns != Topology.HostNamespace)
+                if (index.DeclaredNamespaces.Contains(ns)) // an undeclared namespace is reported by NamespaceReferenceCheck
                 {
                     diagnostics.Error(parent.At, parent.Path,
                         $"no link '{name}' is declared in namespace '{ns}'; vnet creates that namespace empty, so a {link.Kind.ParentKey} there must be declared"

@@ -22,6 +22,8 @@ internal sealed class TopologyIndex
         new LinkSettingsCheck(),
         new ParentCheck(),
         new NatCheck(),
+        new ShapingCheck(),
+        new OvsCheck(),
     ];
 
     private readonly Dictionary<(string Namespace, string Name), InterfaceDraft> byName = [];
