@@ -17,7 +17,7 @@ public sealed record ReapedInstance(InstanceRecord Record, DownResult? Result, s
 
 /// <summary>
 /// Tears down the labs whose owner (a test fixture's process, <see cref="LabOwner"/>) has died: what the lab
-/// watcher does when its owner exits, what every fixture start and <c>vnet gc</c> do for any owner. Labs
+/// reaper does when its owner exits, what every fixture start and <c>vnet gc</c> do for any owner. Labs
 /// without an owner (<c>vnet up</c>) and labs of owners that still run, or that this process cannot judge
 /// (another pid namespace), are left alone.
 /// </summary>

@@ -10,7 +10,7 @@ using VNetCompose.Model;
 using VNetCompose.Netlink;
 using VNetCompose.Ovsdb.Driver;
 using VNetCompose.Ovsdb.Rpc;
-using VNetCompose.Watching;
+using VNetCompose.Reaping;
 
 namespace VNetCompose;
 
@@ -32,7 +32,7 @@ public sealed class TopologyLoadException(IReadOnlyList<Diagnostic> diagnostics)
 /// var ping = await lab["net0"].ExecAsync(["ping", "-c", "1", "10.0.1.2"]);
 /// </code>
 /// A lab made by a fixture belongs to the process that made it (recorded in its state file): if the process
-/// dies without disposing it (killed, even with SIGKILL), a watcher process removes it within seconds, and
+/// dies without disposing it (killed, even with SIGKILL), a reaper process removes it within seconds, and
 /// the next fixture start or <c>vnet gc</c> does at the latest. No two live fixtures share an instance.
 /// </summary>
 public sealed class LabFixture : IDisposable, IAsyncDisposable
@@ -154,7 +154,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     /// topology with <c>ovs_bridges</c>: they go through the OVSDB driver at <paramref name="ovsdb"/> unless
     /// <paramref name="ovs"/> is given. ovs-vswitchd must run in the namespace the bridges are declared in (with
     /// <see cref="LabOptions.Isolated"/> options whose <c>host</c> is mapped to the namespace it runs in, for bridges in
-    /// <c>host</c>). The state file records the endpoint, so the lab watcher, <c>vnet gc</c> and the next fixture
+    /// <c>host</c>). The state file records the endpoint, so the lab reaper, <c>vnet gc</c> and the next fixture
     /// start remove the lab's bridges and ports too when its process dies.
     /// </summary>
     /// <param name="topology">The topology.</param>
@@ -234,7 +234,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
             ownedOvs = ovs is null ? new OvsdbDriver(OvsdbEndpoint.Resolve(ovsdb)) : null;
             bool real = (kernel ?? owned) is NetlinkKernel;
             var engine = new VNetEngine(kernel ?? owned!, settings, log, ovs ?? ownedOvs);
-            if (real) LabWatcher.EnsureStarted(settings.StateDirectory, log);
+            if (real) LabReaper.EnsureStarted(settings.StateDirectory, log);
             var result = UpOrUndo(engine, topology, options, log, cancellationToken);
             return new LabFixture(engine, topology, options, result, owned, ownedOvs, real, heldKey, log);
         }

@@ -9,7 +9,7 @@ namespace VNetCompose.Fixtures.Tests;
 
 /// <summary>
 /// Leak-proof labs: a lab belongs to the process that made it, and when that process dies without tearing it
-/// down — killed with SIGKILL, SIGTERM, Ctrl+C, or exiting — its watcher removes it within the promised
+/// down — killed with SIGKILL, SIGTERM, Ctrl+C, or exiting — its reaper removes it within the promised
 /// <see cref="Promise"/>; the next fixture start and <c>vnet gc</c> do at the latest; labs of <c>vnet up</c>
 /// are never reaped. Checked with <c>ip netns list</c> and the state directory.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class ReapingTests
     [InlineData("SIGTERM")]
     [InlineData("SIGINT to its process group, as Ctrl+C in a terminal")]
     [InlineData("exit without disposing")]
-    public async Task LabOfAnOwnerThatDies_IsRemovedByTheWatcher(string death)
+    public async Task LabOfAnOwnerThatDies_IsRemovedByTheReaper(string death)
     {
         using var state = new TempStateDir();
         using var owner = LabHostProcess.Start(Labs.TwoNamespacesPath, "fxkill", state.Path, ownProcessGroup: death.StartsWith("SIGINT", StringComparison.Ordinal));
@@ -47,25 +47,25 @@ public sealed class ReapingTests
     }
 
     [RootFact]
-    public async Task OwnerThatDisposes_LeavesNothing_AndItsWatcherExits()
+    public async Task OwnerThatDisposes_LeavesNothing_AndItsReaperExits()
     {
         using var state = new TempStateDir();
         using var owner = LabHostProcess.Start(Labs.TwoNamespacesPath, "fxclean", state.Path);
         var (prefix, _) = await owner.WaitUntilUp();
-        int watcher = await WatcherOf(owner.Pid);
+        int reaper = await ReaperOf(owner.Pid);
 
         owner.Send("dispose");
         await owner.WaitForExit();
         Labs.NamespacesWithPrefix(prefix).Should().BeEmpty();
         state.Files().Should().BeEmpty();
-        (await Labs.Eventually(() => !Directory.Exists($"/proc/{watcher}"), Promise)).Should().BeTrue("the watcher exits with its owner");
+        (await Labs.Eventually(() => !Directory.Exists($"/proc/{reaper}"), Promise)).Should().BeTrue("the reaper exits with its owner");
     }
 
     [RootFact]
-    public async Task LabOfADeadOwnerWithoutWatcher_IsRemovedByTheNextFixtureStart()
+    public async Task LabOfADeadOwnerWithoutReaper_IsRemovedByTheNextFixtureStart()
     {
         using var state = new TempStateDir();
-        var (owner, prefix, _) = await OrphanWithoutWatcher(state);
+        var (owner, prefix, _) = await OrphanWithoutReaper(state);
         using var cleanup = owner;
 
         await using (var next = await LabFixture.UpAsync(Labs.TwoNamespaces(), LabOptions.Isolated("fxnext"), null, null, state.Settings,
@@ -81,7 +81,7 @@ public sealed class ReapingTests
     public async Task VnetGcAndLs_ShowAndRemoveTheLabOfADeadOwner_NeverOneOfVnetUp()
     {
         using var state = new TempStateDir();
-        var (owner, prefix, instance) = await OrphanWithoutWatcher(state);
+        var (owner, prefix, instance) = await OrphanWithoutReaper(state);
         using var cleanup = owner;
         var cliOptions = LabOptions.Isolated("fxcli");
         using (var kernel = new Netlink.NetlinkKernel())
@@ -153,21 +153,21 @@ public sealed class ReapingTests
         store.Read("x")!.Owner.Should().BeNull();
     }
 
-    /// <summary>A lab whose owner was killed after its watcher: nothing reaped it yet. Disposing the returned
+    /// <summary>A lab whose owner was killed after its reaper: nothing reaped it yet. Disposing the returned
     /// owner deletes what is left of the lab (the test's own clean-up, after its checks).</summary>
-    private static async Task<(LabHostProcess Owner, string Prefix, string Instance)> OrphanWithoutWatcher(TempStateDir state)
+    private static async Task<(LabHostProcess Owner, string Prefix, string Instance)> OrphanWithoutReaper(TempStateDir state)
     {
         var owner = LabHostProcess.Start(Labs.TwoNamespacesPath, "fxorphan", state.Path);
         var up = await owner.WaitUntilUp();
-        ProcessRunner.RunChecked("kill", "-KILL", (await WatcherOf(owner.Pid)).ToString());
+        ProcessRunner.RunChecked("kill", "-KILL", (await ReaperOf(owner.Pid)).ToString());
         ProcessRunner.RunChecked("kill", "-KILL", owner.Pid.ToString());
         await owner.WaitForExit();
         Labs.NamespacesWithPrefix(up.Prefix).Should().HaveCount(3);
         return (owner, up.Prefix, up.Instance);
     }
 
-    /// <summary>The pid of the watcher watching <paramref name="owner"/> (its command line names the owner's pid).</summary>
-    private static async Task<int> WatcherOf(int owner)
+    /// <summary>The pid of the reaper watching <paramref name="owner"/> (its command line names the owner's pid).</summary>
+    private static async Task<int> ReaperOf(int owner)
     {
         int found = 0;
         (await Labs.Eventually(() =>
@@ -184,7 +184,7 @@ public sealed class ReapingTests
                 {
                     continue;
                 }
-                int verb = Array.IndexOf(argv, "--vnet-lab-watcher");
+                int verb = Array.IndexOf(argv, "--vnet-lab-reaper");
                 if (verb >= 0 && argv[verb + 1] == "watch" && argv[verb + 2] == owner.ToString())
                 {
                     found = pid;
@@ -192,7 +192,7 @@ public sealed class ReapingTests
                 }
             }
             return false;
-        }, TimeSpan.FromSeconds(30))).Should().BeTrue("the owner started a watcher");
+        }, TimeSpan.FromSeconds(30))).Should().BeTrue("the owner started a reaper");
         return found;
     }
 

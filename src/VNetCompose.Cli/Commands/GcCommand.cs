@@ -4,8 +4,8 @@ using VNetCompose.Core;
 namespace VNetCompose.Cli.Commands;
 
 /// <summary>
-/// <c>vnet gc</c>: removes the labs of test fixtures whose process has died (the lab watcher's job, done by
-/// hand: after a reboot-less crash of the watcher, or to check nothing is left). Labs of <c>vnet up</c> belong
+/// <c>vnet gc</c>: removes the labs of test fixtures whose process has died (the lab reaper's job, done by
+/// hand: after a reboot-less crash of the reaper, or to check nothing is left). Labs of <c>vnet up</c> belong
 /// to no process and are never touched.
 /// </summary>
 internal static class GcCommand

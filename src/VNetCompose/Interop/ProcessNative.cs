@@ -3,7 +3,7 @@ using static Tmds.Linux.LibC;
 
 namespace VNetCompose.Interop;
 
-/// <summary>The system calls of the lab watcher: waiting for a process to exit, leaving the session, closing stdio.</summary>
+/// <summary>The system calls of the lab reaper: waiting for a process to exit, leaving the session, closing stdio.</summary>
 internal static unsafe class ProcessNative
 {
     /// <summary>pidfd_open(2): include/uapi/asm-generic/unistd.h and arch/x86/entry/syscalls/syscall_64.tbl (434 on both).</summary>

@@ -12,33 +12,33 @@ using VNetCompose.Core.State;
 using VNetCompose.Interop;
 using VNetCompose.Netlink;
 
-namespace VNetCompose.Watching;
+namespace VNetCompose.Reaping;
 
 /// <summary>
-/// The lab watcher, the process <see cref="LabWatcher"/> starts once per owner process (the idea of
+/// The lab reaper, the process <see cref="LabReaper"/> starts once per owner process (the idea of
 /// Testcontainers' Ryuk, without Docker). It runs in two stages so that it outlives whatever kills its owner:
 /// <list type="number">
 /// <item><c>launch</c>, the owner's child: starts the <c>watch</c> stage, waits until it watches, and exits, so
-/// the watcher is re-parented away from the owner (a kill of the owner's process tree misses it);</item>
+/// the reaper is re-parented away from the owner (a kill of the owner's process tree misses it);</item>
 /// <item><c>watch</c>: leaves the owner's session and process group (<c>setsid</c>: a terminal's Ctrl+C or a
 /// kill of the group misses it), lets go of its standard streams, opens a pidfd on the owner (checking its
 /// start time, so a reused pid is not mistaken for it), says "ready" and sleeps in poll(2) until the owner
 /// exits, however it exits. Then it tears down every lab whose owner is dead (<see cref="OrphanReaper"/>)
 /// and exits.</item>
 /// </list>
-/// SIGTERM or SIGINT sent to the watcher itself (a service manager stopping everything) make it wait a few
+/// SIGTERM or SIGINT sent to the reaper itself (a service manager stopping everything) make it wait a few
 /// seconds for the owner to go too, reap if it did, and exit.
 /// </summary>
-internal static class WatcherProgram
+internal static class ReaperProgram
 {
-    /// <summary>The first argument that selects the watcher in the library's entry point.</summary>
-    public const string Verb = "--vnet-lab-watcher";
+    /// <summary>The first argument that selects the reaper in the library's entry point.</summary>
+    public const string Verb = "--vnet-lab-reaper";
     public const string ReadyLine = "ready";
-    /// <summary>Set to a file path to get the watcher's log (it has no terminal).</summary>
-    public const string LogVariable = "VNET_WATCHER_LOG";
+    /// <summary>Set to a file path to get the reaper's log (it has no terminal).</summary>
+    public const string LogVariable = "VNET_REAPER_LOG";
     private static readonly TimeSpan TermGrace = TimeSpan.FromSeconds(3);
 
-    /// <summary>The library's entry point: only the watcher runs it.</summary>
+    /// <summary>The library's entry point: only the reaper runs it.</summary>
     private static int Main(string[] args)
     {
         // Before any type of another assembly is touched: RID-specific assemblies (Tmds.LibC) live under
@@ -53,7 +53,7 @@ internal static class WatcherProgram
         // VERB STAGE PID START STATE-DIR RUNTIMECONFIG TEMPORARY-DIR|-
         if (args.Length != 7 || args[0] != Verb)
         {
-            Console.Error.WriteLine("VNetCompose.dll is a library; its entry point only serves the lab watcher that LabFixture starts.");
+            Console.Error.WriteLine("VNetCompose.dll is a library; its entry point only serves the lab reaper that LabFixture starts.");
             return 2;
         }
         int pid = int.Parse(args[2], CultureInfo.InvariantCulture);
@@ -68,10 +68,10 @@ internal static class WatcherProgram
     }
 
     /// <summary>Stage 1: start stage 2 and wait (bounded) until it watches; its exit code tells the owner.</summary>
-    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "The watcher runs from VNetCompose.dll, a file.")]
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "The reaper runs from VNetCompose.dll, a file.")]
     private static int Launch(string[] args)
     {
-        var command = new WatcherCommand(Environment.ProcessPath!, args[5], typeof(WatcherProgram).Assembly.Location, null);
+        var command = new ReaperCommand(Environment.ProcessPath!, args[5], typeof(ReaperProgram).Assembly.Location, null);
         using var watch = Process.Start(command.StartInfo(Arguments("watch", args[2], args[3], args[4], args[5], args[6])))!;
         watch.StandardInput.Close();
         var line = watch.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -83,7 +83,7 @@ internal static class WatcherProgram
         {
             watch.Kill();
         }
-        Console.Error.WriteLine("the watcher did not start: " + watch.StandardError.ReadToEnd());
+        Console.Error.WriteLine("the reaper did not start: " + watch.StandardError.ReadToEnd());
         return 1;
     }
 
@@ -130,7 +130,7 @@ internal static class WatcherProgram
         return 0;
     }
 
-    /// <summary>The watcher's arguments after the verb.</summary>
+    /// <summary>The reaper's arguments after the verb.</summary>
     public static string[] Arguments(string stage, params string[] rest) => [Verb, stage, .. rest];
 
     private static void TryDelete(string directory)
@@ -156,12 +156,12 @@ internal static class WatcherProgram
         }
     }
 
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The watcher runs as a managed assembly of a framework-dependent app, never trimmed.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The reaper runs as a managed assembly of a framework-dependent app, never trimmed.")]
     private static Assembly? ResolveFromRuntimesFolder(AssemblyLoadContext context, AssemblyName name)
     {
         string runtimes = Path.Combine(AppContext.BaseDirectory, "runtimes");
         if (name.Name is null || !Directory.Exists(runtimes)) return null;
-        foreach (var rid in new[] { WatcherCommand.RuntimeIdentifier, "linux", "unix" })
+        foreach (var rid in new[] { ReaperCommand.RuntimeIdentifier, "linux", "unix" })
         {
             string lib = Path.Combine(runtimes, rid, "lib");
             if (!Directory.Exists(lib)) continue;
@@ -217,7 +217,7 @@ internal static class WatcherProgram
             if (!IsEnabled(logLevel)) return;
             lock (_writer!)
             {
-                _writer.WriteLine($"{DateTime.Now:HH:mm:ss.fff} vnet watcher {Environment.ProcessId}: {formatter(state, exception)}");
+                _writer.WriteLine($"{DateTime.Now:HH:mm:ss.fff} vnet reaper {Environment.ProcessId}: {formatter(state, exception)}");
             }
         }
 

@@ -5,24 +5,24 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace VNetCompose.Watching;
+namespace VNetCompose.Reaping;
 
 /// <summary>
-/// How to start the lab watcher: this library's own assembly (which has an entry point for it) run by the
+/// How to start the lab reaper: this library's own assembly (which has an entry point for it) run by the
 /// same .NET installation as the current process, <c>dotnet exec --runtimeconfig CONFIG VNetCompose.dll</c>.
 /// It needs nothing but what a test project referencing the package already has: the vnet tool need not be
 /// installed. Without a <c>.deps.json</c> the host loads the assemblies of the library's folder (the
-/// project's output folder), and the watcher resolves RID-specific ones itself (<see cref="WatcherProgram"/>).
+/// project's output folder), and the reaper resolves RID-specific ones itself (<see cref="ReaperProgram"/>).
 /// </summary>
-internal sealed record WatcherCommand(string Host, string RuntimeConfig, string Assembly, string? TemporaryDirectory)
+internal sealed record ReaperCommand(string Host, string RuntimeConfig, string Assembly, string? TemporaryDirectory)
 {
     /// <summary>setsid(1) of util-linux (or busybox), when the system has it.</summary>
     private static readonly string? Setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
 
     /// <summary>
-    /// The command line for <paramref name="arguments"/>, through setsid(1) when there is one: the watcher
+    /// The command line for <paramref name="arguments"/>, through setsid(1) when there is one: the reaper
     /// then leaves the owner's process group before the runtime starts, so a Ctrl+C sent to the group in the
-    /// first hundred milliseconds (before the watcher's own <c>setsid</c>) misses it too.
+    /// first hundred milliseconds (before the reaper's own <c>setsid</c>) misses it too.
     /// </summary>
     public ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
@@ -40,13 +40,13 @@ internal sealed record WatcherCommand(string Host, string RuntimeConfig, string 
     }
 
     /// <summary>The command, or null with the reason (a native AOT or single-file host has no assembly file to run).</summary>
-    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty location (single-file, AOT) is checked for and means: no watcher.")]
-    public static WatcherCommand? Find(out string? whyNot)
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty location (single-file, AOT) is checked for and means: no reaper.")]
+    public static ReaperCommand? Find(out string? whyNot)
     {
-        string assembly = typeof(WatcherCommand).Assembly.Location;
+        string assembly = typeof(ReaperCommand).Assembly.Location;
         if (string.IsNullOrEmpty(assembly))
         {
-            whyNot = "this process is a native AOT or single-file program (no VNetCompose.dll file to run the watcher from)";
+            whyNot = "this process is a native AOT or single-file program (no VNetCompose.dll file to run the reaper from)";
             return null;
         }
         string? host = FindHost();
@@ -57,7 +57,7 @@ internal sealed record WatcherCommand(string Host, string RuntimeConfig, string 
         }
         var config = FindRuntimeConfig(out string? temporary);
         whyNot = null;
-        return new WatcherCommand(host, config, assembly, temporary);
+        return new ReaperCommand(host, config, assembly, temporary);
     }
 
     /// <summary>The <c>dotnet</c> of the installation running this process, else the one the environment names.</summary>
@@ -95,8 +95,8 @@ internal sealed record WatcherCommand(string Host, string RuntimeConfig, string 
         {
             return any;
         }
-        temporaryDirectory = Directory.CreateTempSubdirectory("vnet-watcher-").FullName; // mode 0700
-        string path = Path.Combine(temporaryDirectory, "watcher.runtimeconfig.json");
+        temporaryDirectory = Directory.CreateTempSubdirectory("vnet-reaper-").FullName; // mode 0700
+        string path = Path.Combine(temporaryDirectory, "reaper.runtimeconfig.json");
         using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
         using (var json = new Utf8JsonWriter(stream))
         {
