@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Ovs;
 
 namespace VNetCompose.Core;
 
@@ -21,7 +22,14 @@ public sealed record ReapedInstance(InstanceRecord Record, DownResult? Result, s
 /// without an owner (<c>vnet up</c>) and labs of owners that still run, or that this process cannot judge
 /// (another pid namespace), are left alone.
 /// </summary>
-public sealed class OrphanReaper(VNetEngine engine, ILogger? log = null)
+/// <param name="engine">The engine whose state directory is searched and whose teardown is used.</param>
+/// <param name="log">Receives what was reaped (Debug) and what could not be (Warning).</param>
+/// <param name="ovsdb">
+/// Opens an Open vSwitch driver for the ovsdb-server endpoint a lab's state file records, so the bridges and ports
+/// of a lab with <c>ovs_bridges</c> go with it even when <paramref name="engine"/> talks to another server or to
+/// none (the reaper process, <c>vnet gc</c>); null: the engine's own driver for every lab.
+/// </param>
+public sealed class OrphanReaper(VNetEngine engine, ILogger? log = null, Func<string, IOvsDriver>? ovsdb = null)
 {
     private readonly ILogger _log = log ?? NullLogger.Instance;
 
@@ -66,9 +74,16 @@ public sealed class OrphanReaper(VNetEngine engine, ILogger? log = null)
 
     private ReapedInstance Reap(InstanceRecord record, CancellationToken cancellationToken)
     {
+        IOvsDriver? opened = null;
         try
         {
-            var result = engine.Down(record.Instance, noWait: true, cancellationToken);
+            var teardown = engine;
+            if (record.Holdings.OvsEndpoint is { } endpoint && ovsdb is not null && engine.Ovs?.Endpoint != endpoint)
+            {
+                opened = ovsdb(endpoint);
+                teardown = engine.WithOvs(opened);
+            }
+            var result = teardown.Down(record.Instance, noWait: true, cancellationToken);
             if (result.Succeeded) _log.Debug("reaped {Instance}: its owner ({Owner}) is gone", record.Instance, record.Owner);
             else _log.Warn("reaping {Instance} (owner {Owner} is gone) failed: {Status}", record.Instance, record.Owner, result.Status);
             return new ReapedInstance(record, result, result.Succeeded ? null : result.Outcome?.Failure?.Error.Message ?? result.Status.ToString());
@@ -77,10 +92,14 @@ public sealed class OrphanReaper(VNetEngine engine, ILogger? log = null)
         {
             return new ReapedInstance(record, null, "already gone"); // reaped by another process meanwhile
         }
-        catch (Exception e) when (e is InstanceBusyException or KernelException or StateFileException or IOException)
+        catch (Exception e) when (e is InstanceBusyException or KernelException or OvsException or StateFileException or IOException)
         {
             _log.Warn("reaping {Instance} (owner {Owner} is gone) failed: {Error}", record.Instance, record.Owner, e.Message);
             return new ReapedInstance(record, null, e.Message);
+        }
+        finally
+        {
+            opened?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 }

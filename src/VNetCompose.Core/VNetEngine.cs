@@ -155,6 +155,12 @@ public sealed partial class VNetEngine
     /// <summary>The state files of its state directory.</summary>
     public StateStore Store => _store;
 
+    /// <summary>The Open vSwitch driver it was made with, if any.</summary>
+    internal IOvsDriver? Ovs => _ovs;
+
+    /// <summary>The same engine (kernel, settings, log) with another Open vSwitch driver.</summary>
+    internal VNetEngine WithOvs(IOvsDriver ovs) => new(_kernel, _settings, _log, ovs);
+
     /// <summary>What <see cref="Up(Topology, LabOptions, UpOptions?, CancellationToken)"/> would do. Reads only.</summary>
     public Plan Plan(Topology topology, LabOptions options)
     {

@@ -211,6 +211,9 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
         return Start(topology, options ?? LabOptions.Default, log, kernel, settings, ovsdb, ovs, CancellationToken.None);
     }
 
+    /// <summary>The OVSDB driver for an endpoint a state file records (reaping a lab with OVS bridges).</summary>
+    internal static IOvsDriver OpenOvsdb(string endpoint) => new OvsdbDriver(endpoint);
+
     private static Topology Load(string path)
     {
         var loaded = TopologyLoader.LoadFile(path);
@@ -250,7 +253,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     private static UpResult UpOrUndo(VNetEngine engine, Topology topology, LabOptions options, ILogger log,
         CancellationToken cancellationToken)
     {
-        new OrphanReaper(engine, log).Reap(cancellationToken);
+        new OrphanReaper(engine, log, OpenOvsdb).Reap(cancellationToken);
         UpResult result;
         try
         {

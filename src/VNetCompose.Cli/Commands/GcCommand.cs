@@ -1,5 +1,6 @@
 using System.CommandLine;
 using VNetCompose.Core;
+using VNetCompose.Ovsdb.Driver;
 
 namespace VNetCompose.Cli.Commands;
 
@@ -18,7 +19,8 @@ internal static class GcCommand
         common.AddTo(command, placement: false);
         command.SetAction(parse => common.Run(parse, session =>
         {
-            var reaper = new OrphanReaper(session.Engine, session.Log);
+            // A lab with OVS bridges is torn down through the ovsdb-server its state file names.
+            var reaper = new OrphanReaper(session.Engine, session.Log, endpoint => new OvsdbDriver(endpoint));
             if (parse.GetValue(dryRun))
             {
                 var orphans = reaper.FindOrphans();

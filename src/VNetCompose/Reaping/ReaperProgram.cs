@@ -150,7 +150,7 @@ internal static class ReaperProgram
     {
         using var kernel = new NetlinkKernel();
         var engine = new VNetEngine(kernel, new VNetEngineSettings { StateDirectory = stateDirectory }, log);
-        foreach (var reaped in new OrphanReaper(engine, log).Reap())
+        foreach (var reaped in new OrphanReaper(engine, log, LabFixture.OpenOvsdb).Reap())
         {
             log.Log(LogLevel.Information, "{Instance}: {Outcome}", reaped.Record.Instance, reaped.Removed ? "removed" : reaped.Error);
         }

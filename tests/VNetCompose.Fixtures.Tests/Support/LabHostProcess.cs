@@ -17,7 +17,10 @@ internal sealed class LabHostProcess : IDisposable
     public int Pid => _process.Id;
 
     /// <summary>Starts the owner; with <paramref name="ownProcessGroup"/> it leads a process group of its own (setsid), like a command run from a terminal.</summary>
-    public static LabHostProcess Start(string topology, string label, string stateDirectory, bool ownProcessGroup = false)
+    /// <param name="hostNetns">An existing namespace for the topology's <c>host</c> (where an Open vSwitch runs); null: the isolated one.</param>
+    /// <param name="ovsdb">The ovsdb-server of the topology's OVS bridges (VNET_OVSDB of the owner).</param>
+    public static LabHostProcess Start(string topology, string label, string stateDirectory, bool ownProcessGroup = false,
+        string? hostNetns = null, string? ovsdb = null)
     {
         var start = new ProcessStartInfo(ownProcessGroup ? "setsid" : "dotnet")
         {
@@ -31,6 +34,8 @@ internal sealed class LabHostProcess : IDisposable
         {
             start.ArgumentList.Add(a);
         }
+        if (hostNetns is not null) start.ArgumentList.Add(hostNetns);
+        if (ovsdb is not null) start.Environment["VNET_OVSDB"] = ovsdb;
         return new LabHostProcess(Process.Start(start)!);
     }
 
