@@ -18,12 +18,9 @@ public sealed partial class VNetEngine
     /// shaping (the qdisc, and for ingress the ifb and its redirect), so nothing else is touched, and qdiscs changed in
     /// place. A teardown removes what it made, with the links. A kernel lacking a feature the impairment needs refuses
     /// it (<see cref="UpStatus.Refused"/>) with the key named and nothing changed.
-    /// <para>For the test fixture (branch <c>fixtures</c>, not on main when this was written), the methods to add are
-    /// <c>LabNamespace.SetEgressAsync(string link, Impairment? egress, CancellationToken ct = default) =&gt;
-    /// _lab.ShapeAsync(TopologyName, link, ShapedDirection.Egress, egress, ct)</c> (and <c>SetIngressAsync</c> alike), with
-    /// <c>LabFixture.ShapeAsync</c> calling this method with the lab's current <c>Topology</c> and <c>Options</c> on a
-    /// worker thread and keeping <see cref="ShapeResult.Topology"/> as the lab's topology, so that teardown and a later
-    /// <c>UpAsync</c> start from it.</para>
+    /// <para>A test fixture of the VNetCompose package does this with <c>LabFixture.ShapeAsync</c> or
+    /// <c>lab["h1"].SetEgressAsync(link, impairment)</c> / <c>SetIngressAsync</c>, which keep
+    /// <see cref="ShapeResult.Topology"/> as the lab's topology, so that its teardown and later changes start from it.</para>
     /// </summary>
     /// <param name="topology">The topology the lab was brought up from (or the last <see cref="ShapeResult.Topology"/>).</param>
     /// <param name="options">Where the lab lives.</param>

@@ -46,6 +46,9 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     private readonly string _heldKey;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<string, LabNamespace> _namespaces = new(StringComparer.Ordinal);
+    /// <summary>One shaping change at a time: each starts from the topology the last one left.</summary>
+    private readonly SemaphoreSlim _shaping = new(1, 1);
+    private Topology _topology;
     private int _disposed;
 
     private LabFixture(VNetEngine engine, Topology topology, LabOptions options, UpResult result, IKernel? ownedKernel,
@@ -53,7 +56,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     {
         _ownedOvs = ownedOvs;
         Engine = engine;
-        Topology = topology;
+        _topology = topology;
         Options = options;
         Result = result;
         _ownedKernel = ownedKernel;
@@ -65,8 +68,11 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     /// <summary>The engine the lab was made with (plan, status, ...).</summary>
     public VNetEngine Engine { get; }
 
-    /// <summary>The topology the lab was made from.</summary>
-    public Topology Topology { get; }
+    /// <summary>
+    /// The topology the lab matches: the one it was made from, with the shaping changes of
+    /// <see cref="ShapeAsync"/> since (the teardown starts from it).
+    /// </summary>
+    public Topology Topology => Volatile.Read(ref _topology);
 
     /// <summary>Where the lab lives: its prefix and the namespace standing in for <c>host</c>.</summary>
     public LabOptions Options { get; }
@@ -109,6 +115,52 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     }
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// Changes the shaping of one direction of one link mid-test (a test degrading a link and restoring it), as
+    /// <see cref="VNetEngine.Shape"/> does: only that link's qdisc (for ingress also its ifb and redirect) is
+    /// planned, changed in place and verified; the link is never recreated, nothing else is touched.
+    /// <see cref="Topology"/> becomes the topology with that shaping, so the teardown and later changes start from it.
+    /// <see cref="LabNamespace.SetEgressAsync"/> and <see cref="LabNamespace.SetIngressAsync"/> are the short forms.
+    /// </summary>
+    /// <param name="topologyNamespace">The link's namespace as the topology names it (<c>net0</c>, <c>host</c>).</param>
+    /// <param name="link">The link's name: a veth end, a bridge, a tap or a <c>links:</c> entry.</param>
+    /// <param name="direction">What the link sends (egress: its root qdisc) or receives (ingress: through an ifb).</param>
+    /// <param name="impairment">The new shaping of that direction (<c>new Impairment { RateBitsPerSecond = 5_000_000 }</c>); null removes it.</param>
+    /// <param name="cancellationToken">Stops between steps; a later change or the teardown converges from there.</param>
+    /// <returns>What the change did (its plan holds only the shaping).</returns>
+    /// <exception cref="ArgumentException">The topology declares no such link, or the impairment breaks a rule.</exception>
+    /// <exception cref="InvalidOperationException">The change was refused (a kernel lacking the qdisc the impairment needs:
+    /// the key is named, nothing was changed) or failed (what it did was undone); the lab keeps its shaping.</exception>
+    public async Task<UpResult> ShapeAsync(string topologyNamespace, string link, ShapedDirection direction, Impairment? impairment,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topologyNamespace);
+        ArgumentNullException.ThrowIfNull(link);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        await _shaping.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var topology = Topology;
+            // Off the caller's thread, as UpAsync: the engine's kernel work is synchronous.
+            var shaped = await Task.Run(() => Engine.Shape(topology, Options, topologyNamespace, link, direction, impairment,
+                new UpOptions(Owner: LabOwner.Current), cancellationToken), CancellationToken.None).ConfigureAwait(false);
+            var result = shaped.Result;
+            if (!result.Succeeded)
+            {
+                throw new InvalidOperationException($"shaping the {direction.ToString().ToLowerInvariant()} of {topologyNamespace}/{link} in {Instance} failed ({result.Status}): "
+                    + (result.Outcome?.Failure?.Error.Message ?? PlanTextRenderer.Render(result.Remaining ?? result.Plan)));
+            }
+            Volatile.Write(ref _topology, shaped.Topology);
+            _log.LogDebug("{Instance}: {Direction} of {Namespace}/{Link} shaped with {Writes} kernel writes", Instance, direction,
+                topologyNamespace, link, result.KernelWrites);
+            return result;
+        }
+        finally
+        {
+            _shaping.Release();
+        }
+    }
 
     /// <summary>Throws unless the lab runs on the real kernel: an in-memory one has no namespaces to enter.</summary>
     internal void EnsureRealKernel()
@@ -297,6 +349,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     {
         try
         {
+            _shaping.Wait(); // a shaping change in flight finishes first (the lab is disposed: none starts after)
             var result = Engine.Down(Topology, Options);
             if (!result.Succeeded)
             {

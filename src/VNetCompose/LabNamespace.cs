@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Net.Sockets;
+using VNetCompose.Model;
 using VNetCompose.Netlink;
 
 namespace VNetCompose;
@@ -117,6 +118,31 @@ public sealed class LabNamespace
             // it exited meanwhile
         }
     }
+
+    /// <summary>
+    /// Shapes what <paramref name="link"/> of this namespace sends, mid-test (<c>null</c> restores it):
+    /// <see cref="LabFixture.ShapeAsync"/> for the egress direction, e.g.
+    /// <c>await lab["net0"].SetEgressAsync("veth0", new Impairment { RateBitsPerSecond = 5_000_000 })</c>.
+    /// </summary>
+    /// <param name="link">A link of this namespace the topology declares.</param>
+    /// <param name="egress">The new shaping; null removes it.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    /// <exception cref="ArgumentException">The topology declares no such link here, or the impairment breaks a rule.</exception>
+    /// <exception cref="InvalidOperationException">Refused (the kernel lacks what it needs) or failed; nothing changed.</exception>
+    public Task SetEgressAsync(string link, Impairment? egress, CancellationToken cancellationToken = default) =>
+        _lab.ShapeAsync(TopologyName, link, ShapedDirection.Egress, egress, cancellationToken);
+
+    /// <summary>
+    /// Shapes what <paramref name="link"/> of this namespace receives, mid-test (<c>null</c> restores it): redirected
+    /// to an ifb device whose root qdisc shapes it (<see cref="LabFixture.ShapeAsync"/> for the ingress direction).
+    /// </summary>
+    /// <param name="link">A link of this namespace the topology declares.</param>
+    /// <param name="ingress">The new shaping; null removes it (and the ifb).</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    /// <exception cref="ArgumentException">The topology declares no such link here, or the impairment breaks a rule.</exception>
+    /// <exception cref="InvalidOperationException">Refused (the kernel lacks what it needs) or failed; nothing changed.</exception>
+    public Task SetIngressAsync(string link, Impairment? ingress, CancellationToken cancellationToken = default) =>
+        _lab.ShapeAsync(TopologyName, link, ShapedDirection.Ingress, ingress, cancellationToken);
 
     /// <summary>The kernel name.</summary>
     public override string ToString() => Name;
