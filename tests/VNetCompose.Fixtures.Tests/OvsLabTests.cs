@@ -25,10 +25,8 @@ public sealed class OvsLabTests
     [RealOvsFact]
     public async Task OvsLab_ThroughTheFixture_ReachesItsVlanOnly_AndLeavesNoRowBehind()
     {
-        using var sandbox = new SandboxNamespaces("fxovs");
-        string host = sandbox.Create("host");
-        using var ovs = OvsSandbox.Start(host);
-        using var state = new TempStateDir();
+        using var privateOvs = new PrivateOvs("fxovs");
+        var (host, ovs, state) = (privateOvs.Host, privateOvs.Ovs, privateOvs.State);
         var options = LabOptions.Isolated("fxovs") with { HostNetns = host };
 
         await using (var lab = await LabFixture.UpAsync(OvsVlans(), options, null, null, state.Settings, ovs.Endpoint, null,
@@ -52,10 +50,8 @@ public sealed class OvsLabTests
     [RealOvsFact]
     public async Task OvsLabOfAKilledOwner_IsRemovedWithItsBridgesByTheReaper()
     {
-        using var sandbox = new SandboxNamespaces("fxovk");
-        string host = sandbox.Create("host");
-        using var ovs = OvsSandbox.Start(host);
-        using var state = new TempStateDir();
+        using var privateOvs = new PrivateOvs("fxovk");
+        var (host, ovs, state) = (privateOvs.Host, privateOvs.Ovs, privateOvs.State);
         using var owner = LabHostProcess.Start(OvsVlansPath, "fxovk", state.Path, hostNetns: host, ovsdb: ovs.Endpoint);
         var (prefix, instance) = await owner.WaitUntilUp();
         Owners(ovs, "Bridge").Should().Equal(instance, instance);
@@ -96,6 +92,39 @@ public sealed class OvsLabTests
         (await ovs.ObserveAsync(TestContext.Current.CancellationToken)).Bridges.Should().BeEmpty();
         kernel.ListNamespaces().Should().Equal("o-host");
         state.Files().Should().BeEmpty();
+    }
+
+    /// <summary>A namespace of its own with an Open vSwitch running in it, and a state directory; all removed on dispose.</summary>
+    private sealed class PrivateOvs : IDisposable
+    {
+        private readonly SandboxNamespaces _sandbox;
+
+        public PrivateOvs(string tag)
+        {
+            _sandbox = new SandboxNamespaces(tag);
+            try
+            {
+                Host = _sandbox.Create("host");
+                Ovs = OvsSandbox.Start(Host);
+            }
+            catch
+            {
+                _sandbox.Dispose();
+                State.Dispose();
+                throw;
+            }
+        }
+
+        public string Host { get; }
+        public OvsSandbox Ovs { get; }
+        public TempStateDir State { get; } = new();
+
+        public void Dispose()
+        {
+            Ovs.Dispose();
+            _sandbox.Dispose();
+            State.Dispose();
+        }
     }
 
     /// <summary>The vnet instance each row of <paramref name="table"/> belongs to (external_ids), from ovs-vsctl.</summary>
