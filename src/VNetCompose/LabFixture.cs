@@ -116,6 +116,9 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>Logs a warning of the lab's (e.g. an <c>/etc/netns</c> file that could not be bound for a program).</summary>
+    internal void Warn(string message) => _log.LogWarning("{Instance}: {Message}", Instance, message);
+
     /// <summary>
     /// Changes the shaping of one direction of one link mid-test (a test degrading a link and restoring it), as
     /// <see cref="VNetEngine.Shape"/> does: only that link's qdisc (for ingress also its ifb and redirect) is

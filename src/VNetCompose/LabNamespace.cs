@@ -1,8 +1,10 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Net.Sockets;
+using VNetCompose.Kernel;
 using VNetCompose.Model;
 using VNetCompose.Netlink;
+using VNetCompose.Netlink.Namespaces;
 
 namespace VNetCompose;
 
@@ -66,11 +68,12 @@ public sealed class LabNamespace
     }
 
     /// <summary>
-    /// Runs a program inside the namespace (<c>ip netns exec NAME argv...</c> without iproute2: the program is
-    /// started from a thread inside the namespace, and a child inherits its namespace) and returns its exit
-    /// code and output. Its standard input is empty. <c>/sys</c> is not remounted: read link state through
-    /// netlink (<c>ip</c>), not <c>/sys/class/net</c>. On cancellation the program and its children are
-    /// killed and <see cref="OperationCanceledException"/> is thrown.
+    /// Runs a program inside the namespace as <c>ip netns exec NAME argv...</c> would, without iproute2: it is
+    /// started from a thread of its own that entered the namespace and a private mount namespace with the
+    /// namespace's <c>/sys</c> (so <c>/sys/class/net</c> lists its devices) and the files of
+    /// <c>/etc/netns/NAME</c> bound over <c>/etc</c>, as <c>vnet exec</c> does; a child inherits all that.
+    /// Returns its exit code and output. Its standard input is empty. On cancellation the program and its
+    /// children are killed and <see cref="OperationCanceledException"/> is thrown.
     /// </summary>
     /// <param name="argv">The program (a path, or a name looked up in PATH) and its arguments.</param>
     /// <param name="cancellationToken">Kills the program when cancelled.</param>
@@ -89,8 +92,9 @@ public sealed class LabNamespace
             RedirectStandardError = true,
         };
         foreach (var argument in argv.Skip(1)) start.ArgumentList.Add(argument);
-        using var process = await NamespaceExecution.RunOnNewThread(Name,
-            () => Process.Start(start) ?? throw new Win32Exception($"cannot start {argv[0]}")).ConfigureAwait(false);
+        // NamespaceExec.Start blocks while its thread enters the namespace and starts the program (milliseconds).
+        using var process = await Task.Run(() => NamespaceExec.Start(NetnsId.Named(Name), start, _lab.Warn), cancellationToken)
+            .ConfigureAwait(false);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var error = process.StandardError.ReadToEndAsync(CancellationToken.None);

@@ -5,6 +5,7 @@ using System.Text;
 using VNetCompose.Core;
 using VNetCompose.Fixtures.Tests.Support;
 using VNetCompose.Kernel;
+using VNetCompose.TestSupport;
 
 namespace VNetCompose.Fixtures.Tests;
 
@@ -138,6 +139,17 @@ public sealed class LabNamespaceTests(LabNamespaceTests.Lab fixture) : IClassFix
         var ping = await L["net0"].ExecAsync(["ping", "-c", "1", "-W", "5", "10.0.1.2"], TestContext.Current.CancellationToken);
         ping.ExitCode.Should().Be(0, ping.StandardOutput + ping.StandardError);
         ping.StandardOutput.Should().Contain("1 received");
+    }
+
+    [RootFact]
+    public async Task ExecAsync_SeesTheNamespacesOwnSysfs_AsIpNetnsExecDoes()
+    {
+        var ls = await L["net0"].ExecAsync(["ls", "/sys/class/net"], TestContext.Current.CancellationToken);
+        ls.ExitCode.Should().Be(0, ls.StandardError);
+        ls.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal("lo", "veth0");
+        var byIp = ProcessRunner.RunChecked("ip", "netns", "exec", L["net0"].Name, "ls", "/sys/class/net");
+        ls.StandardOutput.Should().Be(byIp, "ip netns exec is the oracle");
+        Directory.GetDirectories("/sys/class/net").Select(Path.GetFileName).Should().NotContain("veth0", "the test process's /sys is untouched");
     }
 
     [RootFact]
