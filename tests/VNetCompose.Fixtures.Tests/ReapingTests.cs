@@ -9,7 +9,7 @@ namespace VNetCompose.Fixtures.Tests;
 
 /// <summary>
 /// Leak-proof labs: a lab belongs to the process that made it, and when that process dies without tearing it
-/// down — killed with SIGKILL, SIGTERM, Ctrl+C, or exiting — its reaper removes it within the promised
+/// down — killed with SIGKILL, SIGTERM, Ctrl+C, exiting, or crashing on an unhandled exception — its reaper removes it within the promised
 /// <see cref="Promise"/>; the next fixture start and <c>vnet gc</c> do at the latest; labs of <c>vnet up</c>
 /// are never reaped. Checked with <c>ip netns list</c> and the state directory.
 /// </summary>
@@ -23,6 +23,7 @@ public sealed class ReapingTests
     [InlineData("SIGTERM")]
     [InlineData("SIGINT to its process group, as Ctrl+C in a terminal")]
     [InlineData("exit without disposing")]
+    [InlineData("an unhandled exception")]
     public async Task LabOfAnOwnerThatDies_IsRemovedByTheReaper(string death)
     {
         using var state = new TempStateDir();
@@ -37,6 +38,7 @@ public sealed class ReapingTests
             case "SIGKILL": ProcessRunner.RunChecked("kill", "-KILL", owner.Pid.ToString()); break;
             case "SIGTERM": ProcessRunner.RunChecked("kill", "-TERM", owner.Pid.ToString()); break;
             case "exit without disposing": owner.Send("exit"); break;
+            case "an unhandled exception": owner.Send("throw"); break;
             default: ProcessRunner.RunChecked("kill", "-INT", "--", "-" + owner.Pid); break;
         }
         await owner.WaitForExit();
