@@ -220,20 +220,23 @@ public sealed class ReadmeEchoTests
     [RootFact]
     public async Task TcpEcho_AsTheReadmeWritesIt()
     {
-        await using var lab = await LabFixture.UpAsync(Labs.TwoNamespacesPath, LabOptions.Isolated("mytests"), null, TestContext.Current.CancellationToken);
+        // The README's Program.cs, its label and file path aside, with its output checked.
+        await using var lab = await LabFixture.UpAsync(Labs.TwoNamespacesPath, LabOptions.Isolated("fxreadme"));
 
-        // A TCP echo between two namespaces, in-process.
+        // A TCP echo server in net1 and a client in net0, both in this process.
         using var listener = lab["net1"].CreateSocket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Any, 7));
         listener.Listen();
         var echo = Task.Run(async () => { using var s = await listener.AcceptAsync(); var b = new byte[64]; await s.SendAsync(b.AsMemory(0, await s.ReceiveAsync(b))); });
         using var client = lab["net0"].CreateSocket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(IPAddress.Parse("10.0.1.2"), 7);
-
-        await client.SendAsync("echo"u8.ToArray(), TestContext.Current.CancellationToken);
-        var buffer = new byte[8];
-        int n = await client.ReceiveAsync(buffer, TestContext.Current.CancellationToken);
-        Encoding.ASCII.GetString(buffer, 0, n).Should().Be("echo");
+        await client.SendAsync(Encoding.ASCII.GetBytes("hello from net0"));
+        var buffer = new byte[64];
+        int n = await client.ReceiveAsync(buffer);
         await echo;
+        Encoding.ASCII.GetString(buffer, 0, n).Should().Be("hello from net0");
+
+        var ip = await lab["net1"].ExecAsync(["ip", "-br", "addr", "show", "veth1"]);
+        ip.StandardOutput.Should().StartWith("veth1@").And.Contain(" UP ").And.Contain("10.0.1.2/24");
     }
 }
