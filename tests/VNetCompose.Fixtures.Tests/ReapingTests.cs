@@ -96,6 +96,19 @@ public sealed class ReapingTests
             ls.StandardOutput.Should().MatchRegex($@"{instance} .* pid \d+ +no ");
             ls.StandardOutput.Should().MatchRegex($@"{cliOptions.Prefix}two-namespaces .* - +- ");
 
+            var dry = Vnet(state, "gc", "--dry-run", "-o", "json");
+            dry.ExitCode.Should().Be(0, dry.StandardError);
+            using (var json = System.Text.Json.JsonDocument.Parse(dry.StandardOutput))
+            {
+                json.RootElement.GetProperty("dry_run").GetBoolean().Should().BeTrue();
+                var lab = json.RootElement.GetProperty("labs").EnumerateArray().Single();
+                lab.GetProperty("instance").GetString().Should().Be(instance);
+                lab.GetProperty("owner").GetProperty("pid").GetInt32().Should().Be(owner.Pid);
+                lab.GetProperty("owner").GetProperty("alive").GetBoolean().Should().BeFalse();
+                lab.GetProperty("removed").GetBoolean().Should().BeFalse();
+            }
+            Labs.NamespacesWithPrefix(prefix).Should().HaveCount(3, "--dry-run removes nothing");
+
             var gc = Vnet(state, "gc");
             gc.ExitCode.Should().Be(0, gc.StandardError);
             gc.StandardOutput.Should().MatchRegex($@"gc: removed {instance} \(owner pid \d+ is gone\)");

@@ -7,7 +7,7 @@ using VNetCompose.Model;
 
 namespace VNetCompose.Cli.Output.Json;
 
-// The -o json documents of ls, validate, up, down and status; schemas/<command>.schema.json describes each.
+// The -o json documents of ls, gc, validate, up, down and status; schemas/<command>.schema.json describes each.
 // Fields are added, never renamed. A plan is embedded as PlanJsonRenderer writes it (schemas/plan.schema.json).
 
 /// <summary><c>vnet ls -o json</c>.</summary>
@@ -46,6 +46,17 @@ internal sealed record OwnerJson(int Pid, bool? Alive)
         _ => null,
     });
 }
+
+/// <summary><c>vnet gc -o json</c>: the labs of dead fixture processes it removed (or, with <c>--dry-run</c>, would remove).</summary>
+/// <param name="DryRun">Only listed, nothing removed.</param>
+/// <param name="Labs">One entry per lab whose owner is dead.</param>
+internal sealed record GcDocument(bool DryRun, IReadOnlyList<GcLabJson> Labs);
+
+/// <param name="Instance">The lab's instance name.</param>
+/// <param name="Owner">The dead process it belonged to.</param>
+/// <param name="Removed">It was removed (false with <c>--dry-run</c>, or when removing it failed).</param>
+/// <param name="Error">Why it was not removed; null when it was, or with <c>--dry-run</c>.</param>
+internal sealed record GcLabJson(string Instance, OwnerJson Owner, bool Removed, string? Error);
 
 /// <summary><c>vnet validate -o json</c>.</summary>
 internal sealed record ValidateDocument(bool Valid, IReadOnlyList<ValidatedFileJson> Files);
