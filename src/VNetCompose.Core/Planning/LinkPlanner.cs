@@ -80,6 +80,12 @@ internal sealed class LinkPlanning(PlanContext context)
         }
 
         var (reason, attributes) = ReplaceReason(d, link!);
+        if (reason is null && StaleParent(d, link!) is { } stale)
+        {
+            // A vxlan's dev changes in place, but not once the old one is deleted: the vxlan goes with it.
+            reason = $"it goes with its {d.Kind.ParentKey} {Show(stale)}, which the plan deletes";
+            attributes = [new(d.Kind.ParentKey, Show(stale), d.Parent is { } wanted ? Show(wanted) : "none")];
+        }
         if (reason is null)
         {
             context.Fates[(d.Namespace, d.Name)] = (Fate.Keep, link);
@@ -89,6 +95,16 @@ internal sealed class LinkPlanning(PlanContext context)
         context.Fates[(d.Namespace, d.Name)] = (Fate.Replace, link);
         var frees = context.MarkGone(d.Namespace, link!, vanishesElsewhere: false);
         CreateLink(d, ChangeAction.Replace, attributes, reason, deleteFirst: frees);
+    }
+
+    /// <summary>
+    /// The observed parent of a kept link when it is an owned link the topology no longer has, which the stale-link
+    /// planner (after this one) deletes, taking the link along.
+    /// </summary>
+    private LinkPath? StaleParent(DesiredLink d, LinkState o)
+    {
+        if (ObservedParent(d, o) is not { Name: [not '#', ..] } parent || context.DesiredLinks.ContainsKey(parent)) return null;
+        return context.FindLive(parent.Namespace, parent.Name) is { } live && context.Owned(live) ? parent : null;
     }
 
     /// <summary>A kind or attribute the kernel lacks is refused at plan time, with the key that asks for it.</summary>

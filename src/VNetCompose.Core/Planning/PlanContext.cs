@@ -26,10 +26,11 @@ internal sealed class PlanContext
         {
             foreach (var link in snapshot.Links)
             {
-                if (link.IfLink is not { Namespace: { } target } iflink) continue;
-                var key = (target, iflink.Index);
-                if (!_dependents.TryGetValue(key, out var list)) _dependents[key] = list = [];
-                list.Add((ns, link));
+                if (link.IfLink is { Namespace: { } target } iflink) AddDependent((target, iflink.Index), (ns, link));
+                // A vxlan names its underlay in its own data (IFLA_VXLAN_LINK, an index in its namespace), not in
+                // IFLA_LINK, and goes with it all the same (vxlan_handle_lowerdev_unregister).
+                if (Kernel.Links.LinkKinds.Of(link)?.ObservedParentIndex(link) is { } parent && parent != link.IfLink?.Index)
+                    AddDependent((ns, parent), (ns, link));
             }
         }
     }
@@ -63,6 +64,12 @@ internal sealed class PlanContext
 
     /// <summary>Observed links whose IFLA_LINK names a link (a veth's peer, a macvlan on its parent), by that link.</summary>
     private readonly Dictionary<(NetnsId, int), List<(NetnsId Namespace, LinkState Link)>> _dependents = [];
+
+    private void AddDependent((NetnsId, int) on, (NetnsId Namespace, LinkState Link) dependent)
+    {
+        if (!_dependents.TryGetValue(on, out var list)) _dependents[on] = list = [];
+        list.Add(dependent);
+    }
 
     public string Marker => Desired.LinkMarker;
 
