@@ -20,7 +20,67 @@ public sealed record LabOptions(string? HostNetns = null, string? Prefix = null)
         topologyNamespace == Topology.HostNamespace
             ? HostNetns is null ? NetnsId.Current : NetnsId.Named(HostNetns)
             : NetnsId.Named((Prefix ?? "") + topologyNamespace);
+
+    /// <summary>
+    /// What is wrong with the options on their own (<see cref="NameRules"/>: a host namespace or prefix that
+    /// could leave <c>/run/netns</c> or the state directory, or carries a control character); empty when nothing.
+    /// </summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (HostNetns is not null && NameRules.NamespaceNameError(HostNetns) is { } host) problems.Add($"--host-netns: {host}");
+        if (Prefix is not null && NameRules.PrefixError(Prefix) is { } prefix) problems.Add($"--prefix: {prefix}");
+        return problems;
+    }
+
+    /// <summary>
+    /// <see cref="Problems()"/>, and what goes wrong when these options place <paramref name="topology"/>: a
+    /// prefixed namespace name longer than the format allows, or two declared namespaces (host included) that
+    /// become the same kernel namespace.
+    /// </summary>
+    public IReadOnlyList<string> Problems(Topology topology)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        var problems = Problems().ToList();
+        if (problems.Count > 0) return problems;
+        string prefix = Prefix ?? "";
+        foreach (var ns in topology.Namespaces)
+        {
+            string mapped = prefix + ns.Name;
+            if (mapped.Length > NameRules.MaxNamespaceName)
+            {
+                problems.Add($"--prefix {prefix}: namespace '{ns.Name}' ({ns.Location.File}:{ns.Location.Line}:{ns.Location.Column}) "
+                    + $"becomes '{mapped}', {mapped.Length} characters; at most {NameRules.MaxNamespaceName} are allowed");
+            }
+            else if (mapped == HostNetns)
+            {
+                problems.Add($"--host-netns {HostNetns} is also the name namespace '{ns.Name}' "
+                    + $"({ns.Location.File}:{ns.Location.Line}:{ns.Location.Column}) gets with --prefix {(prefix.Length == 0 ? "''" : prefix)}; "
+                    + "'host' and that namespace would be one: choose another --host-netns or --prefix");
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>Throws <see cref="InvalidLabOptionsException"/> with the first of <see cref="Problems(Topology)"/>.</summary>
+    public void Validate(Topology topology)
+    {
+        if (Problems(topology) is [var first, ..]) throw new InvalidLabOptionsException(first);
+    }
+
+    /// <summary>Throws <see cref="InvalidLabOptionsException"/> unless <paramref name="instance"/> is a valid instance name.</summary>
+    public static void ValidateInstance(string instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        if (NameRules.InstanceNameError(instance) is { } error) throw new InvalidLabOptionsException($"--name: {error}");
+    }
 }
+
+/// <summary>
+/// Options that cannot place a topology safely (a name that would leave its directory, too long, or two
+/// namespaces that become one): refused before anything is read or written.
+/// </summary>
+public sealed class InvalidLabOptionsException(string message) : ArgumentException(message);
 
 /// <summary>The ownership vocabulary shared by the planner, observation and teardown.</summary>
 public static class Ownership

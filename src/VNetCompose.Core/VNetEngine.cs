@@ -41,6 +41,8 @@ public enum UpStatus
     Failed,
     /// <summary>Applied, but a new observation still differs from the topology (see <see cref="UpResult.Remaining"/>).</summary>
     NotConverged,
+    /// <summary>Cancelled (Ctrl+C, SIGTERM): stopped at a step boundary; this run's work was undone unless NoRollback.</summary>
+    Interrupted,
 }
 
 /// <param name="KernelWrites">Mutating driver calls made by this run (rollback included).</param>
@@ -54,9 +56,17 @@ public sealed record UpResult(
     IReadOnlyList<string> NotReady)
 {
     public bool Succeeded => Status is UpStatus.Applied or UpStatus.Unchanged;
+
+    /// <summary>
+    /// Why the state file could not be updated after the plan was applied (a full state directory): the lab is
+    /// applied and kept, and the state file written before applying still names everything this run created.
+    /// </summary>
+    public string? StateFileProblem { get; init; }
 }
 
-public enum DownStatus { Removed, NothingToDo, Refused, Failed, NotConverged }
+/// <summary>How a <c>down</c> ended; <see cref="Interrupted"/>: cancelled at a step boundary, the state file is
+/// kept so that the next <c>down</c> finishes the work.</summary>
+public enum DownStatus { Removed, NothingToDo, Refused, Failed, NotConverged, Interrupted }
 
 public sealed record DownResult(DownStatus Status, Plan Plan, int KernelWrites, ApplyOutcome? Outcome, Plan? Remaining)
 {
@@ -97,7 +107,7 @@ public sealed class VNetEngine
     /// <summary>What <see cref="Up"/> would do. Reads only.</summary>
     public Plan Plan(Topology topology, LabOptions options)
     {
-        var desired = DesiredStateBuilder.Build(topology, options);
+        var desired = Desire(topology, options);
         return PlanAgainstKernel(desired, _clock.Time("read state", () => _store.Read(desired.Instance)));
     }
 
@@ -112,7 +122,7 @@ public sealed class VNetEngine
     /// <summary>The plan that <see cref="Down(Topology, LabOptions, bool, CancellationToken)"/> would apply.</summary>
     public Plan TeardownPlan(Topology topology, LabOptions options)
     {
-        var declared = DesiredStateBuilder.Build(topology, options);
+        var declared = Desire(topology, options);
         return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList());
     }
 
@@ -128,7 +138,7 @@ public sealed class VNetEngine
     {
         ArgumentNullException.ThrowIfNull(topology);
         up ??= UpOptions.Default;
-        var desired = DesiredStateBuilder.Build(topology, options);
+        var desired = Desire(topology, options);
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
         var plan = PlanAgainstKernel(desired, previous);
@@ -143,28 +153,70 @@ public sealed class VNetEngine
             return new UpResult(UpStatus.Unchanged, plan, 0, null, null, []);
         }
 
+        // Interrupted before the first write: nothing to undo (OperationCanceledException, as while waiting for the lock).
+        cancellationToken.ThrowIfCancellationRequested();
         // Intent first: a crash after any kernel write leaves a state file naming everything this run may create.
         _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None) });
         var counting = new CountingKernel(_kernel);
-        var outcome = _clock.Time("apply", () =>
-            new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
+        var reconciler = new Reconciler(counting, _log, _settings.Timings);
+        var outcome = _clock.Time("apply", () => reconciler.Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
         if (!outcome.Succeeded)
         {
             RecordAfterFailure(final, plan, previous, outcome);
-            return new UpResult(UpStatus.Failed, plan, counting.Writes, outcome, null, []);
+            return new UpResult(outcome.Interrupted ? UpStatus.Interrupted : UpStatus.Failed, plan, counting.Writes, outcome, null, []);
         }
 
-        _store.Write(final);
-        ObservedState? verified = null;
-        var remaining = _clock.Time("verify", () => Converge(() =>
+        string? stateProblem = TryWrite(final);
+        try
         {
-            (var current, verified) = ObserveAndPlan(desired, final);
-            return current;
-        }, cancellationToken));
-        if (remaining.HasChanges) return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []);
-        var notReady = _clock.Time("readiness", () => AwaitReadiness(desired, verified!.Snapshots, cancellationToken));
-        _log.Debug("applied {Changes} changes with {Writes} kernel writes", plan.Changes.Count, counting.Writes);
-        return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady);
+            cancellationToken.ThrowIfCancellationRequested(); // a signal during the last step is honoured too
+            ObservedState? verified = null;
+            var remaining = _clock.Time("verify", () => Converge(() =>
+            {
+                (var current, verified) = ObserveAndPlan(desired, final);
+                return current;
+            }, cancellationToken));
+            if (remaining.HasChanges)
+                return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []) { StateFileProblem = stateProblem };
+            var notReady = _clock.Time("readiness", () => AwaitReadiness(desired, verified!.Snapshots, cancellationToken));
+            _log.Debug("applied {Changes} changes with {Writes} kernel writes", plan.Changes.Count, counting.Writes);
+            return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady) { StateFileProblem = stateProblem };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Interrupted while verifying: every step was applied; undo them all unless told to keep them.
+            if (up.NoRollback)
+                return new UpResult(UpStatus.Interrupted, plan, counting.Writes, outcome with { Interrupted = true }, null, []) { StateFileProblem = stateProblem };
+            var undone = reconciler.RollBack(outcome);
+            RecordAfterFailure(final, plan, previous, undone);
+            return new UpResult(UpStatus.Interrupted, plan, counting.Writes, undone, null, []);
+        }
+    }
+
+    /// <summary>Writes the state file after a successful apply; a failure (a full directory) is reported, not thrown:
+    /// the lab is applied and the intent record written before applying still names everything it holds.</summary>
+    private string? TryWrite(InstanceRecord record)
+    {
+        try
+        {
+            _store.Write(record);
+            return null;
+        }
+        catch (StateFileException e)
+        {
+            _log.Debug("{Problem}", e.Message);
+            return e.Message;
+        }
+    }
+
+    /// <summary>The desired state of a topology placed by <paramref name="options"/>, refused (before anything is
+    /// read or written) when the options are invalid for it.</summary>
+    private static DesiredState Desire(Topology topology, LabOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(topology);
+        return DesiredStateBuilder.Build(topology, options);
     }
 
     private InstanceRecord Record(string instance, Topology topology, LabOptions options, Holdings holdings) =>
@@ -187,19 +239,27 @@ public sealed class VNetEngine
         else _store.Write(final with { Holdings = held });
     }
 
-    /// <summary>Removes everything the instance owns: found from the topology and its state file.</summary>
-    public DownResult Down(Topology topology, LabOptions options, bool noWait = false, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Removes everything the instance owns: found from the topology and its state file. Cancelled, it stops at
+    /// a step boundary and keeps the state file, so that the next <c>down</c> finishes the work.
+    /// </summary>
+    public DownResult Down(Topology topology, LabOptions options, bool noWait = false, CancellationToken cancellationToken = default,
+        IProgress<ApplyProgress>? progress = null)
     {
-        var declared = DesiredStateBuilder.Build(topology, options);
-        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken);
+        var declared = Desire(topology, options);
+        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken, progress);
     }
 
     /// <summary>Removes everything the instance owns, from its state file alone (the topology may have changed or be gone).</summary>
-    public DownResult Down(string instance, bool noWait = false, CancellationToken cancellationToken = default) =>
-        Down(instance, [], noWait, requireRecord: true, cancellationToken);
+    public DownResult Down(string instance, bool noWait = false, CancellationToken cancellationToken = default,
+        IProgress<ApplyProgress>? progress = null)
+    {
+        LabOptions.ValidateInstance(instance);
+        return Down(instance, [], noWait, requireRecord: true, cancellationToken, progress);
+    }
 
     private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IProgress<ApplyProgress>? progress)
     {
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(instance));
@@ -212,12 +272,22 @@ public sealed class VNetEngine
             return new DownResult(DownStatus.NothingToDo, plan, 0, null, null);
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         var counting = new CountingKernel(_kernel);
-        var outcome = _clock.Time("apply", () => new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, null, cancellationToken));
-        if (!outcome.Succeeded) return new DownResult(DownStatus.Failed, plan, counting.Writes, outcome, null);
+        var outcome = _clock.Time("apply", () => new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, progress, cancellationToken));
+        if (!outcome.Succeeded)
+            return new DownResult(outcome.Interrupted ? DownStatus.Interrupted : DownStatus.Failed, plan, counting.Writes, outcome, null);
 
         // Links of deleted namespaces (and their veth peers elsewhere) vanish asynchronously: wait until they are gone.
-        var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared), cancellationToken));
+        Plan remaining;
+        try
+        {
+            remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared), cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new DownResult(DownStatus.Interrupted, plan, counting.Writes, outcome with { Interrupted = true }, null);
+        }
         if (remaining.HasChanges) return new DownResult(DownStatus.NotConverged, plan, counting.Writes, outcome, remaining);
         _store.Delete(instance);
         return new DownResult(DownStatus.Removed, plan, counting.Writes, outcome, remaining);
@@ -229,12 +299,16 @@ public sealed class VNetEngine
     /// <summary>Every object an instance known by its state file owns.</summary>
     public StatusReport Status(string instance)
     {
+        LabOptions.ValidateInstance(instance);
         var previous = _store.Read(instance) ?? throw new UnknownInstanceException(instance, _store.Directory);
         return StatusReport.ForInstance(TeardownPlan(instance, previous, []));
     }
 
     /// <summary>Instances with a state file: the topologies that are up.</summary>
     public IReadOnlyList<InstanceRecord> List() => _store.List();
+
+    /// <summary>Every state file: its record, or why it cannot be read.</summary>
+    public IReadOnlyList<StateEntry> Entries() => _store.Entries();
 
     /// <summary>Re-plans until the plan is empty or the convergence wait is over; returns the last plan.</summary>
     private Plan Converge(Func<Plan> plan, CancellationToken cancellationToken)

@@ -31,7 +31,28 @@ internal sealed class CommonOptions
         DefaultValueFactory = _ => "text",
     };
 
-    public CommonOptions() => LogFormat.AcceptOnlyFromAmong("text", "json");
+    public CommonOptions()
+    {
+        LogFormat.AcceptOnlyFromAmong("text", "json");
+        // Checked before the command runs: nothing is read or written with a name that could leave its directory.
+        RejectInvalid(HostNetns, NameRules.NamespaceNameError);
+        RejectInvalid(Prefix, NameRules.PrefixError);
+    }
+
+    /// <summary>The <c>--name INSTANCE</c> option of the commands that work from a state file alone.</summary>
+    public static Option<string?> InstanceNameOption() =>
+        RejectInvalid(new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." },
+            NameRules.InstanceNameError);
+
+    private static Option<string?> RejectInvalid(Option<string?> option, Func<string, string?> error)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && error(value) is { } message)
+                result.AddError($"{option.Name}: {message}");
+        });
+        return option;
+    }
 
     public void AddTo(Command command, bool placement = true)
     {
@@ -49,10 +70,14 @@ internal sealed class CommonOptions
     /// <summary>
     /// Runs <paramref name="body"/> with a logger, the netlink driver and an engine; turns the expected
     /// failures (kernel refusals, a busy or unknown instance, a bad state file) into one line and exit 1.
+    /// With <paramref name="interruptible"/> (commands that change the kernel), SIGINT and SIGTERM cancel the
+    /// session's token instead of killing the process (<see cref="SignalCancellation"/>); <paramref name="then"/>
+    /// says what follows the stop.
     /// </summary>
-    public int Run(ParseResult parse, Func<CommandSession, int> body)
+    public int Run(ParseResult parse, Func<CommandSession, int> body, bool interruptible = false, string then = "")
     {
         var error = parse.InvocationConfiguration.Error;
+        using var signals = interruptible ? new SignalCancellation(error, then) : null;
         using var log = new SerilogVNetLog(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
         try
         {
@@ -60,7 +85,7 @@ internal sealed class CommonOptions
             try
             {
                 var engine = new VNetEngine(kernel, new VNetEngineSettings(), log);
-                return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error));
+                return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error, signals));
             }
             finally
             {
@@ -68,17 +93,26 @@ internal sealed class CommonOptions
             }
         }
         catch (Exception e) when (e is KernelException or InstanceBusyException or UnknownInstanceException
-            or StateFileException or IOException or UnauthorizedAccessException)
+            or StateFileException or StateDirectoryException or IOException or UnauthorizedAccessException or InvalidLabOptionsException)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {NameRules.Printable(e.Message)}");
             return ErrorExitCode;
+        }
+        catch (OperationCanceledException) when (signals is { Signalled: true })
+        {
+            error.WriteLine($"interrupted ({signals.SignalName}) before any change: nothing was changed.");
+            return signals.ExitCode;
         }
     }
 }
 
 /// <summary>What a command body works with.</summary>
-internal sealed record CommandSession(VNetEngine Engine, IVNetLog Log, TextWriter Output, TextWriter Error)
+/// <param name="Signals">Set for commands that can be interrupted: the token and exit code of SIGINT/SIGTERM.</param>
+internal sealed record CommandSession(VNetEngine Engine, IVNetLog Log, TextWriter Output, TextWriter Error, SignalCancellation? Signals = null)
 {
+    /// <summary>Cancelled by the first SIGINT or SIGTERM (never, for commands that cannot be interrupted).</summary>
+    public CancellationToken Cancellation => Signals?.Token ?? CancellationToken.None;
+
     /// <summary>Loads a topology, printing every diagnostic on stderr; null when it has errors.</summary>
     public Topology? Load(string path)
     {

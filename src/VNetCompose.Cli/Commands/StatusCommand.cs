@@ -15,7 +15,7 @@ internal static class StatusCommand
     {
         var common = new CommonOptions();
         var file = new Argument<string?>("FILE") { Description = "The topology file.", Arity = ArgumentArity.ZeroOrOne };
-        var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." };
+        var name = CommonOptions.InstanceNameOption();
         var command = new Command("status", "Show each object of the topology: ok, missing, drifted (with the difference) or foreign. Exit 0 all ok, 2 otherwise.")
         {
             file, name,

@@ -4,6 +4,7 @@ using System.Globalization;
 using VNetCompose.Cli.Output;
 using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
+using VNetCompose.Model;
 
 namespace VNetCompose.Cli.Commands;
 
@@ -34,11 +35,29 @@ internal static class UpCommand
                 {
                     if (!parse.GetValue(quiet) || !plan.CanApply) session.Output.Write(PlanTextRenderer.Render(plan));
                 },
-                progress));
+                StepPause.Wrap(progress, session.Error, session.Cancellation)), session.Cancellation);
             progress?.Dispose();
             return Report(result, clock.Elapsed, session);
-        }));
+        }, interruptible: true, then: parse.GetValue(noRollback) ? "keeping what this run did (--no-rollback)" : "undoing what this run did"));
         return command;
+    }
+
+    private static int ReportInterrupted(UpResult result, CommandSession session)
+    {
+        var outcome = result.Outcome!;
+        int total = result.Plan.Steps.Count;
+        string signal = session.Signals?.SignalName ?? "cancelled";
+        string stopped = $"interrupted ({signal}) after {outcome.StepsApplied} of {total} steps";
+        if (!outcome.RolledBack)
+            session.Error.WriteLine($"{stopped}; kept what this run did (--no-rollback): run 'vnet up' again to converge, or 'vnet down' to remove it.");
+        else if (outcome.RollbackErrors.Count == 0)
+            session.Error.WriteLine($"{stopped}; rolled back: what this run did was undone ({PlanTextRenderer.Count(result.KernelWrites, "kernel write")} in all).");
+        else
+        {
+            session.Error.WriteLine($"{stopped}; rolling back failed in part: run 'vnet up' again to converge, or 'vnet down' to remove it.");
+            foreach (var e in outcome.RollbackErrors) session.Error.WriteLine($"  rollback could not: {e}");
+        }
+        return session.Signals?.ExitCode ?? CommonOptions.ErrorExitCode;
     }
 
     private static int Report(UpResult result, TimeSpan elapsed, CommandSession session)
@@ -46,6 +65,13 @@ internal static class UpCommand
         string ms = elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture);
         switch (result.Status)
         {
+            case UpStatus.Applied or UpStatus.NotConverged when result.StateFileProblem is { } problem:
+                session.Error.WriteLine($"error: {NameRules.Printable(problem)}");
+                session.Error.WriteLine($"  {result.Plan.Instance} was applied ({PlanTextRenderer.Count(result.KernelWrites, "kernel write")}) and is kept; "
+                    + "its state file still names everything this run created (written before applying): free space, then 'vnet up' again records it, 'vnet down' removes it.");
+                return CommonOptions.ErrorExitCode;
+            case UpStatus.Interrupted:
+                return ReportInterrupted(result, session);
             case UpStatus.Unchanged:
                 session.Output.WriteLine($"up: {result.Plan.Instance} is up to date: 0 kernel writes ({ms} ms).");
                 return 0;

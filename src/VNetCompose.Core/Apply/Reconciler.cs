@@ -14,12 +14,18 @@ public sealed record ApplyProgress(int Done, int Total, string Step);
 public sealed record StepFailure(KernelStep Step, PlannedChange Change, KernelException Error);
 
 /// <summary>What an apply did.</summary>
-/// <param name="StepsApplied">Kernel steps that succeeded before the end or the failure.</param>
-/// <param name="RolledBack">A failure was followed by undoing what this run did.</param>
+/// <param name="StepsApplied">Kernel steps that succeeded before the end, the failure or the interruption.</param>
+/// <param name="RolledBack">A failure or an interruption was followed by undoing what this run did.</param>
 /// <param name="RollbackErrors">Undo steps the kernel refused (rollback is best effort; a rerun converges).</param>
 public sealed record ApplyOutcome(int StepsApplied, StepFailure? Failure, bool RolledBack, IReadOnlyList<string> RollbackErrors)
 {
-    public bool Succeeded => Failure is null;
+    /// <summary>The apply was cancelled (Ctrl+C, SIGTERM) and stopped at a step boundary.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>The inverse of every step applied, oldest first: what undoing this run means.</summary>
+    internal IReadOnlyList<KernelStep> Journal { get; init; } = [];
+
+    public bool Succeeded => Failure is null && !Interrupted;
 }
 
 /// <summary>Timing of retries and waits; tests shorten them.</summary>
@@ -83,14 +89,22 @@ public sealed class Reconciler
         bool awaitedVanishing = plan.VanishingLinks.Count == 0;
         for (int i = 0; i < plan.Steps.Count; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var step = plan.Steps[i];
+            progress?.Report(new ApplyProgress(i, plan.Steps.Count, step.Describe()));
+            // Cancellation is honoured only here, between two steps: a step is never cut in half.
+            if (cancellationToken.IsCancellationRequested) return Interrupted(i, journal, rollback);
             if (!awaitedVanishing && step.Phase >= StepPhase.CreateNamespaces)
             {
-                WaitUntilGone(plan.VanishingLinks, cancellationToken);
+                try
+                {
+                    WaitUntilGone(plan.VanishingLinks, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return Interrupted(i, journal, rollback);
+                }
                 awaitedVanishing = true;
             }
-            progress?.Report(new ApplyProgress(i, plan.Steps.Count, step.Describe()));
             _log.Debug("{Step}", step.Describe());
             phases.Enter(step.Phase);
             try
@@ -100,14 +114,32 @@ public sealed class Reconciler
             catch (KernelException e)
             {
                 var failure = new StepFailure(step, plan.Changes[step.Change], e);
-                if (!rollback) return new ApplyOutcome(i, failure, false, []);
-                return new ApplyOutcome(i, failure, true, Undo(journal));
+                if (!rollback) return new ApplyOutcome(i, failure, false, []) { Journal = journal };
+                return new ApplyOutcome(i, failure, true, Undo(journal)) { Journal = journal };
             }
             if (step.Undo() is { } undo) journal.Add(undo);
         }
         phases.Finish();
         progress?.Report(new ApplyProgress(plan.Steps.Count, plan.Steps.Count, "done"));
-        return new ApplyOutcome(plan.Steps.Count, null, false, []);
+        return new ApplyOutcome(plan.Steps.Count, null, false, []) { Journal = journal };
+    }
+
+    private ApplyOutcome Interrupted(int stepsApplied, List<KernelStep> journal, bool rollback)
+    {
+        _log.Debug("interrupted after {Steps} steps{Undo}", stepsApplied, rollback && journal.Count > 0 ? "; undoing them" : "");
+        return new ApplyOutcome(stepsApplied, null, rollback, rollback ? Undo(journal) : []) { Interrupted = true, Journal = journal };
+    }
+
+    /// <summary>
+    /// Undoes a whole apply that succeeded (newest first), when the run is interrupted afterwards (while it
+    /// verifies or waits for readiness). Never cancelled itself: an undo stopped halfway helps no one.
+    /// </summary>
+    public ApplyOutcome RollBack(ApplyOutcome applied)
+    {
+        ArgumentNullException.ThrowIfNull(applied);
+        var journal = applied.Journal.ToList();
+        _log.Debug("interrupted after applying; undoing {Steps} steps", journal.Count);
+        return applied with { RolledBack = true, RollbackErrors = Undo(journal), Interrupted = true };
     }
 
     /// <summary>Time and step count per phase of an apply, logged at debug level (<c>vnet -v</c>).</summary>

@@ -1,5 +1,5 @@
-using System.Text;
 using Tmds.Linux;
+using VNetCompose.Kernel;
 using static Tmds.Linux.LibC;
 
 namespace VNetCompose.Core.Interop;
@@ -12,25 +12,14 @@ namespace VNetCompose.Core.Interop;
 /// </summary>
 internal sealed unsafe class OfdLock : IDisposable
 {
+    private readonly string _path;
     private int _fd;
 
-    private OfdLock(int fd) => _fd = fd;
-
-    /// <summary>Opens (creating, mode 0600) <paramref name="path"/> and tries to lock it; null when another holder has it.</summary>
-    public static OfdLock? TryAcquire(string path, out OfdLock? handleToRetry)
+    /// <summary>Takes ownership of <paramref name="fd"/>, an open lock file (see <see cref="StateDirectory.OpenLockFile"/>).</summary>
+    public OfdLock(int fd, string path)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = bytes) fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0x180 /* 0600 */);
-        if (fd < 0) throw new IOException($"cannot open lock file {path}: errno {errno}");
-        var handle = new OfdLock(fd);
-        if (handle.TryLock())
-        {
-            handleToRetry = null;
-            return handle;
-        }
-        handleToRetry = handle;
-        return null;
+        _fd = fd;
+        _path = path;
     }
 
     /// <summary>One non-blocking attempt; true when the lock is now held.</summary>
@@ -40,7 +29,7 @@ internal sealed unsafe class OfdLock : IDisposable
         if (fcntl(_fd, F_OFD_SETLK, &request) == 0) return true;
         int error = errno;
         if (error == EAGAIN || error == EACCES) return false;
-        throw new IOException($"cannot lock: errno {error}");
+        throw new IOException($"cannot lock {_path}: {Errnos.Describe(error)} ({Errnos.Name(error)})");
     }
 
     public void Dispose()

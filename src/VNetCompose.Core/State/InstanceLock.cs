@@ -11,7 +11,8 @@ public sealed class InstanceBusyException(string instance, string lockPath)
 
 /// <summary>
 /// Serializes up/down of one instance across processes: an exclusive lock on
-/// <c>&lt;state dir&gt;/&lt;instance&gt;.lock</c>, released on dispose or when the process dies.
+/// <c>&lt;state dir&gt;/&lt;instance&gt;.lock</c> (opened with O_NOFOLLOW in a directory only its user can write),
+/// released on dispose or when the process dies.
 /// </summary>
 public sealed class InstanceLock : IDisposable
 {
@@ -27,19 +28,29 @@ public sealed class InstanceLock : IDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(log);
-        StateStore.EnsureDirectory(directory);
-        string path = Path.Combine(directory, instance + ".lock");
-        var held = OfdLock.TryAcquire(path, out var waiting);
-        if (held is not null) return new InstanceLock(held);
+        LabOptions.ValidateInstance(instance);
+        string name = instance + ".lock";
+        string path = Path.Combine(directory, name);
+        OfdLock waiting;
+        using (var state = StateDirectory.Open(directory, create: true)!) waiting = new OfdLock(state.OpenLockFile(name), path);
+        try
+        {
+            if (waiting.TryLock()) return new InstanceLock(waiting);
+        }
+        catch
+        {
+            waiting.Dispose();
+            throw;
+        }
         if (noWait)
         {
-            waiting!.Dispose();
+            waiting.Dispose();
             throw new InstanceBusyException(instance, path);
         }
         log.Info("waiting for another vnet process working on {Instance} (lock {Path})", instance, path);
         try
         {
-            while (!waiting!.TryLock())
+            while (!waiting.TryLock())
             {
                 cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(50));
                 cancellationToken.ThrowIfCancellationRequested();
@@ -47,7 +58,7 @@ public sealed class InstanceLock : IDisposable
         }
         catch
         {
-            waiting!.Dispose();
+            waiting.Dispose();
             throw;
         }
         return new InstanceLock(waiting);

@@ -1,79 +1,114 @@
 using System.Globalization;
 using System.Text.Json;
+using VNetCompose.Core.Interop;
 using VNetCompose.Core.Planning;
 using VNetCompose.Kernel;
+using VNetCompose.Model;
 
 namespace VNetCompose.Core.State;
 
-/// <summary>The state file could not be read: its path and why.</summary>
+/// <summary>The state file could not be read or written: its path and why.</summary>
 public sealed class StateFileException(string path, string reason, Exception? inner = null)
-    : Exception($"state file {path}: {reason}", inner);
+    : Exception($"state file {path}: {reason}", inner)
+{
+    public string Path { get; } = path;
+}
+
+/// <summary>The state directory cannot be used safely (a symbolic link, a file, owned or writable by another user).</summary>
+public sealed class StateDirectoryException(string path, string reason) : Exception($"state directory {path}: {reason}")
+{
+    public string Path { get; } = path;
+}
+
+/// <summary>One state file as <c>vnet ls</c> shows it: its record, or why it could not be read.</summary>
+public sealed record StateEntry(string Instance, string Path, InstanceRecord? Record, string? Problem);
 
 /// <summary>
 /// Reads and writes the state files of a directory (default <c>/run/vnet</c>, or <c>$VNET_STATE_DIR</c>):
-/// one <c>&lt;instance&gt;.json</c> per instance, mode 0600, replaced atomically (temporary file, fsync, rename).
+/// one <c>&lt;instance&gt;.json</c> per instance, mode 0600, replaced atomically (an exclusive temporary
+/// under a random name, fsync, rename). The directory must be owned by the user and writable by no one
+/// else, and no file in it is opened through a symbolic link (<see cref="Interop.StateDirectory"/>).
 /// </summary>
 public sealed class StateStore(string directory)
 {
     public const string DirectoryVariable = "VNET_STATE_DIR";
     private const int FormatVersion = 1;
+    private const string Suffix = ".json";
 
     public static string DefaultDirectory =>
         Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } dir ? dir : "/run/vnet";
 
     public string Directory { get; } = directory;
 
-    public string PathOf(string instance) => Path.Combine(Directory, instance + ".json");
+    /// <summary>The state file of an instance; an invalid instance name (one that could leave the directory) is refused.</summary>
+    public string PathOf(string instance) => System.IO.Path.Combine(Directory, FileName(instance));
 
-    internal static void EnsureDirectory(string directory)
+    private static string FileName(string instance)
     {
-        if (System.IO.Directory.Exists(directory)) return;
-        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("vnet runs on Linux");
-        System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        LabOptions.ValidateInstance(instance);
+        return instance + Suffix;
     }
 
     public InstanceRecord? Read(string instance)
     {
-        string path = PathOf(instance);
-        if (!File.Exists(path)) return null;
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            return Parse(document.RootElement);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new StateFileException(path, "not a vnet state file (" + e.Message + "); inspect it, then remove it", e);
-        }
+        string name = FileName(instance);
+        using var directory = StateDirectory.Open(Directory, create: false);
+        return directory?.ReadFile(name) is { } bytes ? Parse(bytes, instance, PathOf(instance)) : null;
     }
 
-    /// <summary>Every readable state file: the instances that are up.</summary>
-    public IReadOnlyList<InstanceRecord> List()
+    /// <summary>Every readable state file: the instances that are up (see <see cref="Entries"/> for the unreadable ones).</summary>
+    public IReadOnlyList<InstanceRecord> List() => Entries().Select(e => e.Record).OfType<InstanceRecord>().ToList();
+
+    /// <summary>
+    /// Every state file, sorted by instance: its record, or why it cannot be read (a broken file does not hide
+    /// the others). A missing directory has none; one that is not a safe directory is an error.
+    /// </summary>
+    public IReadOnlyList<StateEntry> Entries()
     {
-        if (!System.IO.Directory.Exists(Directory)) return [];
-        return System.IO.Directory.GetFiles(Directory, "*.json").Order(StringComparer.Ordinal)
-            .Select(f => Read(Path.GetFileNameWithoutExtension(f))).OfType<InstanceRecord>().ToList();
+        using var directory = StateDirectory.Open(Directory, create: false);
+        if (directory is null) return [];
+        var entries = new List<StateEntry>();
+        foreach (string name in directory.List(Suffix))
+        {
+            string instance = name[..^Suffix.Length], path = System.IO.Path.Combine(Directory, name);
+            if (NameRules.InstanceNameError(instance) is { } invalid)
+            {
+                entries.Add(new StateEntry(NameRules.Printable(instance), path, null, "not a vnet state file name: " + invalid));
+                continue;
+            }
+            try
+            {
+                entries.Add(directory.ReadFile(name) is { } bytes
+                    ? new StateEntry(instance, path, Parse(bytes, instance, path), null)
+                    : new StateEntry(instance, path, null, "removed while listing"));
+            }
+            catch (StateFileException e)
+            {
+                entries.Add(new StateEntry(instance, path, null, e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]));
+            }
+        }
+        return entries;
     }
 
     public void Write(InstanceRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        EnsureDirectory(Directory);
-        string path = PathOf(record.Instance);
-        string temporary = $"{path}.{Environment.ProcessId}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(temporary, options))
-        {
-            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) Serialize(json, record);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
+        string name = FileName(record.Instance);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            Serialize(json, record);
+        using var directory = StateDirectory.Open(Directory, create: true)!;
+        directory.WriteAtomically(name, buffer.WrittenSpan);
     }
 
     /// <summary>Removes the state file. The lock file stays: removing it while another process waits on it
     /// would let a third one lock a new file of the same name.</summary>
-    public void Delete(string instance) => File.Delete(PathOf(instance));
+    public void Delete(string instance)
+    {
+        string name = FileName(instance);
+        using var directory = StateDirectory.Open(Directory, create: false);
+        directory?.Delete(name);
+    }
 
     private static void Serialize(Utf8JsonWriter json, InstanceRecord r)
     {
@@ -109,7 +144,20 @@ public sealed class StateStore(string directory)
         json.WriteEndArray();
     }
 
-    private static InstanceRecord Parse(JsonElement root)
+    private static InstanceRecord Parse(byte[] bytes, string instance, string path)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            return Parse(document.RootElement, instance);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new StateFileException(path, "not a vnet state file (" + NameRules.Printable(e.Message) + "); inspect it, then remove it", e);
+        }
+    }
+
+    private static InstanceRecord Parse(JsonElement root, string instance)
     {
         int version = root.GetProperty("version").GetInt32();
         if (version != FormatVersion) throw new FormatException($"format version {version}, expected {FormatVersion}");
@@ -121,13 +169,29 @@ public sealed class StateStore(string directory)
             root.GetProperty("sysctls").EnumerateArray().Select(s => new SysctlOriginal(
                 new NetnsId(s.GetProperty("namespace").GetString()),
                 s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList());
-        return new InstanceRecord(
-            root.GetProperty("instance").GetString()!,
-            root.GetProperty("topology").GetString()!,
+        var record = new InstanceRecord(
+            root.GetProperty("instance").GetString() ?? throw new FormatException("'instance' is null"),
+            root.GetProperty("topology").GetString() ?? throw new FormatException("'topology' is null"),
             root.GetProperty("topologyPath").GetString(),
             new LabOptions(root.GetProperty("hostNetns").GetString(), root.GetProperty("prefix").GetString()),
             holdings,
-            DateTimeOffset.Parse(root.GetProperty("updatedAt").GetString()!, CultureInfo.InvariantCulture));
+            DateTimeOffset.Parse(root.GetProperty("updatedAt").GetString() ?? throw new FormatException("'updatedAt' is null"),
+                CultureInfo.InvariantCulture));
+        if (record.Instance != instance) throw new FormatException($"it names instance '{NameRules.Printable(record.Instance)}', not {instance}");
+        CheckNames(record);
+        return record;
+    }
+
+    /// <summary>A state file names what down deletes: every name in it must be one vnet could have written.</summary>
+    private static void CheckNames(InstanceRecord record)
+    {
+        if (record.Options.Problems() is [var option, ..]) throw new FormatException(option);
+        var namespaces = record.Holdings.Namespaces.Concat(record.Holdings.CreatedNamespaces)
+            .Concat(record.Holdings.NatNamespaces.Select(n => n.Name)).Concat(record.Holdings.Sysctls.Select(s => s.Namespace.Name));
+        foreach (var name in namespaces.OfType<string>())
+        {
+            if (NameRules.NamespaceNameError(name) is { } error) throw new FormatException(error);
+        }
     }
 
     private static IEnumerable<string?> Strings(JsonElement root, string name) =>
