@@ -115,8 +115,29 @@ public sealed class VNetEngine
 
     private (Plan Plan, ObservedState Observed) ObserveAndPlan(DesiredState desired, InstanceRecord? previous)
     {
-        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous));
+        var observed = _clock.Time("observe", () => ObserveSettled(desired, previous));
         return (_clock.Time("plan", () => Planner.Plan(desired, observed)), observed);
+    }
+
+    /// <summary>
+    /// Observes; while a declared namespace vnet did not create is listed but not mounted, observes again
+    /// (bounded by <see cref="ReconcileTimings.NamespaceCreationTimeout"/>): another process is most likely between
+    /// creating its /run/netns entry and mounting it (parallel runs sharing a new --host-netns). What is still
+    /// half-created after the wait is left to the planner, which refuses it.
+    /// </summary>
+    private ObservedState ObserveSettled(DesiredState desired, InstanceRecord? previous)
+    {
+        var deadline = DateTime.UtcNow + _settings.Timings.NamespaceCreationTimeout;
+        var backoff = new PollBackoff(_settings.Timings.PollInterval);
+        var ours = (previous?.Holdings.CreatedNamespaces ?? []).ToHashSet(StringComparer.Ordinal);
+        while (true)
+        {
+            var observed = Observer.Observe(_kernel, desired, previous);
+            bool creatingElsewhere = desired.Namespaces.Any(n => observed.IsBroken(n.Id) && !ours.Contains(n.Id.Name!));
+            if (!creatingElsewhere || DateTime.UtcNow >= deadline) return observed;
+            _log.Debug("a namespace of the topology is being created by another process: observing again");
+            backoff.Wait(CancellationToken.None);
+        }
     }
 
     /// <summary>The plan that <see cref="Down(Topology, LabOptions, bool, CancellationToken)"/> would apply.</summary>
@@ -160,6 +181,14 @@ public sealed class VNetEngine
         var counting = new CountingKernel(_kernel);
         var reconciler = new Reconciler(counting, _log, _settings.Timings);
         var outcome = _clock.Time("apply", () => reconciler.Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
+        if (outcome.CreatedByOthers.Count > 0)
+        {
+            // Created by a parallel run between our plan and our apply: theirs, used like a pre-existing namespace.
+            final = final with { Holdings = final.Holdings with
+            {
+                CreatedNamespaces = final.Holdings.CreatedNamespaces.Except(outcome.CreatedByOthers, StringComparer.Ordinal).ToList(),
+            } };
+        }
         if (!outcome.Succeeded)
         {
             RecordAfterFailure(final, plan, previous, outcome);
@@ -232,7 +261,10 @@ public sealed class VNetEngine
     {
         var existing = _kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
         var union = plan.Holdings.Union(previous?.Holdings ?? Holdings.None);
-        var held = union with { CreatedNamespaces = union.CreatedNamespaces.Where(existing.Contains).ToList() };
+        var held = union with
+        {
+            CreatedNamespaces = union.CreatedNamespaces.Where(n => existing.Contains(n) && !outcome.CreatedByOthers.Contains(n)).ToList(),
+        };
         bool nothingHeld = previous is null && outcome.RolledBack && outcome.RollbackErrors.Count == 0
             && !plan.Steps.Any(s => s.IsDelete);
         if (nothingHeld) _store.Delete(final.Instance);

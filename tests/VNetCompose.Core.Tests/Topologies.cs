@@ -88,6 +88,7 @@ internal static class Topologies
         ConvergenceTimeout = TimeSpan.FromMilliseconds(200),
         ReadinessTimeout = TimeSpan.FromMilliseconds(200),
         PollInterval = TimeSpan.FromMilliseconds(1),
+        NamespaceCreationTimeout = TimeSpan.FromMilliseconds(200),
     };
 }
 

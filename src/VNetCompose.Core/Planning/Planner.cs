@@ -81,7 +81,9 @@ internal sealed partial class PlanBuilder(DesiredState desired, ObservedState ob
             bool broken = observed.IsBroken(ns.Id);
             if (broken && !PreviouslyCreated().Contains(ns.Id.Name!))
             {
-                _problems.Add(PlanProblem.Error($"/run/netns/{ns.Id.Name} exists but is not a mounted network namespace, and vnet did not create it; remove it (ip netns del {ns.Id.Name})", ns.Location));
+                // Never advise deleting it: it may be another process's namespace, half-way through its creation.
+                _problems.Add(PlanProblem.Error($"/run/netns/{ns.Id.Name} exists but is not a mounted network namespace, and vnet did not create it "
+                    + "(another process may be creating it, or an interrupted 'ip netns add' left it); vnet leaves it alone: try again, or choose another name", ns.Location));
                 continue;
             }
             int change = AddChange(broken ? ChangeAction.Replace : ChangeAction.Create, ObjectKind.Namespace, address,
