@@ -264,4 +264,39 @@ public sealed class CliTests : IDisposable
         result.ExitCode.Should().Be(1);
         result.StandardError.Should().Be($"error: state directory {file}: is not a directory (remove it, or set VNET_STATE_DIR to a directory)\n");
     }
+
+    /// <summary>
+    /// A converged 100-host lab (101 namespaces: once 300 descriptors) is planned and torn down under a descriptor
+    /// limit of 150 (this JIT-run vnet needs ~100 for the runtime itself; the native one ~15), and a soft limit of
+    /// 64 below a higher hard one is raised at start.
+    /// </summary>
+    [Fact]
+    public void AHundredHostLab_IsPlannedAndTornDown_UnderALowDescriptorLimit()
+    {
+        var yaml = new System.Text.StringBuilder("version: 1\nname: big\nnamespaces:\n  sw: {}\n");
+        for (int i = 1; i <= 100; i++) yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"  h{i}: {{}}\n");
+        yaml.Append("bridges:\n  br0: { namespace: sw, addresses: [10.1.0.254/16] }\nveths:\n");
+        for (int i = 1; i <= 100; i++)
+        {
+            yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"  - a: {{ namespace: h{i}, name: eth0, addresses: [10.1.1.{i}/16] }}\n");
+            yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"    b: {{ namespace: sw, name: p{i}, bridge: br0 }}\n");
+        }
+        string file = Path.Combine(_state.Path, "big.yaml");
+        File.WriteAllText(file, yaml.ToString());
+        string vnet = $"dotnet {Path.Combine(AppContext.BaseDirectory, "vnet.dll")}";
+        string prefix = $"--prefix {_sandbox.Prefix}";
+        Vnet("up", "-q", file, "--prefix", _sandbox.Prefix).ExitCode.Should().Be(0);
+        _sandbox.Existing().Should().HaveCount(101);
+
+        var (output, errors) = RunScript(["sh", "-c", $"""
+            (ulimit -Sn 64; {vnet} plan --detailed-exitcode {prefix} {file} >/dev/null; echo "plan soft 64: $?")
+            ulimit -n 150
+            {vnet} plan --detailed-exitcode {prefix} {file} >/dev/null; echo "plan at 150: $?"
+            {vnet} status {prefix} {file} >/dev/null; echo "status at 150: $?"
+            {vnet} down -q --name {_sandbox.Prefix}big; echo "down at 150: $?"
+            """], _state.Path);
+        output.Should().Be("plan soft 64: 0\nplan at 150: 0\nstatus at 150: 0\n" + $"down: {_sandbox.Prefix}big removed with 101 kernel writes (" + output.Split('(')[^1], errors);
+        output.Should().EndWith("down at 150: 0\n");
+        _sandbox.Existing().Should().BeEmpty();
+    }
 }
