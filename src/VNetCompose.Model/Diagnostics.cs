@@ -21,6 +21,12 @@ public sealed record Diagnostic(DiagnosticSeverity Severity, string File, int Li
 /// <summary>The outcome of loading a topology: the model when there is no error, and every diagnostic.</summary>
 public sealed record LoadResult(Topology? Topology, IReadOnlyList<Diagnostic> Diagnostics)
 {
+    /// <summary>Diagnostics found beyond the first thousand errors and thousand warnings, counted but not kept.</summary>
+    public int Omitted { get; init; }
+
+    /// <summary>Every error and warning found, kept in <see cref="Diagnostics"/> or only counted.</summary>
+    public (int Errors, int Warnings) Counts { get; init; }
+
     public bool Succeeded => Topology is not null;
     public IEnumerable<Diagnostic> Errors => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
     public IEnumerable<Diagnostic> Warnings => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning);

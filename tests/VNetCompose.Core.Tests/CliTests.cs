@@ -299,4 +299,18 @@ public sealed class CliTests : IDisposable
         output.Should().EndWith("down at 150: 0\n");
         _sandbox.Existing().Should().BeEmpty();
     }
+
+    [Fact]
+    public void Validate_OfAFileWithAnErrorOnEveryLine_PrintsAHundredAndCountsTheRest()
+    {
+        var yaml = new System.Text.StringBuilder("version: 1\nname: t\nbridges:\n");
+        for (int i = 0; i < 5000; i++) yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"  b{i}: {{ mtu: x }}\n");
+        File.WriteAllText(_file, yaml.ToString());
+        var validate = Vnet("validate", _file);
+        validate.ExitCode.Should().Be(2);
+        string[] lines = validate.StandardError.TrimEnd('\n').Split('\n');
+        lines.Should().HaveCount(101);
+        lines[0].Should().Be($"{_file}:4:14: error: bridges.b0.mtu: expected an integer, found 'x'");
+        lines[^1].Should().Be("... and 4,900 more (5,000 errors and 0 warnings in all)");
+    }
 }

@@ -117,7 +117,7 @@ internal sealed record CommandSession(VNetEngine Engine, IVNetLog Log, TextWrite
     public Topology? Load(string path)
     {
         var result = new PhaseClock(Log).Time("load", () => TopologyLoader.LoadFile(path));
-        foreach (var diagnostic in result.Diagnostics) Error.WriteLine(diagnostic);
+        DiagnosticOutput.Write(result, Error);
         return result.Topology;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VNetCompose.Cli.Output;
 using VNetCompose.Model;
 
 namespace VNetCompose.Cli.Commands;
@@ -41,8 +42,7 @@ internal static class ValidateCommand
         foreach (string file in files)
         {
             LoadResult result = TopologyLoader.LoadFile(file);
-            foreach (Diagnostic diagnostic in result.Diagnostics)
-                error.WriteLine(diagnostic);
+            DiagnosticOutput.Write(result, error);
             bool valid = result.Topology is not null && !(strict && result.Warnings.Any());
             if (valid)
                 output.WriteLine($"ok: {file} ({Summary(result.Topology!, result.Warnings.Count())})");

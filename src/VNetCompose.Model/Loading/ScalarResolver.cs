@@ -14,6 +14,8 @@ internal static partial class ScalarResolver
     {
         "" or "~" or "null" or "Null" or "NULL" => ScalarKind.Null,
         "true" or "True" or "TRUE" or "false" or "False" or "FALSE" => ScalarKind.Boolean,
+        // Every number starts with a sign, a digit or a dot: names (most scalars) need no pattern.
+        [not ('-' or '+' or '.' or (>= '0' and <= '9')), ..] => ScalarKind.String,
         _ when IntegerPattern().IsMatch(text) => ScalarKind.Integer,
         _ when FloatPattern().IsMatch(text) => ScalarKind.Float,
         _ => ScalarKind.String,
