@@ -218,6 +218,14 @@ public sealed class YamlStructureTests
     }
 
     [Fact]
+    public void AFileOverTheLimit_IsRefusedBeforeItIsParsed()
+    {
+        using var file = new TempFile([.. "version: 1\nname: t\nbridges:\n"u8, .. Enumerable.Repeat((byte)'#', (int)TopologyLoader.MaxFileBytes)]);
+        TopologyLoader.LoadFile(file.Path).Diagnostics.Select(d => d.ToString())
+            .Should().Equal($"{file.Path}: error: is larger than 4 MiB; that is not a topology file");
+    }
+
+    [Fact]
     public void SymlinkToARegularFile_IsRead()
     {
         using var file = new TempFile("version: 1\nname: t\n"u8.ToArray());
