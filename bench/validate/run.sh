@@ -42,9 +42,9 @@ while IFS=$'\t' read -r name bytes what; do
         /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$vnet" validate "$file" >/dev/null 2>"$work/err"
         exit=$?
         set -e
-        read -r wall user sys kb < "$work/time"
+        read -r wall user sys kb < <(tail -n 1 "$work/time")  # GNU time puts "Command exited ..." first
         walls+=("$wall")
-        cpus+=("$(echo "$user + $sys" | bc)")
+        cpus+=("$(printf '%.2f' "$(echo "$user + $sys" | bc)")")
         [ "$kb" -gt "$rss" ] && rss=$kb
         printed=$(wc -l < "$work/err")
     done

@@ -153,7 +153,9 @@ public sealed class StateStore(string directory)
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new StateFileException(path, "not a vnet state file (" + NameRules.Printable(e.Message) + "); inspect it, then remove it", e);
+            // JsonElement.GetProperty does not say which key it missed.
+            string why = e is KeyNotFoundException ? "a required key is missing" : NameRules.Printable(e.Message);
+            throw new StateFileException(path, "not a vnet state file (" + why + "); inspect it, then remove it", e);
         }
     }
 
