@@ -6,15 +6,6 @@ using static VNetCompose.Core.Tests.Topologies;
 
 namespace VNetCompose.Core.Tests;
 
-/// <summary>Cancels an apply when it reaches step <c>k</c> (k steps applied), as Ctrl+C would between two steps.</summary>
-internal sealed class CancelAtStep(int step, CancellationTokenSource source) : IProgress<ApplyProgress>
-{
-    public void Report(ApplyProgress value)
-    {
-        if (value.Done == step) source.Cancel();
-    }
-}
-
 /// <summary>
 /// Cancellation (the CLI's Ctrl+C and SIGTERM) at every step boundary of <c>up</c> and <c>down</c>, on the
 /// in-memory kernel: <c>up</c> undoes exactly what it did (or keeps it with NoRollback), <c>down</c> keeps its state
@@ -37,7 +28,7 @@ public sealed class InterruptionTests
                 using var _ = state;
                 string empty = kernel.Dump();
                 using var cancel = new CancellationTokenSource();
-                var result = engine.Up(Docker0(), Sandboxed, new UpOptions(NoRollback: !rollback, Progress: new CancelAtStep(k, cancel)), cancel.Token);
+                var result = engine.Up(Docker0(), Sandboxed, new UpOptions(NoRollback: !rollback, Progress: new AtStep(k, cancel.Cancel)), cancel.Token);
 
                 result.Status.Should().Be(UpStatus.Interrupted, $"cancelled at step {k}");
                 result.Outcome!.StepsApplied.Should().Be(k);
@@ -76,7 +67,7 @@ public sealed class InterruptionTests
                 string empty = kernel.Dump();
                 engine.Up(Docker0(), Sandboxed);
                 using var cancel = new CancellationTokenSource();
-                var result = engine.Down("p-docker0-lab", cancellationToken: cancel.Token, progress: new CancelAtStep(k, cancel));
+                var result = engine.Down("p-docker0-lab", cancellationToken: cancel.Token, progress: new AtStep(k, cancel.Cancel));
                 result.Status.Should().Be(DownStatus.Interrupted);
                 result.Outcome!.StepsApplied.Should().Be(k);
                 engine.Store.Read("p-docker0-lab").Should().NotBeNull();

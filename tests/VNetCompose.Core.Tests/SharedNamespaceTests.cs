@@ -6,15 +6,6 @@ using static VNetCompose.Core.Tests.Topologies;
 
 namespace VNetCompose.Core.Tests;
 
-/// <summary>Runs a callback when an apply reaches step <c>k</c>: another process acting between two steps.</summary>
-internal sealed class AtStep(int step, Action action) : IProgress<ApplyProgress>
-{
-    public void Report(ApplyProgress value)
-    {
-        if (value.Done == step) action();
-    }
-}
-
 /// <summary>
 /// Runs sharing a namespace that does not exist yet (parallel <c>up</c>s with one new --host-netns): the first to
 /// create it owns it, the others use it as they would a pre-existing one; none fails, none claims it.

@@ -101,3 +101,12 @@ internal sealed class TempStateDir : IDisposable
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }
+
+/// <summary>Runs a callback when an apply reaches step <c>k</c> (k steps applied): Ctrl+C, or another process acting, between two steps.</summary>
+internal sealed class AtStep(int step, Action action) : IProgress<ApplyProgress>
+{
+    public void Report(ApplyProgress value)
+    {
+        if (value.Done == step) action();
+    }
+}
