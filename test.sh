@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
 # Runs every test of VNetCompose. Needs root (the kernel tests create namespaces, veths,
 # bridges, taps and nftables tables inside sandbox namespaces of their own).
-# Installs what the tests need when it is missing: nft (nftables) and ping (iputils-ping).
+# Installs what the tests need when it is missing: nft (nftables), ping (iputils-ping) and Open vSwitch
+# (openvswitch-switch; the OVS tests start their own ovsdb-server and ovs-vswitchd, never the system's).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 need=()
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+for tool in ovsdb-server ovs-vswitchd ovsdb-tool ovs-vsctl; do
+  command -v "$tool" >/dev/null 2>&1 || { need+=(openvswitch-switch); break; }
+done
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
+  # Package scripts would start the system's Open vSwitch (invoke-rc.d / deb-systemd-invoke); a
+  # policy-rc.d answering 101 ("action forbidden") keeps every service stopped during this install.
+  # An existing policy-rc.d is set aside and put back afterwards.
+  policy=/usr/sbin/policy-rc.d
+  saved=""
+  if [ -e "$policy" ]; then saved=$(mktemp); cp -p "$policy" "$saved"; fi
+  restore_policy() { if [ -n "$saved" ]; then mv -f "$saved" "$policy"; else rm -f "$policy"; fi; }
+  trap restore_policy EXIT
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  restore_policy
+  trap - EXIT
 fi
 
 dotnet build VNetCompose.sln -c Release -warnaserror -nologo -clp:ErrorsOnly

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using VNetCompose.Cli.Commands;
+using VNetCompose.Cli.Output;
 using VNetCompose.Netlink;
 
 // Common practice: a soft descriptor limit below the hard one is raised to it. The driver stays within
@@ -15,5 +17,20 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     DownCommand.Create(),
     StatusCommand.Create(),
     LsCommand.Create(),
+    ExecCommand.Create(),
+    CompletionCommand.Create(),
+    WatchCommand.Create(),
 };
-return root.Parse(args).Invoke();
+// -h and --help only: the DOS spellings (/h, /?, -?) would only crowd the shell's completion lists.
+foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
+{
+    foreach (string dos in new[] { "/h", "/?", "-?" }) help.Aliases.Remove(dos);
+}
+// Switches take no value: "--all" is never followed by "true", and completion does not propose True/False after it.
+foreach (var command in root.Subcommands)
+{
+    foreach (var flag in command.Options.OfType<Option<bool>>()) flag.Arity = ArgumentArity.Zero;
+}
+var parse = root.Parse(args);
+// A command-line mistake is one line on stderr and exit 1, never the help text or a stack trace.
+return parse.Action is ParseErrorAction ? UsageErrors.Report(parse) : parse.Invoke();

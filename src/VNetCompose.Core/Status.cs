@@ -5,7 +5,11 @@ namespace VNetCompose.Core;
 public enum ObjectState { Ok, Missing, Drifted, Foreign }
 
 /// <summary>One row of <c>vnet status</c>: an object, its state and what differs.</summary>
-public sealed record StatusRow(ObjectKind Kind, string Object, ObjectState State, string Detail);
+public sealed record StatusRow(ObjectAddress Object, ObjectState State, string Detail)
+{
+    /// <summary>The object class (<see cref="ObjectAddress.Kind"/>).</summary>
+    public string Kind => Object.Kind;
+}
 
 /// <summary>The state of every object of an instance, derived from the plan that would repair it.</summary>
 public sealed record StatusReport(string Instance, IReadOnlyList<StatusRow> Rows, Plan Plan)
@@ -20,19 +24,19 @@ public sealed record StatusReport(string Instance, IReadOnlyList<StatusRow> Rows
         var explained = new HashSet<PlannedChange>();
         foreach (var o in plan.Objects)
         {
-            bool Concerns(string address) => address == o.Address || o.Parts.Contains(address);
-            var conflict = plan.Conflicts.FirstOrDefault(c => Concerns(c.Address));
-            var changes = plan.Changes.Where(c => Concerns(c.Address)).ToList();
+            bool Concerns(ObjectAddress address) => address.Equals(o.Object) || o.Parts.Contains(address);
+            var conflict = plan.Conflicts.FirstOrDefault(c => Concerns(c.Object));
+            var changes = plan.Changes.Where(c => Concerns(c.Object)).ToList();
             explained.UnionWith(changes);
-            if (conflict is not null) rows.Add(new StatusRow(o.Kind, o.Address, ObjectState.Foreign, conflict.Detail));
-            else if (changes.Count == 0) rows.Add(new StatusRow(o.Kind, o.Address, ObjectState.Ok, ""));
+            if (conflict is not null) rows.Add(new StatusRow(o.Object, ObjectState.Foreign, conflict.Detail));
+            else if (changes.Count == 0) rows.Add(new StatusRow(o.Object, ObjectState.Ok, ""));
             else if (changes.All(c => c.Action == ChangeAction.Create))
-                rows.Add(new StatusRow(o.Kind, o.Address, ObjectState.Missing, changes[0].Reason ?? ""));
-            else rows.Add(new StatusRow(o.Kind, o.Address, ObjectState.Drifted, string.Join("; ", changes.Select(Detail))));
+                rows.Add(new StatusRow(o.Object, ObjectState.Missing, changes[0].Reason ?? ""));
+            else rows.Add(new StatusRow(o.Object, ObjectState.Drifted, string.Join("; ", changes.Select(Detail))));
         }
         foreach (var change in plan.Changes.Where(c => !explained.Contains(c)))
         {
-            rows.Add(new StatusRow(change.Kind, change.Address, ObjectState.Drifted,
+            rows.Add(new StatusRow(change.Object, ObjectState.Drifted,
                 change.Action == ChangeAction.Delete ? "present, not in the topology" : Detail(change)));
         }
         return new StatusReport(plan.Instance, rows, plan);
@@ -42,8 +46,8 @@ public sealed record StatusReport(string Instance, IReadOnlyList<StatusRow> Rows
     public static StatusReport ForInstance(Plan teardown)
     {
         ArgumentNullException.ThrowIfNull(teardown);
-        var rows = teardown.Changes.Select(c => new StatusRow(c.Kind, c.Address, ObjectState.Ok, "owned")).ToList();
-        rows.AddRange(teardown.Conflicts.Select(c => new StatusRow(c.Kind, c.Address, ObjectState.Foreign, c.Detail)));
+        var rows = teardown.Changes.Select(c => new StatusRow(c.Object, ObjectState.Ok, "owned")).ToList();
+        rows.AddRange(teardown.Conflicts.Select(c => new StatusRow(c.Object, ObjectState.Foreign, c.Detail)));
         return new StatusReport(teardown.Instance, rows, teardown);
     }
 

@@ -4,6 +4,8 @@ using VNetCompose.Core.Observation;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Ovs;
+using VNetCompose.Kernel.Links.Kinds;
 using VNetCompose.Model;
 
 namespace VNetCompose.Core;
@@ -14,6 +16,8 @@ public sealed record VNetEngineSettings
     /// <summary>Default: <c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
     public string StateDirectory { get; init; } = StateStore.DefaultDirectory;
     public ReconcileTimings Timings { get; init; } = ReconcileTimings.Default;
+    /// <summary>How <see cref="VNetEngine.WatchAsync"/> groups events and subscribes.</summary>
+    public Watching.WatchSettings Watch { get; init; } = Watching.WatchSettings.Default;
 }
 
 /// <summary>Options of one <c>up</c>.</summary>
@@ -85,17 +89,21 @@ public sealed class UnknownInstanceException(string instance, string directory)
 /// <see cref="IKernel"/> (the netlink driver, or the in-memory kernel of VNetCompose.Testing). One instance at a
 /// time per process is serialized with the other vnet processes by a per-instance lock.
 /// </summary>
-public sealed class VNetEngine
+public sealed partial class VNetEngine
 {
     private readonly IKernel _kernel;
+    private readonly IOvsDriver? _ovs;
     private readonly IVNetLog _log;
     private readonly VNetEngineSettings _settings;
     private readonly StateStore _store;
     private readonly PhaseClock _clock;
 
-    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, IVNetLog? log = null)
+    /// <param name="ovs">The Open vSwitch driver for topologies with <c>ovs_bridges</c> (owned by the caller); without one
+    /// such a topology's plan says so.</param>
+    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, IVNetLog? log = null, IOvsDriver? ovs = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
+        _ovs = ovs;
         _settings = settings ?? new VNetEngineSettings();
         _log = log ?? NullVNetLog.Instance;
         _store = new StateStore(_settings.StateDirectory);
@@ -132,7 +140,7 @@ public sealed class VNetEngine
         var ours = (previous?.Holdings.CreatedNamespaces ?? []).ToHashSet(StringComparer.Ordinal);
         while (true)
         {
-            var observed = Observer.Observe(_kernel, desired, previous);
+            var observed = Observer.Observe(_kernel, desired, previous, ovs: _ovs);
             bool creatingElsewhere = desired.Namespaces.Any(n => observed.IsBroken(n.Id) && !ours.Contains(n.Id.Name!));
             if (!creatingElsewhere || DateTime.UtcNow >= deadline) return observed;
             _log.Debug("a namespace of the topology is being created by another process: observing again");
@@ -144,25 +152,31 @@ public sealed class VNetEngine
     public Plan TeardownPlan(Topology topology, LabOptions options)
     {
         var declared = Desire(topology, options);
-        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList());
+        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList(),
+            declared.OvsBridges.Count > 0);
     }
 
-    private Plan TeardownPlan(string instance, InstanceRecord? previous, IReadOnlyCollection<NetnsId> alsoConcerned)
+    private Plan TeardownPlan(string instance, InstanceRecord? previous, IReadOnlyCollection<NetnsId> alsoConcerned, bool alsoOvs = false)
     {
         var desired = DesiredState.Teardown(instance);
-        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, alsoConcerned));
+        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, alsoConcerned, _ovs, alsoOvs));
         return _clock.Time("plan", () => Planner.Plan(desired, observed));
     }
 
     /// <summary>Makes the kernel match the topology: plan, apply, verify; a no-op when it already does.</summary>
-    public UpResult Up(Topology topology, LabOptions options, UpOptions? up = null, CancellationToken cancellationToken = default)
+    public UpResult Up(Topology topology, LabOptions options, UpOptions? up = null, CancellationToken cancellationToken = default) =>
+        Up(topology, options, up, focus: null, cancellationToken);
+
+    /// <param name="focus">Narrows every plan (the one applied and those verifying it) to some of its objects; null for all.</param>
+    private UpResult Up(Topology topology, LabOptions options, UpOptions? up, Func<Plan, Plan>? focus, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(topology);
+        focus ??= plan => plan;
         up ??= UpOptions.Default;
         var desired = Desire(topology, options);
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
-        var plan = PlanAgainstKernel(desired, previous);
+        var plan = focus(PlanAgainstKernel(desired, previous));
         up.OnPlanned?.Invoke(plan);
         if (!plan.CanApply) return new UpResult(UpStatus.Refused, plan, 0, null, null, []);
 
@@ -178,7 +192,7 @@ public sealed class VNetEngine
         cancellationToken.ThrowIfCancellationRequested();
         // Intent first: a crash after any kernel write leaves a state file naming everything this run may create.
         _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None) });
-        var counting = new CountingKernel(_kernel);
+        var counting = new CountingKernel(_kernel, _ovs);
         var reconciler = new Reconciler(counting, _log, _settings.Timings);
         var outcome = _clock.Time("apply", () => reconciler.Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
         if (outcome.CreatedByOthers.Count > 0)
@@ -203,7 +217,7 @@ public sealed class VNetEngine
             var remaining = _clock.Time("verify", () => Converge(() =>
             {
                 (var current, verified) = ObserveAndPlan(desired, final);
-                return current;
+                return focus(current);
             }, cancellationToken));
             if (remaining.HasChanges)
                 return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []) { StateFileProblem = stateProblem };
@@ -279,7 +293,8 @@ public sealed class VNetEngine
         IProgress<ApplyProgress>? progress = null)
     {
         var declared = Desire(topology, options);
-        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken, progress);
+        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken, progress,
+            declared.OvsBridges.Count > 0);
     }
 
     /// <summary>Removes everything the instance owns, from its state file alone (the topology may have changed or be gone).</summary>
@@ -291,12 +306,12 @@ public sealed class VNetEngine
     }
 
     private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
-        CancellationToken cancellationToken, IProgress<ApplyProgress>? progress)
+        CancellationToken cancellationToken, IProgress<ApplyProgress>? progress, bool declaresOvs = false)
     {
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(instance));
         if (previous is null && requireRecord) throw new UnknownInstanceException(instance, _store.Directory);
-        var plan = TeardownPlan(instance, previous, declared);
+        var plan = TeardownPlan(instance, previous, declared, declaresOvs);
         if (!plan.CanApply) return new DownResult(DownStatus.Refused, plan, 0, null, null);
         if (!plan.HasChanges)
         {
@@ -305,7 +320,7 @@ public sealed class VNetEngine
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var counting = new CountingKernel(_kernel);
+        var counting = new CountingKernel(_kernel, _ovs);
         var outcome = _clock.Time("apply", () => new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, progress, cancellationToken));
         if (!outcome.Succeeded)
             return new DownResult(outcome.Interrupted ? DownStatus.Interrupted : DownStatus.Failed, plan, counting.Writes, outcome, null);
@@ -314,7 +329,7 @@ public sealed class VNetEngine
         Plan remaining;
         try
         {
-            remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared), cancellationToken));
+            remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared, declaresOvs), cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -367,7 +382,7 @@ public sealed class VNetEngine
         var live = desired.Veths.Where(v => v.A.Up && v.B.Up).SelectMany(v => new[] { v.A, v.B }).ToList();
         var expected = live.Select(l => (l.Namespace, l.Name))
             // With STP a bridge carries traffic only after its ports' forward delay (2 x 15 s): not waited for.
-            .Concat(desired.Bridges.Where(b => b.Up && !b.Stp && live.Any(l => l.Namespace == b.Namespace && l.Master == b.Name))
+            .Concat(desired.Switches.Where(b => b.Up && b.Data is BridgeData { Stp: false } && live.Any(l => l.Namespace == b.Namespace && l.Master == b.Name))
                 .Select(b => (b.Namespace, b.Name)))
             .ToList();
         if (expected.Count == 0) return [];

@@ -1,4 +1,5 @@
 using System.Net;
+using VNetCompose.Kernel.Links;
 
 namespace VNetCompose.Kernel;
 
@@ -24,9 +25,26 @@ public interface IKernel : IDisposable
     /// Namespaces that do not exist are absent from the result.</summary>
     IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces);
 
-    void CreateVeth(VethEndRequest a, VethEndRequest b);
-    void CreateBridge(NetnsId ns, BridgeRequest request);
-    void CreateTuntap(NetnsId ns, TuntapRequest request);
+    /// <summary>
+    /// Creates a link of any kind in <paramref name="ns"/> (a veth with its peer wherever the peer's request says).
+    /// EEXIST when the name is taken, ENODEV when the parent is missing, EOPNOTSUPP when the kernel lacks the kind.
+    /// </summary>
+    void CreateLink(NetnsId ns, LinkRequest request);
+
+    /// <summary>
+    /// Whether this kernel can create a link with these attributes, found out without changing anything the caller
+    /// can see (the netlink driver tries it in a throwaway namespace). Null when it can; otherwise the kernel's
+    /// reason ("Unknown device type"). Results may be cached for the life of the driver.
+    /// </summary>
+    string? ProbeLinkSupport(LinkData data) => null;
+
+    /// <summary>
+    /// Whether the kernel has (or loads on demand) the generic netlink family <paramref name="family"/>, asked as
+    /// <c>genl ctrl get name FAMILY</c> does; e.g. <c>ovs_datapath</c>, registered by the openvswitch module that
+    /// Open vSwitch's "system" datapath needs. Null when this driver cannot tell.
+    /// </summary>
+    bool? HasGenericNetlinkFamily(string family) => null;
+
     void UpdateLink(NetnsId ns, string name, LinkUpdate update);
     void DeleteLink(NetnsId ns, string name);
 
@@ -58,4 +76,7 @@ public interface IKernel : IDisposable
     void ReplaceNatTable(NetnsId ns, NatTableState table);
 
     void DeleteNatTable(NetnsId ns, string name);
+
+    /// <summary>Qdiscs and ingress redirects (link shaping), or null when this driver has no traffic control.</summary>
+    ITrafficControl? TrafficControl => this as ITrafficControl;
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using VNetCompose.Kernel.Links;
 
 namespace VNetCompose.Kernel;
 
@@ -19,6 +20,9 @@ public sealed record NamespaceSnapshot(
 /// <param name="MasterIndex">ifindex of the master (bridge), 0 for none.</param>
 /// <param name="AdminUp">IFF_UP.</param>
 /// <param name="OperState">"UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN", ... as iproute2 prints it.</param>
+/// <param name="IfLink">IFLA_LINK: a veth's peer, a macvlan's parent; null when the link names none.</param>
+/// <param name="Data">The kind's attributes decoded by its descriptor (<see cref="Links.LinkKinds"/>); null for a
+/// kind vnet does not know.</param>
 public sealed record LinkState(
     int Index,
     string Name,
@@ -30,20 +34,26 @@ public sealed record LinkState(
     string OperState,
     string? Alias,
     uint Group,
-    VethPeer? Veth,
-    BridgeAttributes? Bridge,
-    TunAttributes? Tun);
+    IfLink? IfLink,
+    LinkData? Data)
+{
+    /// <summary>The other end of a veth (null for other kinds). Its namespace is null when it lives in a
+    /// namespace outside the observed set.</summary>
+    public IfLink? Peer => Kind == "veth" ? IfLink : null;
 
-/// <summary>The other end of a veth. <see cref="PeerNamespace"/> is null when the peer lives in a
-/// namespace outside the observed set.</summary>
-public sealed record VethPeer(int PeerIndex, NetnsId? PeerNamespace);
+    /// <summary>IFLA_QDISC: the kind of the root qdisc (<c>noqueue</c>, <c>pfifo_fast</c>, <c>tbf</c>); null when not
+    /// reported. Tells, without a qdisc dump, which namespaces may hold a qdisc of vnet's.</summary>
+    public string? RootQdisc { get; init; }
+}
 
-public sealed record BridgeAttributes(bool Stp, bool VlanFiltering);
-
-public enum TunMode { Tun, Tap }
-
-/// <summary>tun/tap attributes (IFLA_TUN_*). Owner/Group are null when unset (-1 in the kernel).</summary>
-public sealed record TunAttributes(TunMode Mode, int? Owner, int? Group, bool MultiQueue, bool Persist, bool VnetHdr);
+/// <summary>tun or tap.</summary>
+public enum TunMode
+{
+    /// <summary>IP packets (IFF_TUN).</summary>
+    Tun,
+    /// <summary>Ethernet frames (IFF_TAP).</summary>
+    Tap,
+}
 
 public sealed record AddressState(int LinkIndex, IPAddress Address, int PrefixLength)
 {

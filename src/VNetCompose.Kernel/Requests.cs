@@ -1,13 +1,32 @@
 using System.Net;
+using VNetCompose.Kernel.Links;
 
 namespace VNetCompose.Kernel;
 
-/// <summary>One end of a veth pair to create. Each end is created directly in its namespace.</summary>
-public sealed record VethEndRequest(NetnsId Namespace, string Name, int? Mtu = null, string? Mac = null, string? Alias = null, uint Group = 0);
+/// <summary>A link named by its namespace and name (<c>host/eth0</c> in plans).</summary>
+public sealed record LinkPath(NetnsId Namespace, string Name)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Namespace}/{Name}";
+}
 
-public sealed record BridgeRequest(string Name, int? Mtu = null, string? Mac = null, string? Alias = null, bool Stp = false, bool VlanFiltering = false, uint Group = 0);
+/// <summary>A link to create. The kind is <see cref="Data"/>'s; a veth's peer end is in its <see cref="Links.Kinds.VethData"/>.</summary>
+/// <param name="Parent">The link it is created on (a macvlan's parent, a vxlan's underlay), possibly in another namespace.</param>
+/// <param name="Group">IFLA_GROUP, applied at creation.</param>
+public sealed record LinkRequest(string Name, LinkData Data, LinkPath? Parent = null, int? Mtu = null, string? Mac = null,
+    string? Alias = null, uint Group = 0);
 
-public sealed record TuntapRequest(string Name, TunMode Mode, int? Owner = null, int? Group = null, bool MultiQueue = false, int? Mtu = null, string? Mac = null, string? Alias = null, uint LinkGroup = 0);
+/// <summary>Kind attributes to change in place (<c>ip link set NAME type KIND ...</c>): only those named.</summary>
+/// <param name="Parent">The new parent, when the kind changes it in place (a vxlan's underlay).</param>
+public sealed record KindChange(LinkData Data, IReadOnlyList<string> Attributes, LinkPath? Parent = null)
+{
+    /// <summary>Records compare their lists by reference; a change is the same when it names the same attributes.</summary>
+    public bool Equals(KindChange? other) => other is not null && Data.Equals(other.Data)
+        && Attributes.SequenceEqual(other.Attributes) && Equals(Parent, other.Parent);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Data, Attributes.Count, Parent);
+}
 
 /// <summary>A change to an existing link; null fields are left as they are.</summary>
 /// <param name="Master">Name of the bridge to enslave to; empty string detaches (nomaster).</param>
@@ -20,7 +39,7 @@ public sealed record LinkUpdate(
     bool? Up = null,
     string? Alias = null,
     string? NewName = null,
-    bool? Stp = null,
+    KindChange? Kind = null,
     uint? Group = null,
     NetnsId? MoveTo = null)
 {

@@ -1,4 +1,6 @@
 using System.Net;
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 
 namespace VNetCompose.Model;
 
@@ -8,13 +10,21 @@ public sealed record Topology(
     string Name,
     string SourcePath,
     IReadOnlyList<NamespaceSpec> Namespaces,
-    IReadOnlyList<BridgeSpec> Bridges,
+    IReadOnlyList<LinkSpec> Links,
     IReadOnlyList<VethSpec> Veths,
-    IReadOnlyList<TapSpec> Taps,
     IReadOnlyList<NatRule> Nat)
 {
     /// <summary>The reserved namespace name meaning "the namespace vnet runs in" (or the one given by --host-netns).</summary>
     public const string HostNamespace = "host";
+
+    /// <summary>Open vSwitch bridges (<c>ovs_bridges:</c>).</summary>
+    public IReadOnlyList<OvsBridgeSpec> OvsBridges { get; init; } = [];
+
+    /// <summary>The links declared as bridges (under <c>bridges:</c> or <c>links:</c>).</summary>
+    public IEnumerable<LinkSpec> Bridges => Links.Where(l => l.Kind == LinkKinds.Bridge);
+
+    /// <summary>The tun and tap devices (under <c>taps:</c> or <c>links:</c>).</summary>
+    public IEnumerable<LinkSpec> Taps => Links.Where(l => l.Data is TunData);
 }
 
 /// <summary>Where a value came from in the YAML file, for diagnostics raised after loading (plan, apply).</summary>
@@ -51,20 +61,51 @@ public sealed record RouteSpec(IPNetwork To, IPAddress? Via, string? Dev, int? M
         + (Metric is null ? "" : $" metric {Metric}");
 }
 
-/// <summary>A Linux bridge.</summary>
-public sealed record BridgeSpec(
+/// <summary>
+/// A link other than a veth end: a bridge (<c>bridges:</c>), a tun/tap (<c>taps:</c>) or any <c>links:</c> entry.
+/// Its kind's own attributes are in <see cref="Data"/> (<see cref="BridgeData"/>, <see cref="TunData"/>,
+/// ...), read and checked by the kind's descriptor.
+/// </summary>
+/// <param name="Bridge">The bridge (same namespace) it is a port of.</param>
+/// <param name="Parent">The link it is created on, when its kind has one (a macvlan's parent, a vxlan's dev).</param>
+public sealed record LinkSpec(
     string Name,
+    LinkKind Kind,
     string Namespace,
     IReadOnlyList<IfAddress> Addresses,
     int? Mtu,
     string? Mac,
-    bool Stp,
-    bool VlanFiltering,
+    string? Bridge,
     bool Up,
-    SourceLocation Location);
+    LinkParentSpec? Parent,
+    LinkData Data,
+    SourceLocation Location)
+{
+    /// <summary>Shaping of what the link sends (<c>egress:</c>); null for none.</summary>
+    public Impairment? Egress { get; init; }
+
+    /// <summary>Shaping of what the link receives (<c>ingress:</c>, through an ifb vnet makes); null for none.</summary>
+    public Impairment? Ingress { get; init; }
+
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
+}
+
+/// <summary>A link's parent in the topology's words: <c>eth0</c> (its own namespace) or <c>host/eth0</c>.</summary>
+/// <param name="Namespace">A topology namespace name (<c>host</c> or a declared one).</param>
+public sealed record LinkParentSpec(string Namespace, string Name, SourceLocation Location)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Namespace}/{Name}";
+}
 
 /// <summary>A veth pair; both ends are created together.</summary>
-public sealed record VethSpec(VethEnd A, VethEnd B, SourceLocation Location);
+public sealed record VethSpec(VethEnd A, VethEnd B, SourceLocation Location)
+{
+    /// <summary>Impairment of both directions (<c>impair:</c>): each end's egress. An end with <c>egress:</c> of its own
+    /// is refused by the loader, so the two never mix.</summary>
+    public Impairment? Impair { get; init; }
+}
 
 /// <summary>One end of a veth pair.</summary>
 public sealed record VethEnd(
@@ -75,24 +116,17 @@ public sealed record VethEnd(
     string? Mac,
     string? Bridge,
     bool Up,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>Shaping of what this end sends (<c>egress:</c>); null for none (the pair's <c>impair:</c> may still apply).</summary>
+    public Impairment? Egress { get; init; }
 
-public enum TapMode { Tap, Tun }
+    /// <summary>Shaping of what this end receives (<c>ingress:</c>); null for none.</summary>
+    public Impairment? Ingress { get; init; }
 
-/// <summary>A persistent tun or tap device.</summary>
-public sealed record TapSpec(
-    string Name,
-    TapMode Mode,
-    string Namespace,
-    IReadOnlyList<IfAddress> Addresses,
-    int? Mtu,
-    string? Mac,
-    string? Bridge,
-    bool Up,
-    int? Owner,
-    int? Group,
-    bool MultiQueue,
-    SourceLocation Location);
+    /// <summary>VLAN settings when <see cref="Bridge"/> is an OVS bridge; null for a Linux bridge port or none.</summary>
+    public OvsPortSpec? OvsPort { get; init; }
+}
 
 /// <summary>An interface name match in a NAT rule; <c>"!docker0"</c> is <c>Negated</c>.</summary>
 public sealed record InterfaceMatch(string Name, bool Negated)

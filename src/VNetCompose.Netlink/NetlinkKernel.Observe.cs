@@ -12,7 +12,7 @@ public sealed partial class NetlinkKernel
     /// <summary>
     /// Equivalent to: <c>ip -d link show; ip addr show; ip route show; ip -6 route show</c> in each
     /// namespace, as one dump per object class and namespace, namespaces read in parallel. Veth peers
-    /// are resolved to namespaces of the set. Namespaces that do not exist are absent from the result.
+    /// and the parents of links in other namespaces are resolved to namespaces of the set. Namespaces that do not exist are absent from the result.
     /// </summary>
     public IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces)
     {
@@ -30,14 +30,14 @@ public sealed partial class NetlinkKernel
 
         return dumps.ToDictionary(d => d.Handle.Id, d => new NamespaceSnapshot(
             d.Handle.Id,
-            d.Links.Select(l => l.Link.Veth is null ? l.Link : l.Link with
+            d.Links.Select(l => WithDeviceNode(l.Link.IfLink is null ? l.Link : l.Link with
             {
-                Veth = l.Link.Veth with
+                IfLink = l.Link.IfLink with
                 {
-                    PeerNamespace = l.PeerNetnsId is not { } nsid ? d.Handle.Id
+                    Namespace = l.LinkNetnsId is not { } nsid ? d.Handle.Id
                         : peers.TryGetValue((d.Handle, nsid), out var peer) ? peer : null,
                 },
-            }).ToList(),
+            })).ToList(),
             d.Addresses,
             d.Routes));
     }

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 
 namespace VNetCompose.Testing;
 
@@ -13,11 +15,13 @@ namespace VNetCompose.Testing;
 /// ENOENT, veth peers vanish together, deleting a namespace deletes its links and their peers
 /// elsewhere, a new namespace holds <c>lo</c> (index 1, down), connected routes (RTPROT_KERNEL) exist
 /// while a link with an address is up, IPv6 link-local addresses appear on up links, gateways must be
-/// reachable, sysctls have defaults, bridge vlan_filtering is refused (EOPNOTSUPP) as on the target kernel.
+/// reachable, sysctls have defaults; links on a parent vanish with it and follow its MTU down; kinds listed in
+/// <see cref="UnsupportedLinkKinds"/> (and vlan_filtering unless <see cref="VlanFilteringSupported"/>) are refused
+/// (EOPNOTSUPP) as a kernel without them does. Kind rules come from the kinds' descriptors (<see cref="LinkKinds"/>).
 /// <para>Fault injection: <see cref="FailWrite"/> makes the k-th mutating call fail with a chosen errno;
 /// <see cref="Writes"/> counts mutating calls.</para>
 /// </summary>
-public sealed class InMemoryKernel : IKernel
+public sealed partial class InMemoryKernel : IKernel
 {
     private const int LoopbackIndex = 1;
     private readonly object _gate = new();
@@ -38,6 +42,19 @@ public sealed class InMemoryKernel : IKernel
     /// <summary>When false, the NAT methods fail as on a kernel without nf_tables netlink: EPROTONOSUPPORT
     /// (socket(AF_NETLINK, NETLINK_NETFILTER) refused).</summary>
     public bool NatSupported { get; set; } = true;
+
+    /// <summary>Link kinds this model's kernel lacks (by topology name: "ipvlan", "vlan", ...): creating one
+    /// answers EOPNOTSUPP "Unknown device type". Empty by default; tests set what a kernel without them does.</summary>
+    public ISet<string> UnsupportedLinkKinds { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Whether bridges take vlan_filtering (true by default, as on most kernels).</summary>
+    public bool VlanFilteringSupported { get; set; } = true;
+
+    /// <summary>The generic netlink families this kernel has (<see cref="HasGenericNetlinkFamily"/>); null: it cannot tell.</summary>
+    public ISet<string>? GenericNetlinkFamilies { get; set; }
+
+    /// <inheritdoc/>
+    public bool? HasGenericNetlinkFamily(string family) => GenericNetlinkFamilies?.Contains(family);
 
     /// <summary>
     /// How many <see cref="Observe"/> calls the links of a deleted namespace (and their veth peers in
@@ -113,6 +130,8 @@ public sealed class InMemoryKernel : IKernel
                 {
                     _pendingCleanup.Add((ns, link, NamespaceCleanupObservations));
                     if (link.Peer is { } peer) _pendingCleanup.Add((peer.Ns, peer.Link, NamespaceCleanupObservations));
+                    foreach (var (childNs, child) in Dependents(link).Where(d => d.Ns != ns))
+                        _pendingCleanup.Add((childNs, child, NamespaceCleanupObservations));
                 }
                 else
                 {
@@ -146,7 +165,7 @@ public sealed class InMemoryKernel : IKernel
         var links = ns.Links.OrderBy(l => l.Index).Select(l => l.ToState(ns, observed)).ToList();
         var addresses = ns.Links.OrderBy(l => l.Index)
             .SelectMany(l => l.Addresses.Select(a => new AddressState(l.Index, a.Address, a.PrefixLength)))
-            .Concat(ns.Links.Where(l => l.AdminUp && l.Index != LoopbackIndex && l.Tun?.Mode != TunMode.Tun)
+            .Concat(ns.Links.Where(l => l.AdminUp && l.Index != LoopbackIndex && l.Data?.Kind.CarriesEthernet != false)
                 .Select(l => new AddressState(l.Index, LinkLocal(l.Index), 64)))
             .ToList();
         var routes = ConnectedRoutes(ns).Concat(ns.Routes).ToList();
@@ -181,52 +200,71 @@ public sealed class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- links
 
-    public void CreateVeth(VethEndRequest a, VethEndRequest b)
+    public void CreateLink(NetnsId ns, LinkRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
         lock (_gate)
         {
-            string op = $"creating veth {a.Name} in {In(a.Namespace)} (peer {b.Name} in {In(b.Namespace)})";
-            Write(op);
-            var nsA = Find(a.Namespace, op);
-            var nsB = Find(b.Namespace, op);
-            CheckNewName(nsA, a.Name, op);
-            CheckNewName(nsB, b.Name, op);
-            if (a.Namespace == b.Namespace && a.Name == b.Name) throw new KernelException(Errnos.EEXIST, op);
-            var linkA = NewLink(nsA, a.Name, "veth", a.Mtu, a.Mac, a.Alias, a.Group);
-            var linkB = NewLink(nsB, b.Name, "veth", b.Mtu, b.Mac, b.Alias, b.Group);
-            linkA.Peer = (nsB, linkB);
-            linkB.Peer = (nsA, linkA);
-        }
-    }
-
-    public void CreateBridge(NetnsId ns, BridgeRequest request)
-    {
-        lock (_gate)
-        {
-            string op = $"creating bridge {request.Name} in {In(ns)}";
+            var kind = request.Data.Kind;
+            string op = request.Data is VethData { Peer: { } p }
+                ? $"creating veth {request.Name} in {In(ns)} (peer {p.Name} in {In(p.Namespace)})"
+                : $"creating {kind.Name} {request.Name} in {In(ns)}";
             Write(op);
             var netns = Find(ns, op);
             CheckNewName(netns, request.Name, op);
-            // The target kernel lacks bridge vlan_filtering (architecture.md): it answers EOPNOTSUPP.
-            if (request.VlanFiltering) throw new KernelException(Errnos.EOPNOTSUPP, op);
-            var link = NewLink(netns, request.Name, "bridge", request.Mtu, request.Mac, request.Alias, request.Group);
-            link.Bridge = new BridgeAttributes(request.Stp, false);
+            if (Unsupported(request.Data) is { } reason)
+                throw new KernelException(Errnos.EOPNOTSUPP, op, kind.Unsupported(request.Data, reason).Message);
+            switch (request.Data)
+            {
+                case VethData { Peer: { } peer }:
+                    CreateVeth(netns, request, peer, op);
+                    return;
+                case VethData:
+                    throw new ArgumentException("a veth is created with its peer", nameof(request));
+            }
+            (Netns Ns, Link Link)? parent = null;
+            if (request.Parent is { } named)
+            {
+                var parentNs = Find(named.Namespace, op);
+                var parentLink = parentNs.Links.FirstOrDefault(l => l.Name == named.Name)
+                    ?? throw new KernelException(Errnos.ENODEV, op, $"its {kind.ParentKey} {named} does not exist");
+                if (parentNs != netns && !kind.ParentMayBeElsewhere) throw new KernelException(Errnos.EINVAL, op, "the lower device must be in the same namespace");
+                parent = (parentNs, parentLink);
+            }
+            var data = kind.Observed(request.Data is TunData tun ? tun with { Persist = true, AttachedQueues = 0 } : request.Data,
+                parent?.Link.Index);
+            var link = NewLink(netns, request.Name, kind.KernelKind, request.Mtu ?? kind.DefaultMtu(data, parent?.Link.Mtu) ?? LinkKind.EthernetMtu,
+                kind.CarriesEthernet ? request.Mac : null, request.Alias, request.Group);
+            if (!kind.CarriesEthernet) link.Mac = null;
+            link.Data = data;
+            if (kind.Parent == ParentUse.Required) link.Parent = parent;
+            else if (parent is not null) link.Lower = parent;
         }
     }
 
-    public void CreateTuntap(NetnsId ns, TuntapRequest request)
+    private void CreateVeth(Netns nsA, LinkRequest a, VethPeerEnd b, string op)
     {
-        lock (_gate)
-        {
-            string op = $"creating {(request.Mode == TunMode.Tap ? "tap" : "tun")} {request.Name} in {In(ns)}";
-            Write(op);
-            var netns = Find(ns, op);
-            CheckNewName(netns, request.Name, op);
-            var link = NewLink(netns, request.Name, "tun", request.Mtu, request.Mode == TunMode.Tap ? request.Mac : null,
-                request.Alias, request.LinkGroup);
-            if (request.Mode == TunMode.Tun) link.Mac = null;
-            link.Tun = new TunAttributes(request.Mode, request.Owner, request.Group, request.MultiQueue, Persist: true, VnetHdr: false);
-        }
+        var nsB = Find(b.Namespace, op);
+        CheckNewName(nsB, b.Name, op);
+        if (nsA == nsB && a.Name == b.Name) throw new KernelException(Errnos.EEXIST, op);
+        var linkA = NewLink(nsA, a.Name, "veth", a.Mtu ?? LinkKind.EthernetMtu, a.Mac, a.Alias, a.Group);
+        var linkB = NewLink(nsB, b.Name, "veth", b.Mtu ?? LinkKind.EthernetMtu, b.Mac, b.Alias, b.Group);
+        linkA.Data = linkB.Data = new VethData();
+        linkA.Peer = (nsB, linkB);
+        linkB.Peer = (nsA, linkA);
+    }
+
+    /// <summary>Why this model's kernel cannot create such a link, or null.</summary>
+    private string? Unsupported(LinkData data) =>
+        UnsupportedLinkKinds.Contains(data.Kind.Name) ? "Unknown device type"
+        : data is BridgeData { VlanFiltering: true } && !VlanFilteringSupported ? "Operation not supported"
+        : null;
+
+    /// <inheritdoc/>
+    public string? ProbeLinkSupport(LinkData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        lock (_gate) return Unsupported(data);
     }
 
     public void UpdateLink(NetnsId ns, string name, LinkUpdate update)
@@ -239,7 +277,7 @@ public sealed class InMemoryKernel : IKernel
             var link = FindLink(netns, name, op);
             if (update.NewName is { } newName && newName != name) CheckNewName(netns, newName, op);
             if (update.Mtu is { } mtu && (mtu < 68 || mtu > 65535)) throw new KernelException(Errnos.EINVAL, op, "mtu out of range");
-            if (update.Stp is not null && link.Bridge is null) throw new KernelException(Errnos.EOPNOTSUPP, op);
+            if (update.Kind is { } change) CheckKindChange(link, change, op);
             int? master = null;
             if (update.Master is { } masterName)
             {
@@ -248,7 +286,7 @@ public sealed class InMemoryKernel : IKernel
                 {
                     var bridge = netns.Links.FirstOrDefault(l => l.Name == masterName)
                         ?? throw new KernelException(Errnos.ENODEV, op);
-                    if (bridge.Bridge is null || bridge == link) throw new KernelException(Errnos.EOPNOTSUPP, op);
+                    if (bridge.Data?.Kind.IsSwitch != true || bridge == link) throw new KernelException(Errnos.EOPNOTSUPP, op);
                     master = bridge.Index;
                 }
             }
@@ -256,13 +294,13 @@ public sealed class InMemoryKernel : IKernel
             if (update.Mtu is { } newMtu)
             {
                 link.Mtu = newMtu;
-                if (link.Bridge is not null) link.MtuSetByUser = true;
+                if (link.Data?.Kind.IsSwitch == true) link.MtuSetByUser = true;
             }
             if (update.Mac is { } mac) link.Mac = mac.ToLowerInvariant();
             if (master is { } m) link.MasterIndex = m;
             if (update.Alias is { } alias) link.Alias = alias.Length == 0 ? null : alias;
             if (update.NewName is { } renamed) link.Name = renamed;
-            if (update.Stp is { } stp) link.Bridge = link.Bridge! with { Stp = stp };
+            if (update.Kind is { } kindChange) ApplyKindChange(netns, link, kindChange, op);
             if (update.Group is { } group) link.Group = group;
             if (update.Up is { } up && up != link.AdminUp)
             {
@@ -271,9 +309,52 @@ public sealed class InMemoryKernel : IKernel
                 if (!up) netns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
             }
             if (update.MoveTo is { } target && target != ns) Move(netns, link, Find(target, op));
-            foreach (var bridge in netns.Links.Where(l => l.Bridge is not null)) AdjustBridgeMtu(netns, bridge);
+            AdjustMtus(netns);
         }
     }
+
+    /// <summary>What the kernel refuses to change in place (a vxlan's VNI: "Cannot change VNI"), and vlan_filtering
+    /// where it lacks it.</summary>
+    private void CheckKindChange(Link link, KindChange change, string op)
+    {
+        if (link.Data is null || link.Data.Kind != change.Data.Kind) throw new KernelException(Errnos.EOPNOTSUPP, op);
+        var fixedOnes = change.Data.Kind.Compare(change.Data, link.Data)
+            .Where(d => !d.InPlace && change.Attributes.Contains(d.Name)).ToList();
+        if (fixedOnes.Count > 0) throw new KernelException(Errnos.EOPNOTSUPP, op, $"Cannot change {fixedOnes[0].Name}");
+        if (change.Data is BridgeData { VlanFiltering: true } && !VlanFilteringSupported) throw new KernelException(Errnos.EOPNOTSUPP, op);
+        if (change.Parent is not null && !change.Data.Kind.ParentChangesInPlace) throw new KernelException(Errnos.EOPNOTSUPP, op);
+    }
+
+    /// <summary>The named kind attributes take their new values; a new parent (a vxlan's dev) is looked up.</summary>
+    private void ApplyKindChange(Netns ns, Link link, KindChange change, string op)
+    {
+        var current = link.Data!;
+        var wanted = change.Data;
+        // Only the named attributes change: the observed record keeps the rest (a model keeps no unnamed ones apart).
+        if (change.Parent is { } named)
+        {
+            var parentNs = Find(named.Namespace, op);
+            var parent = parentNs.Links.FirstOrDefault(l => l.Name == named.Name) ?? throw new KernelException(Errnos.ENODEV, op);
+            link.Lower = (parentNs, parent);
+        }
+        int? parentIndex = (link.Parent ?? link.Lower)?.Link.Index;
+        link.Data = change.Attributes.Count == 0 ? current : wanted.Kind.Observed(
+            wanted is TunData tun && current is TunData have ? tun with { Persist = have.Persist, AttachedQueues = have.AttachedQueues } : wanted,
+            parentIndex);
+    }
+
+    /// <summary>Bridges follow their ports, links on a parent follow it down (macvlan_device_event, vlan_device_event).</summary>
+    private void AdjustMtus(Netns ns)
+    {
+        foreach (var bridge in ns.Links.Where(l => l.Data?.Kind.IsSwitch == true)) AdjustBridgeMtu(ns, bridge);
+        foreach (var (_, child) in AllLinks().Where(x => x.Link.Parent is { } p && p.Ns == ns && x.Link.Data?.Kind.FollowsParentMtu == true))
+        {
+            if (child.Mtu > child.Parent!.Value.Link.Mtu) child.Mtu = child.Parent.Value.Link.Mtu;
+        }
+    }
+
+    private IEnumerable<(Netns Ns, Link Link)> AllLinks() =>
+        new[] { _current }.Concat(_named.Values).SelectMany(n => n.Links.Select(l => (n, l)));
 
     /// <summary>
     /// A bridge whose MTU was not set by a change request follows the smallest MTU of its ports
@@ -318,14 +399,21 @@ public sealed class InMemoryKernel : IKernel
         ns.Links.Remove(link);
         ns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
         foreach (var port in ns.Links.Where(l => l.MasterIndex == link.Index)) port.MasterIndex = 0;
-        foreach (var bridge in ns.Links.Where(l => l.Bridge is not null)) AdjustBridgeMtu(ns, bridge);
+        AdjustMtus(ns);
         if (link.Peer is { } peer)
         {
             link.Peer = null;
             peer.Link.Peer = null;
             if (peer.Ns.Links.Contains(peer.Link)) RemoveLink(peer.Ns, peer.Link);
         }
+        // Links on it go with it (macvlan, vlan, ipvlan, macvtap on their parent; a vxlan on its underlay).
+        foreach (var (childNs, child) in Dependents(link).ToList())
+            if (childNs.Links.Contains(child)) RemoveLink(childNs, child);
     }
+
+    /// <summary>Links created on <paramref name="link"/> as their parent or underlay.</summary>
+    private IEnumerable<(Netns Ns, Link Link)> Dependents(Link link) =>
+        AllLinks().Where(x => x.Link.Parent?.Link == link || x.Link.Lower?.Link == link);
 
     // ---------------------------------------------------------------- addresses and routes
 
@@ -416,7 +504,7 @@ public sealed class InMemoryKernel : IKernel
         update.Master is { } master ? master.Length == 0 ? "nomaster" : $"master {master}" : null,
         update.Alias is { } alias ? $"alias '{alias}'" : null,
         update.Group is { } group ? $"group {group}" : null,
-        update.Stp is { } stp ? $"stp_state {(stp ? 1 : 0)}" : null,
+        update.Kind is { } kind ? $"type {kind.Data.Kind.Name} {string.Join(" ", kind.Attributes)}" : null,
         update.Up is { } up ? up ? "up" : "down" : null,
         update.MoveTo is { } target ? $"netns {target}" : null,
     }.Where(p => p is not null));
@@ -536,9 +624,10 @@ public sealed class InMemoryKernel : IKernel
                     string master = ns.Links.FirstOrDefault(m => m.Index == l.MasterIndex)?.Name ?? "-";
                     string peer = l.Peer is { } p ? $"{p.Ns.Id}/{p.Link.Name}" : "-";
                     text.Append(CultureInfo.InvariantCulture,
-                        $"  link {l.Name} kind={l.Kind} mtu={l.Mtu} mac={l.Mac ?? "-"} master={master} up={l.AdminUp} alias={l.Alias ?? "-"} peer={peer} bridge={l.Bridge} tun={l.Tun}\n");
+                        $"  link {l.Name} kind={l.Kind} mtu={l.Mtu} mac={l.Mac ?? "-"} master={master} up={l.AdminUp} alias={l.Alias ?? "-"} peer={peer} parent={Describe(l.Parent ?? l.Lower)} data={l.Data}\n");
                     foreach (var a in l.Addresses.Select(a => $"{a.Address}/{a.PrefixLength}").Order(StringComparer.Ordinal))
                         text.Append("    addr ").Append(a).Append('\n');
+                    AppendTrafficControl(text, l);
                 }
                 foreach (var r in ns.Routes.Select(r => RouteText(ns, r)).Order(StringComparer.Ordinal))
                     text.Append("  route ").Append(r).Append('\n');
@@ -554,6 +643,8 @@ public sealed class InMemoryKernel : IKernel
             return text.ToString();
         }
     }
+
+    private static string Describe((Netns Ns, Link Link)? link) => link is { } l ? $"{l.Ns.Id}/{l.Link.Name}" : "-";
 
     private static string RouteText(Netns ns, RouteState r) =>
         $"{r.Destination}/{r.PrefixLength} via {r.Gateway?.ToString() ?? "-"} dev {ns.Links.FirstOrDefault(l => l.Index == r.OutputIndex)?.Name} metric {r.Metric?.ToString(CultureInfo.InvariantCulture) ?? "-"} proto {r.Protocol}";
@@ -590,12 +681,12 @@ public sealed class InMemoryKernel : IKernel
         if (ns.Links.Any(l => l.Name == name)) throw new KernelException(Errnos.EEXIST, operation);
     }
 
-    private Link NewLink(Netns ns, string name, string kind, int? mtu, string? mac, string? alias, uint group)
+    private Link NewLink(Netns ns, string name, string kind, int mtu, string? mac, string? alias, uint group)
     {
         _macCounter++;
         var link = new Link(ns.NextIndex++, name, kind)
         {
-            Mtu = mtu ?? 1500,
+            Mtu = mtu,
             Mac = mac?.ToLowerInvariant() ?? string.Create(CultureInfo.InvariantCulture,
                 $"02:00:00:{(_macCounter >> 16) & 0xff:x2}:{(_macCounter >> 8) & 0xff:x2}:{_macCounter & 0xff:x2}"),
             Alias = string.IsNullOrEmpty(alias) ? null : alias,
@@ -626,7 +717,7 @@ public sealed class InMemoryKernel : IKernel
         public List<IptablesLegacyTable> LegacyTables { get; } = new();
     }
 
-    private sealed class Link(int index, string name, string kind)
+    private sealed partial class Link(int index, string name, string kind)
     {
         public int Index { get; set; } = index;
         public string Name { get; set; } = name;
@@ -639,26 +730,33 @@ public sealed class InMemoryKernel : IKernel
         public string? Alias { get; set; }
         public uint Group { get; set; }
         public (Netns Ns, Link Link)? Peer { get; set; }
-        public BridgeAttributes? Bridge { get; set; }
-        public TunAttributes? Tun { get; set; }
+        /// <summary>The parent a macvlan, vlan, ipvlan or macvtap is created on (IFLA_LINK).</summary>
+        public (Netns Ns, Link Link)? Parent { get; set; }
+        /// <summary>A vxlan's underlay (IFLA_VXLAN_LINK).</summary>
+        public (Netns Ns, Link Link)? Lower { get; set; }
+        public LinkData? Data { get; set; }
         public List<(IPAddress Address, int PrefixLength)> Addresses { get; } = new();
 
         public LinkState ToState(Netns ns, HashSet<NetnsId> observed)
         {
-            VethPeer? veth = Kind == "veth"
-                ? new VethPeer(Peer?.Link.Index ?? 0, Peer is { } p && observed.Contains(p.Ns.Id) ? p.Ns.Id : null)
-                : null;
-            return new LinkState(Index, Name, Kind, Mtu, Mac, MasterIndex, AdminUp, OperState(ns), Alias, Group, veth, Bridge, Tun);
+            var linked = Peer ?? Parent;
+            IfLink? iflink = linked is { } l ? new IfLink(l.Link.Index, observed.Contains(l.Ns.Id) ? l.Ns.Id : null) : null;
+            return new LinkState(Index, Name, Kind, Mtu, Mac, MasterIndex, AdminUp, OperState(ns), Alias, Group, iflink, Data)
+            {
+                RootQdisc = RootQdiscKind,
+            };
         }
 
         private string OperState(Netns ns)
         {
             if (Index == LoopbackIndex) return AdminUp ? "UNKNOWN" : "DOWN";
             if (!AdminUp) return "DOWN";
-            return Kind switch
+            return Data?.Kind.Carrier switch
             {
-                "veth" => Peer is { } p && p.Link.AdminUp ? "UP" : "LOWERLAYERDOWN",
-                "bridge" => ns.Links.Any(l => l.MasterIndex == Index && l.AdminUp && l.Kind == "veth" && l.Peer?.Link.AdminUp == true) ? "UP" : "DOWN",
+                CarrierSource.Peer => Peer is { } p && p.Link.AdminUp ? "UP" : "LOWERLAYERDOWN",
+                CarrierSource.Ports => ns.Links.Any(l => l.MasterIndex == Index && l.AdminUp && l.Kind == "veth" && l.Peer?.Link.AdminUp == true) ? "UP" : "DOWN",
+                CarrierSource.Parent => Parent is { } parent && parent.Link.AdminUp ? "UP" : "LOWERLAYERDOWN",
+                CarrierSource.Unknown => "UNKNOWN",
                 _ => "DOWN", // a tun/tap without a reader has no carrier
             };
         }

@@ -2,7 +2,10 @@ using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
+using VNetCompose.Kernel.Ovs;
 using VNetCompose.Netlink;
+using VNetCompose.Ovsdb.Driver;
+using VNetCompose.Ovsdb.Rpc;
 
 namespace VNetCompose;
 
@@ -25,10 +28,12 @@ public sealed class TopologyLoadException(IReadOnlyList<Diagnostic> diagnostics)
 public sealed class LabFixture : IDisposable, IAsyncDisposable
 {
     private readonly IKernel? _ownedKernel;
+    private readonly IOvsDriver? _ownedOvs;
     private bool _disposed;
 
-    private LabFixture(VNetEngine engine, Topology topology, LabOptions options, UpResult result, IKernel? ownedKernel)
+    private LabFixture(VNetEngine engine, Topology topology, LabOptions options, UpResult result, IKernel? ownedKernel, IOvsDriver? ownedOvs)
     {
+        _ownedOvs = ownedOvs;
         Engine = engine;
         Topology = topology;
         Options = options;
@@ -46,20 +51,26 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
     public string? Namespace(string topologyNamespace) => Options.MapNamespace(topologyNamespace).Name;
 
     /// <summary>Loads <paramref name="path"/> and brings it up; the netlink driver unless <paramref name="kernel"/> is given.</summary>
-    public static LabFixture Up(string path, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null)
+    /// <param name="ovsdb">The ovsdb-server of the topology's OVS bridges (<c>unix:/path</c>); default <c>$VNET_OVSDB</c>,
+    /// else <c>unix:/var/run/openvswitch/db.sock</c>.</param>
+    public static LabFixture Up(string path, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null,
+        string? ovsdb = null)
     {
         var loaded = TopologyLoader.LoadFile(path);
         if (loaded.Topology is null) throw new TopologyLoadException(loaded.Diagnostics);
-        return Up(loaded.Topology, options, kernel, settings);
+        return Up(loaded.Topology, options, kernel, settings, ovsdb: ovsdb);
     }
 
+    /// <summary>Brings <paramref name="topology"/> up; the netlink driver unless <paramref name="kernel"/> is given, the
+    /// OVSDB driver at <paramref name="ovsdb"/> unless <paramref name="ovs"/> is given.</summary>
     public static LabFixture Up(Topology topology, LabOptions? options = null, IKernel? kernel = null, VNetEngineSettings? settings = null,
-        IVNetLog? log = null)
+        IVNetLog? log = null, string? ovsdb = null, IOvsDriver? ovs = null)
     {
         ArgumentNullException.ThrowIfNull(topology);
         options ??= LabOptions.Default;
         var owned = kernel is null ? new NetlinkKernel() : null;
-        var engine = new VNetEngine(kernel ?? owned!, settings, log);
+        var ownedOvs = ovs is null ? new OvsdbDriver(OvsdbEndpoint.Resolve(ovsdb)) : null;
+        var engine = new VNetEngine(kernel ?? owned!, settings, log, ovs ?? ownedOvs);
         try
         {
             var result = engine.Up(topology, options);
@@ -69,11 +80,12 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
                 throw new InvalidOperationException($"vnet up of {options.InstanceName(topology.Name)} failed ({result.Status}): "
                     + (result.Outcome?.Failure?.Error.Message ?? PlanTextRenderer.Render(result.Remaining ?? result.Plan)));
             }
-            return new LabFixture(engine, topology, options, result, owned);
+            return new LabFixture(engine, topology, options, result, owned, ownedOvs);
         }
         catch
         {
             owned?.Dispose();
+            ownedOvs?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
     }
@@ -95,6 +107,7 @@ public sealed class LabFixture : IDisposable, IAsyncDisposable
         finally
         {
             _ownedKernel?.Dispose();
+            _ownedOvs?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 

@@ -156,7 +156,7 @@ public sealed class CliTests : IDisposable
         {
             var down = Vnet("down", "--name", $"../{_sandbox.Prefix}planted");
             down.ExitCode.Should().Be(1);
-            down.StandardError.Should().StartWith($"--name: instance name '../{_sandbox.Prefix}planted' may contain only letters, digits, '_', '.' and '-'");
+            down.StandardError.Should().Be($"error: --name: instance name '../{_sandbox.Prefix}planted' may contain only letters, digits, '_', '.' and '-' (see 'vnet down --help')\n");
             _sandbox.Existing().Should().Equal(victim);
             File.Exists(Path.Combine(Path.GetDirectoryName(_state.Path)!, $"{_sandbox.Prefix}planted.lock")).Should().BeFalse();
         }
@@ -177,7 +177,7 @@ public sealed class CliTests : IDisposable
         {
             var result = Vnet(command, _file, option, value);
             result.ExitCode.Should().Be(1, result.StandardError);
-            result.StandardError.Should().StartWith(expected + "\n");
+            result.StandardError.Should().Be($"error: {expected} (see 'vnet {command} --help')\n");
         }
         _sandbox.Existing().Should().BeEmpty();
         Directory.EnumerateFileSystemEntries(_state.Path).Select(Path.GetFileName).Should().Equal("cli.yaml");

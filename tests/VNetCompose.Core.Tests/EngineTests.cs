@@ -1,3 +1,4 @@
+using VNetCompose.TestSupport;
 using System.Net;
 using VNetCompose.Core.Apply;
 using VNetCompose.Core.State;
@@ -140,7 +141,7 @@ public sealed class EngineTests : IDisposable
         _kernel.CreateBrokenNamespace("p-ubuntu2");
 
         var plan = _engine.Plan(Docker0(), Sandboxed);
-        plan.Changes.Should().ContainSingle(c => c.Address == "namespace p-ubuntu2").Which.Action.Should().Be(Planning.ChangeAction.Replace);
+        plan.Changes.Should().ContainSingle(c => c.Object.ToString() == "namespace p-ubuntu2").Which.Action.Should().Be(Planning.ChangeAction.Replace);
         _engine.Up(Docker0(), Sandboxed).Status.Should().Be(UpStatus.Applied);
         _engine.Plan(Docker0(), Sandboxed).HasChanges.Should().BeFalse();
 
@@ -205,15 +206,16 @@ public sealed class EngineTests : IDisposable
         _kernel.UpdateLink(net0, "veth0", new LinkUpdate(Up: false));
         _kernel.DeleteAddress(net1, "veth1", IPAddress.Parse("10.0.1.2"), 24);
         var rows = _engine.Status(TwoNamespaces(), LabOptions.Default).Rows;
-        rows.Should().ContainEquivalentOf(new StatusRow(Planning.ObjectKind.Veth, "veth net0/veth0 <-> net1/veth1", ObjectState.Drifted, "up false -> true"));
-        rows.Should().ContainEquivalentOf(new StatusRow(Planning.ObjectKind.Address, "address 10.0.1.2/24 on net1/veth1", ObjectState.Missing, ""));
-        rows.Should().ContainEquivalentOf(new StatusRow(Planning.ObjectKind.Namespace, "namespace net0", ObjectState.Ok, ""));
+        rows.Select(r => (r.Kind, r.Object.ToString(), r.State, r.Detail)).Should()
+            .Contain(("veth", "veth net0/veth0 <-> net1/veth1", ObjectState.Drifted, "up false -> true"))
+            .And.Contain(("address", "address 10.0.1.2/24 on net1/veth1", ObjectState.Missing, ""))
+            .And.Contain(("namespace", "namespace net0", ObjectState.Ok, ""));
 
         _engine.Down("lab");
         _kernel.CreateNamespace("net0");
         _kernel.CreateBridge(net0, new BridgeRequest("veth0"));
         _engine.Status(TwoNamespaces(), LabOptions.Default).Rows.Should().Contain(r =>
-            r.Object == "veth net0/veth0 <-> net1/veth1" && r.State == ObjectState.Foreign);
+            r.Object.ToString() == "veth net0/veth0 <-> net1/veth1" && r.State == ObjectState.Foreign);
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
+using VNetCompose.TestSupport;
 using System.Net;
 using VNetCompose.Testing;
 using VNetCompose.Kernel;
@@ -62,7 +65,7 @@ public sealed class InMemoryKernelTests
     {
         var kernel = TwoNamespaces();
         kernel.CreateVeth(new VethEndRequest(A, "x"), new VethEndRequest(B, "y"));
-        kernel.Observe([A, B])[A].FindLink("x")!.Veth.Should().Be(new VethPeer(2, B));
+        kernel.Observe([A, B])[A].FindLink("x")!.Peer.Should().Be(new IfLink(2, B));
         kernel.DeleteLink(A, "x");
         kernel.Observe([B])[B].FindLink("y").Should().BeNull();
     }
@@ -118,10 +121,16 @@ public sealed class InMemoryKernelTests
     }
 
     [Fact]
-    public void VlanFiltering_IsRefusedLikeTheTargetKernel()
+    public void VlanFiltering_IsRefusedWhereTheKernelLacksIt_AndCreatedWhereItHasIt()
     {
         var kernel = TwoNamespaces();
+        kernel.VlanFilteringSupported = false;
         var act = () => kernel.CreateBridge(A, new BridgeRequest("br0", VlanFiltering: true));
         act.Should().Throw<KernelException>().Which.Errno.Should().Be(Errnos.EOPNOTSUPP);
+        kernel.ProbeLinkSupport(new BridgeData(VlanFiltering: true)).Should().Be("Operation not supported");
+
+        kernel.VlanFilteringSupported = true;
+        kernel.CreateBridge(A, new BridgeRequest("br0", VlanFiltering: true));
+        kernel.Observe([A])[A].FindLink("br0")!.Data.Should().Be(new BridgeData(VlanFiltering: true));
     }
 }

@@ -18,7 +18,9 @@ public sealed class KernelEndToEndTests : IDisposable
     public void Dispose() => _lab.Dispose();
 
     public static TheoryData<string> ExampleFiles() =>
-        new(Directory.GetFiles(Path.Combine(Topologies.RepositoryRoot(), "topologies"), "*.yaml").Select(Path.GetFileName).OfType<string>().Order());
+        new(Directory.GetFiles(Path.Combine(Topologies.RepositoryRoot(), "topologies"), "*.yaml").Select(Path.GetFileName).OfType<string>()
+            .Where(f => f != "ovs-vlans.yaml") // needs an Open vSwitch of its own: OvsEndToEndTests
+            .Order());
 
     private static Topology Load(string file) =>
         SandboxedEngine.Loaded(TopologyLoader.LoadFile(Path.Combine(Topologies.RepositoryRoot(), "topologies", file)));
@@ -53,9 +55,8 @@ public sealed class KernelEndToEndTests : IDisposable
     private void AssertMatchesOracle(Topology topology)
     {
         string marker = Ownership.LinkMarker(_lab.Options.InstanceName(topology.Name));
-        var ends = topology.Bridges.Select(b => (b.Namespace, b.Name, Kind: "bridge", b.Addresses, b.Mtu, b.Mac, Master: (string?)null, b.Up))
-            .Concat(topology.Veths.SelectMany(v => new[] { v.A, v.B }).Select(e => (e.Namespace, e.Name, Kind: "veth", e.Addresses, e.Mtu, e.Mac, Master: e.Bridge, e.Up)))
-            .Concat(topology.Taps.Select(t => (t.Namespace, t.Name, Kind: "tun", t.Addresses, t.Mtu, t.Mac, Master: t.Bridge, t.Up)));
+        var ends = topology.Links.Select(l => (l.Namespace, l.Name, Kind: l.Kind.KernelKind, l.Addresses, l.Mtu, l.Mac, Master: l.Bridge, l.Up))
+            .Concat(topology.Veths.SelectMany(v => new[] { v.A, v.B }).Select(e => (e.Namespace, e.Name, Kind: "veth", e.Addresses, e.Mtu, e.Mac, Master: e.Bridge, e.Up)));
         foreach (var end in ends)
         {
             var link = Oracle.Link(Ns(end.Namespace), end.Name);
@@ -89,12 +90,14 @@ public sealed class KernelEndToEndTests : IDisposable
     }
 
     /// <summary>
-    /// (namespace, address) pairs that must reach each other: every IPv4 address on an up veth end or
-    /// bridge, from every other namespace holding an address of the same subnet on such a link.
+    /// (namespace, address) pairs that must reach each other: every IPv4 address on an up link that carries traffic
+    /// (not a tun/tap, which has a carrier only while a program holds it), from every other namespace holding an
+    /// address of the same subnet on such a link.
     /// </summary>
     private static IEnumerable<(string From, string To)> PingPairs(Topology topology)
     {
-        var holders = topology.Bridges.Where(b => b.Up).SelectMany(b => b.Addresses.Select(a => (b.Namespace, Address: a)))
+        var holders = topology.Links.Where(l => l.Up && l.Kind.Carrier != Kernel.Links.CarrierSource.Reader)
+            .SelectMany(b => b.Addresses.Select(a => (b.Namespace, Address: a)))
             .Concat(topology.Veths.SelectMany(v => new[] { v.A, v.B }).Where(e => e.Up).SelectMany(e => e.Addresses.Select(a => (e.Namespace, Address: a))))
             .Where(h => h.Address.Address.AddressFamily == AddressFamily.InterNetwork).ToList();
         return holders.SelectMany(from => holders
@@ -192,7 +195,7 @@ public sealed class KernelEndToEndTests : IDisposable
         var topology = Load("tuntap.yaml");
         var result = _lab.Engine.Up(topology, _lab.Options);
         result.Status.Should().Be(UpStatus.Refused);
-        result.Plan.Conflicts.Should().ContainSingle().Which.Address.Should().Be($"link {host}/br0");
+        result.Plan.Conflicts.Should().ContainSingle().Which.Object.ToString().Should().Be($"link {host}/br0");
         _lab.Sandbox.Existing().Should().Equal(host);
         Oracle.Links(host).Select(l => l.Name).Should().BeEquivalentTo("lo", "br0");
     }

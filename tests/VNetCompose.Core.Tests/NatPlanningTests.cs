@@ -242,8 +242,7 @@ public sealed class NatPlanningTests : IDisposable
         _kernel.AddForeignNftTable(Sbx, new NftTableInfo("inet", Table, []));
         var up = _engine.Up(Docker0(), Sandboxed);
         up.Status.Should().Be(UpStatus.Refused);
-        up.Plan.Conflicts.Should().ContainSingle().Which.Should().Be(new PlanConflict(ObjectKind.NatTable,
-            "nat table inet vnet-docker0-lab in sbx",
+        up.Plan.Conflicts.Should().ContainSingle().Which.Should().Be(new PlanConflict(new NatTableObject(NetnsId.Named("sbx"), "vnet-docker0-lab"),
             "a table of this name exists and was not created by vnet (it lacks vnet's marker); vnet leaves it untouched", At("nat[0]")));
 
         var down = _engine.TeardownPlan(Docker0(), Sandboxed);
@@ -306,7 +305,7 @@ public sealed class NatPlanningTests : IDisposable
             _ => [Masquerade("r", "10.0.0.0/8"), PortForward("r", 80, "fd00::2")],
         };
         var plan = _engine.Plan(Topology("fw", [Ns("r")], nat: nat), LabOptions.Default);
-        plan.Changes.Where(c => c.Kind == ObjectKind.Sysctl).Select(c => c.Address)
+        plan.Changes.Where(c => c.Kind == "sysctl").Select(c => c.Object.ToString())
             .Should().Equal(expected.Select(k => $"sysctl {k} in r"));
     }
 
@@ -326,7 +325,7 @@ public sealed class NatPlanningTests : IDisposable
     {
         var topology = Topology("pf", [Ns("r")], nat: [PortForward("r", 8080, "10.0.2.2", 80, destination: "10.0.1.1/32")]);
         var plan = _engine.Plan(topology, LabOptions.Default);
-        plan.Changes.Where(c => c.Kind == ObjectKind.NatRule).Select(c => c.Address).Should().Equal(
+        plan.Changes.Where(c => c.Kind == "nat_rule").Select(c => c.Object.ToString()).Should().Equal(
             "nat port_forward tcp 8080 to 10.0.2.2:80 destination 10.0.1.1/32 in r",
             "nat port_forward tcp 8080 to 10.0.2.2:80 destination 10.0.1.1/32 (output chain) in r");
         plan.Steps.OfType<ReplaceNatTableStep>().Should().ContainSingle().Which.Table.Rules.Should().HaveCount(2);
@@ -344,7 +343,7 @@ public sealed class NatPlanningTests : IDisposable
         var result = _engine.Up(Docker0(), Sandboxed);
         result.Status.Should().Be(UpStatus.Failed);
         result.Outcome!.Failure!.Step.Should().BeOfType<ReplaceNatTableStep>();
-        result.Outcome.Failure.Change.Address.Should().Be("nat masquerade 172.17.0.0/16 out !docker0 in sbx");
+        result.Outcome.Failure.Change.Object.ToString().Should().Be("nat masquerade 172.17.0.0/16 out !docker0 in sbx");
         _kernel.Dump().Should().Be(before);
     }
 }

@@ -1,3 +1,4 @@
+using VNetCompose.TestSupport;
 using System.Net;
 using VNetCompose.Core.Desired;
 using VNetCompose.Core.Observation;
@@ -162,7 +163,7 @@ public sealed class PlannerTests : IDisposable
         int writes = _kernel.Writes;
 
         var plan = _engine.Plan(TwoNamespaces(), LabOptions.Default);
-        plan.Conflicts.Should().ContainSingle().Which.Should().Be(new PlanConflict(ObjectKind.Link, "link net0/veth0",
+        plan.Conflicts.Should().ContainSingle().Which.Should().Be(new PlanConflict(new LinkObject(Net0, "veth0"),
             "the name is held by a link vnet did not create for lab (kind bridge, ifalias someone-else)", At("veths.veth0")));
         PlanTextRenderer.Summary(plan).Should().Be("Plan: 1 to create, 1 to change, 0 to delete. 1 conflict, 0 errors: nothing will be changed.");
 
@@ -177,10 +178,10 @@ public sealed class PlannerTests : IDisposable
     {
         var tap = Topology("t", taps: [Tap("tap0", ns: "x")], namespaces: [Ns("x")]);
         Up(tap);
-        PlanText(tap with { Taps = [Tap("tap0", TapMode.Tun, ns: "x")] }).Should().Be("""
+        PlanText(tap with { Links = [Tap("tap0", TunMode.Tun, ns: "x")] }).Should().Be("""
             -/+ link x/tap0
-                mode: tap -> tun
-                (a tun/tap's mode, owner, group and multi_queue are fixed when it is created)
+                kind: tap -> tun
+                (a link's kind cannot change in place)
 
             Plan: 0 to create, 0 to change, 0 to delete, 1 to replace.
 
@@ -212,7 +213,7 @@ public sealed class PlannerTests : IDisposable
         var withBridge = Topology("b", [Ns("a")], [Bridge("br0", ns: "a"), Bridge("br1", ns: "a")]);
         Up(withBridge);
         _kernel.CreateBridge(NetnsId.Named("a"), new BridgeRequest("mine"));
-        PlanText(withBridge with { Bridges = [Bridge("br0", ns: "a")] }).Should().Be("""
+        PlanText(withBridge with { Links = [Bridge("br0", ns: "a")] }).Should().Be("""
             - link a/br1
                 kind = bridge
                 (not in the topology)
@@ -227,7 +228,7 @@ public sealed class PlannerTests : IDisposable
     {
         var bridged = Topology("b", [Ns("a")], [Bridge("br", ns: "a")], [Veth(End("a", "p1", bridge: "br"), End("a", "p2"))]);
         Up(bridged);
-        var unbridged = bridged with { Bridges = [], Veths = [Veth(End("a", "p1"), End("a", "p2"))] };
+        var unbridged = bridged with { Links = [], Veths = [Veth(End("a", "p1"), End("a", "p2"))] };
         var plan = _engine.Plan(unbridged, LabOptions.Default);
         plan.Steps.Select(s => s.Describe()).Should().Equal("delete link a/br", "set a/p1 nomaster");
         // The bridge it left is deleted by the same plan and cannot be restored: the undo only detaches.
@@ -243,12 +244,16 @@ public sealed class PlannerTests : IDisposable
     }
 
     [Fact]
-    public void Plan_VlanFiltering_IsAPlanErrorNamingTheKey()
+    public void Plan_VlanFiltering_IsAPlanErrorNamingTheKey_WhereTheKernelLacksIt()
     {
-        var plan = _engine.Plan(Topology("v", bridges: [Bridge("br0", vlanFiltering: true)]), LabOptions.Default);
+        var topology = Topology("v", bridges: [Bridge("br0", vlanFiltering: true)]);
+        _engine.Plan(topology, LabOptions.Default).CanApply.Should().BeTrue();
+
+        _kernel.VlanFilteringSupported = false;
+        var plan = _engine.Plan(topology, LabOptions.Default);
         plan.CanApply.Should().BeFalse();
         plan.Errors.Should().ContainSingle().Which.ToString().Should().Be(
-            "t.yaml:1:1: error: bridges.br0.vlan_filtering: bridge vlan_filtering is not supported by this kernel (it answers EOPNOTSUPP); remove the key or set it to false");
+            "t.yaml:1:1: error: bridges.br0.vlan_filtering: bridge vlan_filtering is not supported by this kernel (rtnetlink: Operation not supported); remove the key or set it to false");
     }
 
     [Fact]
@@ -291,5 +296,31 @@ public sealed class PlannerTests : IDisposable
         var conflict = root.GetProperty("conflicts")[0];
         conflict.GetProperty("location").GetProperty("key").GetString().Should().Be("veths.veth0");
         root.GetProperty("problems").GetArrayLength().Should().Be(0);
+    }
+
+    [Fact]
+    public void Plan_UndeclaredMtuChangedByHand_IsDriftThatUpRepairs()
+    {
+        var topology = TwoNamespaces();
+        Up(topology);
+        _kernel.UpdateLink(Net0, "veth0", new LinkUpdate(Mtu: 1280));
+        PlanText(topology).Should().Be("""
+            ~ link net0/veth0
+                mtu: 1280 -> 1500
+
+            Plan: 0 to create, 1 to change, 0 to delete.
+
+            """.Replace("\r", ""));
+        Up(topology);
+        _engine.Plan(topology, LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Plan_ABridgesUndeclaredMtu_IsTheKernels_AndNotDrift()
+    {
+        var topology = Topology("b", [Ns("a")], [Bridge("br", ns: "a")], [Veth(End("a", "p1", bridge: "br", mtu: 1400), End("a", "p2", mtu: 1400))]);
+        Up(topology);
+        _kernel.Observe([NetnsId.Named("a")])[NetnsId.Named("a")].FindLink("br")!.Mtu.Should().Be(1400, "a bridge follows its smallest port");
+        _engine.Plan(topology, LabOptions.Default).HasChanges.Should().BeFalse();
     }
 }

@@ -1,3 +1,4 @@
+using VNetCompose.TestSupport;
 using System.Net;
 using CsCheck;
 using VNetCompose.Testing;
@@ -65,13 +66,13 @@ public sealed class PropertyTests
                     HasBridge(nsB) && pick.Chance(50) ? "br" : null, up: pick.Chance(85))));
         }
 
-        var taps = new List<TapSpec>();
+        var taps = new List<LinkSpec>();
         int tapCount = pick.Next(3);
         for (int i = 0; i < tapCount; i++)
         {
             string ns = all[pick.Next(all.Count)];
-            var mode = pick.Chance(50) ? TapMode.Tap : TapMode.Tun;
-            taps.Add(Tap($"tp{i}", mode, ns, mode == TapMode.Tap && HasBridge(ns) && pick.Chance(50) ? "br" : null,
+            var mode = pick.Chance(50) ? TunMode.Tap : TunMode.Tun;
+            taps.Add(Tap($"tp{i}", mode, ns, mode == TunMode.Tap && HasBridge(ns) && pick.Chance(50) ? "br" : null,
                 pick.Chance(50) ? [$"10.{50 + i}.0.1/24"] : null, owner: pick.Chance(30) ? 1000 : null));
         }
 
@@ -96,7 +97,7 @@ public sealed class PropertyTests
     private static string Describe(Topology t) =>
         $"namespaces [{string.Join(",", t.Namespaces.Select(n => n.Name))}] bridges [{string.Join(",", t.Bridges.Select(b => b.Namespace))}] "
         + $"veths [{string.Join(",", t.Veths.Select(v => $"{v.A.Namespace}/{v.A.Name}-{v.B.Namespace}/{v.B.Name}"))}] "
-        + $"taps [{string.Join(",", t.Taps.Select(x => $"{x.Namespace}/{x.Name}:{x.Mode}"))}] nat {t.Nat.Count}";
+        + $"taps [{string.Join(",", t.Taps.Select(x => $"{x.Namespace}/{x.Name}:{x.Kind}"))}] nat {t.Nat.Count}";
 
     /// <summary>A kernel and state directory holding the case's starting state (deterministic: same case, same state).</summary>
     private sealed class World : IDisposable

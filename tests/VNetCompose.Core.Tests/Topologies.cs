@@ -1,3 +1,6 @@
+using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 using System.Net;
 using VNetCompose.Core;
 using VNetCompose.Core.Apply;
@@ -24,10 +27,11 @@ internal static class Topologies
         return new IfAddress(IPAddress.Parse(parts[0]), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    public static Topology Topology(string name, IEnumerable<NamespaceSpec>? namespaces = null, IEnumerable<BridgeSpec>? bridges = null,
-        IEnumerable<VethSpec>? veths = null, IEnumerable<TapSpec>? taps = null, IEnumerable<NatRule>? nat = null) =>
-        new(1, name, "t.yaml", (namespaces ?? []).ToList(), (bridges ?? []).ToList(), (veths ?? []).ToList(),
-            (taps ?? []).ToList(), (nat ?? []).ToList());
+    public static Topology Topology(string name, IEnumerable<NamespaceSpec>? namespaces = null, IEnumerable<LinkSpec>? bridges = null,
+        IEnumerable<VethSpec>? veths = null, IEnumerable<LinkSpec>? taps = null, IEnumerable<NatRule>? nat = null,
+        IEnumerable<LinkSpec>? links = null) =>
+        new(1, name, "t.yaml", (namespaces ?? []).ToList(), [.. bridges ?? [], .. taps ?? [], .. links ?? []], (veths ?? []).ToList(),
+            (nat ?? []).ToList());
 
     public static NamespaceSpec Ns(string name, bool loopback = true, IEnumerable<SysctlSpec>? sysctls = null,
         IEnumerable<RouteSpec>? routes = null) =>
@@ -45,13 +49,25 @@ internal static class Topologies
 
     public static VethSpec Veth(VethEnd a, VethEnd b) => new(a, b, At("veths[0]"));
 
-    public static BridgeSpec Bridge(string name, string ns = "host", string[]? addresses = null, int? mtu = null,
+    public static LinkSpec Bridge(string name, string ns = "host", string[]? addresses = null, int? mtu = null,
         bool stp = false, bool vlanFiltering = false, bool up = true) =>
-        new(name, ns, (addresses ?? []).Select(Addr).ToList(), mtu, null, stp, vlanFiltering, up, At($"bridges.{name}"));
+        new(name, LinkKinds.Bridge, ns, (addresses ?? []).Select(Addr).ToList(), mtu, null, null, up, null, new BridgeData(stp, vlanFiltering),
+            At($"bridges.{name}"));
 
-    public static TapSpec Tap(string name, TapMode mode = TapMode.Tap, string ns = "host", string? bridge = null,
+    public static LinkSpec Tap(string name, TunMode mode = TunMode.Tap, string ns = "host", string? bridge = null,
         string[]? addresses = null, int? owner = null) =>
-        new(name, mode, ns, (addresses ?? []).Select(Addr).ToList(), null, null, bridge, true, owner, null, false, At($"taps.{name}"));
+        new(name, mode == TunMode.Tap ? LinkKinds.Tap : LinkKinds.Tun, ns, (addresses ?? []).Select(Addr).ToList(), null, null, bridge, true,
+            null, new TunData(mode, owner), At($"taps.{name}"));
+
+    /// <summary>A <c>links:</c> entry of any kind.</summary>
+    public static LinkSpec Link(string name, LinkData data, string ns = "host", string? parent = null, string[]? addresses = null,
+        string? bridge = null, int? mtu = null, bool up = true)
+    {
+        LinkParentSpec? parentSpec = parent is null ? null
+            : parent.Contains('/') ? new LinkParentSpec(parent.Split('/')[0], parent.Split('/')[1], At($"links.{name}.parent"))
+            : new LinkParentSpec(ns, parent, At($"links.{name}.parent"));
+        return new(name, data.Kind, ns, (addresses ?? []).Select(Addr).ToList(), mtu, null, bridge, up, parentSpec, data, At($"links.{name}"));
+    }
 
     public static MasqueradeRule Masquerade(string ns, string source, string? outIf = null) =>
         new(ns, IPNetwork.Parse(source), null, Match(outIf), At("nat[0]"));
@@ -80,6 +96,24 @@ internal static class Topologies
             Veth(End("ubuntu2", "eth0", ["172.17.0.3/16"]), End("host", "vethbb7c5c5", bridge: "docker0")),
         ],
         nat: [Masquerade("host", "172.17.0.0/16", "!docker0")]);
+
+    /// <summary>
+    /// Namespaces h1 and h2 on one veth, h1/eth0 (<c>SUBNET.1/24</c>) to h2/eth0 (<c>SUBNET.2/24</c>), loaded from YAML (so
+    /// that shaping keys have line and column): <paramref name="aKeys"/> and <paramref name="bKeys"/> are more keys of each
+    /// end (<c>, egress: { rate: 20mbit }</c>), <paramref name="impair"/> the pair's <c>impair:</c> mapping.
+    /// </summary>
+    public static Topology ShapedPair(string name, string file, string subnet, string aKeys = "", string bKeys = "", string impair = "") =>
+        SandboxedEngine.Loaded(TopologyLoader.LoadText($$"""
+            version: 1
+            name: {{name}}
+            namespaces:
+              h1: {}
+              h2: {}
+            veths:
+              - a: { namespace: h1, name: eth0, addresses: [{{subnet}}.1/24]{{aKeys}} }
+                b: { namespace: h2, name: eth0, addresses: [{{subnet}}.2/24]{{bKeys}} }
+            {{(impair.Length == 0 ? "" : "    impair: " + impair)}}
+            """, file));
 
     public static ReconcileTimings FastTimings { get; } = new()
     {

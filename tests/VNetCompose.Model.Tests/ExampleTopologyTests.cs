@@ -1,3 +1,4 @@
+using VNetCompose.Kernel.Links.Kinds;
 using System.Net;
 
 namespace VNetCompose.Model.Tests;
@@ -11,7 +12,16 @@ public sealed class ExampleTopologyTests
     public void TheExamplesAreTheOnesTheReadmePromises()
     {
         TestFiles.ExampleTopologies().Select(Path.GetFileName).Should().Equal(
-            "bridge-switch.yaml", "docker0.yaml", "router.yaml", "tuntap.yaml", "two-namespaces.yaml");
+            "bridge-switch.yaml", "docker0.yaml", "macvlan.yaml", "ovs-vlans.yaml", "router.yaml", "slow-link.yaml",
+            "tuntap.yaml", "two-namespaces.yaml", "vxlan-two-sites.yaml");
+    }
+
+    [Fact]
+    public void Macvlan_PutsTwoContainersOnOneParentInHost()
+    {
+        Topology topology = Load("macvlan.yaml");
+        topology.Links.Select(l => $"{l.Namespace}/{l.Name} {l.Kind} on {l.Parent} mode {((MacvlanData)l.Data).Mode}")
+            .Should().Equal("c1/eth0 macvlan on host/uplink0 mode bridge", "c2/eth0 macvlan on host/uplink0 mode bridge");
     }
 
     [Theory]
@@ -41,8 +51,8 @@ public sealed class ExampleTopologyTests
             n.Loopback.Should().BeTrue();
             n.Routes.Select(r => r.ToString()).Should().Equal("default via 172.17.0.1");
         });
-        BridgeSpec docker0 = topology.Bridges.Should().ContainSingle().Subject;
-        (docker0.Name, docker0.Namespace, docker0.Stp, docker0.VlanFiltering, docker0.Up).Should().Be(("docker0", "host", false, false, true));
+        LinkSpec docker0 = topology.Bridges.Should().ContainSingle().Subject;
+        (docker0.Name, docker0.Namespace, docker0.Data, docker0.Up).Should().Be(("docker0", "host", new BridgeData(Stp: false, VlanFiltering: false), true));
         docker0.Addresses.Should().Equal(new IfAddress(IPAddress.Parse("172.17.0.1"), 16));
         topology.Veths.Select(v => $"{v.A.Namespace}/{v.A.Name} {string.Join(",", v.A.Addresses)} <-> {v.B.Namespace}/{v.B.Name} in {v.B.Bridge}")
             .Should().Equal(
@@ -66,8 +76,8 @@ public sealed class ExampleTopologyTests
     public void TunTap_HasATapOnTheBridgeAndATunWithAnAddress()
     {
         Topology topology = Load("tuntap.yaml");
-        topology.Taps.Select(t => $"{t.Name} {t.Mode} bridge={t.Bridge} {string.Join(",", t.Addresses)}")
-            .Should().Equal("tap0 Tap bridge=br0 ", "tun0 Tun bridge= 10.8.0.1/24");
+        topology.Taps.Select(t => $"{t.Name} {t.Kind.Name} bridge={t.Bridge} {string.Join(",", t.Addresses)}")
+            .Should().Equal("tap0 tap bridge=br0 ", "tun0 tun bridge= 10.8.0.1/24");
         topology.Bridges.Select(b => b.Name).Should().Equal("br0");
     }
 
@@ -75,7 +85,7 @@ public sealed class ExampleTopologyTests
     public void NoExample_UsesVlanFiltering_WhichThisKernelLacks()
     {
         TestFiles.ExampleTopologies().SelectMany(file => TopologyLoader.LoadFile(file).Topology!.Bridges)
-            .Should().NotBeEmpty().And.OnlyContain(b => !b.VlanFiltering);
+            .Should().NotBeEmpty().And.OnlyContain(b => !((BridgeData)b.Data).VlanFiltering);
     }
 
     private static Topology Load(string file) => TopologyLoader.LoadFile(Path.Combine(TestFiles.Topologies, file)).Topology!;

@@ -1,3 +1,5 @@
+using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links.Kinds;
 using System.Net;
 using static VNetCompose.Model.Tests.Loader;
 
@@ -15,10 +17,10 @@ public sealed class LinkTests
         Render(result).Should().BeEmpty();
         result.Topology!.Bridges.Should().ContainSingle().Which.Should().BeEquivalentTo(new
         {
-            Name = "docker0", Namespace = "host", Mtu = (int?)null, Mac = (string?)null, Stp = false, VlanFiltering = false, Up = true,
+            Name = "docker0", Namespace = "host", Mtu = (int?)null, Mac = (string?)null, Data = new BridgeData(), Up = true,
             Location = new SourceLocation(FileName, 4, 3, "bridges.docker0"),
         });
-        result.Topology.Bridges[0].Addresses.Should().Equal(new IfAddress(Ip172_17_0_1, 16));
+        result.Topology.Bridges.First().Addresses.Should().Equal(new IfAddress(Ip172_17_0_1, 16));
     }
 
     [Fact]
@@ -31,9 +33,9 @@ public sealed class LinkTests
               br0: { namespace: sw, mtu: 9000, mac: 02:42:8A:77:C4:8C, stp: true, vlan_filtering: true, up: false }
             """);
         Render(result).Should().BeEmpty();
-        result.Topology!.Bridges[0].Should().BeEquivalentTo(new
+        result.Topology!.Bridges.First().Should().BeEquivalentTo(new
         {
-            Name = "br0", Namespace = "sw", Mtu = 9000, Mac = "02:42:8a:77:c4:8c", Stp = true, VlanFiltering = true, Up = false,
+            Name = "br0", Namespace = "sw", Mtu = 9000, Mac = "02:42:8a:77:c4:8c", Data = new BridgeData(Stp: true, VlanFiltering: true), Up = false,
         });
     }
 
@@ -85,8 +87,8 @@ public sealed class LinkTests
         result = Load(Head + "taps:\n  tap0: { mode: tap, owner: 1000, group: 100, multi_queue: true }\n  tun0: { mode: tun, addresses: [10.8.0.1/24] }\n");
         result.Topology!.Taps.Should().BeEquivalentTo(new object[]
         {
-            new { Name = "tap0", Mode = TapMode.Tap, Namespace = "host", Owner = 1000, Group = 100, MultiQueue = true, Up = true },
-            new { Name = "tun0", Mode = TapMode.Tun, Owner = (int?)null, Group = (int?)null, MultiQueue = false },
+            new { Name = "tap0", Namespace = "host", Data = new TunData(TunMode.Tap, Owner: 1000, Group: 100, MultiQueue: true), Up = true },
+            new { Name = "tun0", Data = new TunData(TunMode.Tun) },
         }, o => o.WithStrictOrdering());
     }
 

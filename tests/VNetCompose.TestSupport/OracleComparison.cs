@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links.Kinds;
 
 namespace VNetCompose.TestSupport;
 
@@ -56,26 +57,28 @@ public static class OracleComparison
             Check("group", ours.Group, expected.Group);
             if (expected.Kind == "veth")
             {
-                Check("peer index", ours.Veth?.PeerIndex, expected.PeerIndex);
+                Check("peer index", ours.Peer?.Index, expected.PeerIndex);
                 string? theirPeerNamespace = expected.PeerNetnsId is { } nsid ? nsids.GetValueOrDefault(nsid) : ns;
-                if (ours.Veth?.PeerNamespace is { } peerNamespace)
+                if (ours.Peer?.Namespace is { } peerNamespace)
                 {
                     Check("peer namespace", peerNamespace.Name ?? "(current)", theirPeerNamespace);
                 }
             }
             if (expected.Kind == "bridge")
             {
-                Check("stp", ours.Bridge?.Stp, expected.InfoData("stp_state")?.GetInt32() != 0);
-                Check("vlan_filtering", ours.Bridge?.VlanFiltering, expected.InfoData("vlan_filtering")?.GetInt32() == 1);
+                var bridge = ours.Data as BridgeData;
+                Check("stp", bridge?.Stp, expected.InfoData("stp_state")?.GetInt32() != 0);
+                Check("vlan_filtering", bridge?.VlanFiltering, expected.InfoData("vlan_filtering")?.GetInt32() == 1);
             }
             if (expected.Kind == "tun")
             {
-                Check("tun type", ours.Tun?.Mode.ToString().ToLowerInvariant(), expected.InfoData("type")?.GetString());
-                Check("tun owner", ours.Tun?.Owner, expected.InfoData("user")?.GetInt32());
-                Check("tun group", ours.Tun?.Group, expected.InfoData("group")?.GetInt32());
-                Check("tun multi_queue", ours.Tun?.MultiQueue, expected.InfoData("multi_queue")?.GetBoolean());
-                Check("tun persist", ours.Tun?.Persist, expected.InfoData("persist")?.GetBoolean());
-                Check("tun vnet_hdr", ours.Tun?.VnetHdr, expected.InfoData("vnet_hdr")?.GetBoolean());
+                var tun = ours.Data as TunData;
+                Check("tun type", tun?.Mode.ToString().ToLowerInvariant(), expected.InfoData("type")?.GetString());
+                Check("tun owner", tun?.Owner, expected.InfoData("user")?.GetInt32());
+                Check("tun group", tun?.Group, expected.InfoData("group")?.GetInt32());
+                Check("tun multi_queue", tun?.MultiQueue, expected.InfoData("multi_queue")?.GetBoolean());
+                Check("tun persist", tun?.Persist, expected.InfoData("persist")?.GetBoolean());
+                Check("tun vnet_hdr", tun?.VnetHdr, expected.InfoData("vnet_hdr")?.GetBoolean());
             }
         }
 

@@ -19,7 +19,9 @@ public static class ProcessRunner
 
     public static CommandResult Run(string fileName, params string[] arguments) => Run(fileName, arguments, DefaultTimeout);
 
-    public static CommandResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout)
+    /// <param name="environment">Variables set for the process on top of this one's (e.g. OVS_RUNDIR).</param>
+    public static CommandResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -28,6 +30,7 @@ public static class ProcessRunner
             UseShellExecute = false,
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         string commandLine = string.Join(' ', arguments.Prepend(fileName));
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start `{commandLine}`");

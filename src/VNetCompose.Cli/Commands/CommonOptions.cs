@@ -4,7 +4,10 @@ using VNetCompose.Core;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
+using VNetCompose.Kernel.Ovs;
 using VNetCompose.Netlink;
+using VNetCompose.Ovsdb.Driver;
+using VNetCompose.Ovsdb.Rpc;
 
 namespace VNetCompose.Cli.Commands;
 
@@ -16,11 +19,17 @@ internal sealed class CommonOptions
     public Option<string?> HostNetns { get; } = new("--host-netns")
     {
         Description = "Map the topology's 'host' namespace to this named namespace (created if missing, then owned).",
+        HelpName = "NAME",
     };
 
     public Option<string?> Prefix { get; } = new("--prefix")
     {
         Description = "Put this prefix in front of every namespace name (not 'host') and of the instance name.",
+    };
+
+    public Option<string?> Ovsdb { get; } = new("--ovsdb")
+    {
+        Description = $"ovsdb-server of the topology's OVS bridges: unix:/path/db.sock (default: ${OvsdbEndpoint.EnvironmentVariable}, else {OvsdbEndpoint.Default}).",
     };
 
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log every kernel step (debug)." };
@@ -34,15 +43,20 @@ internal sealed class CommonOptions
     public CommonOptions()
     {
         LogFormat.AcceptOnlyFromAmong("text", "json");
+        HostNetns.CompletionSources.Add(Completions.NetworkNamespaces);
         // Checked before the command runs: nothing is read or written with a name that could leave its directory.
         RejectInvalid(HostNetns, NameRules.NamespaceNameError);
         RejectInvalid(Prefix, NameRules.PrefixError);
     }
 
-    /// <summary>The <c>--name INSTANCE</c> option of the commands that work from a state file alone.</summary>
-    public static Option<string?> InstanceNameOption() =>
-        RejectInvalid(new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone." },
-            NameRules.InstanceNameError);
+    /// <summary>The <c>--name INSTANCE</c> option of the commands that work from a state file alone: completed from the
+    /// state files, refused before anything is read when it is not an instance name.</summary>
+    public static Option<string?> InstanceNameOption(string description = "The instance (prefix + topology name), from its state file alone.")
+    {
+        var option = new Option<string?>("--name") { Description = description, HelpName = "INSTANCE" };
+        option.CompletionSources.Add(Completions.Instances);
+        return RejectInvalid(option, NameRules.InstanceNameError);
+    }
 
     private static Option<string?> RejectInvalid(Option<string?> option, Func<string, string?> error)
     {
@@ -60,12 +74,18 @@ internal sealed class CommonOptions
         {
             command.Options.Add(HostNetns);
             command.Options.Add(Prefix);
+            command.Options.Add(Ovsdb);
         }
         command.Options.Add(Verbose);
         command.Options.Add(LogFormat);
     }
 
     public LabOptions Lab(ParseResult parse) => new(parse.GetValue(HostNetns), parse.GetValue(Prefix));
+
+    /// <summary>Failures a command reports as one line (exit 1), not as a crash: the kernel's, a busy or unknown instance,
+    /// state file and directory errors, I/O errors, lab options that contradict the topology.</summary>
+    public static bool IsExpectedFailure(Exception e) => e is KernelException or OvsException or InstanceBusyException or UnknownInstanceException
+        or StateFileException or StateDirectoryException or IOException or UnauthorizedAccessException or InvalidLabOptionsException;
 
     /// <summary>
     /// Runs <paramref name="body"/> with a logger, the netlink driver and an engine; turns the expected
@@ -81,19 +101,29 @@ internal sealed class CommonOptions
         using var log = new SerilogVNetLog(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
         try
         {
+            OvsdbDriver ovs;
+            try
+            {
+                // Nothing connects until a topology or state file with OVS objects needs it.
+                ovs = new OvsdbDriver(OvsdbEndpoint.Resolve(parse.GetValue(Ovsdb)));
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"error: --ovsdb: {e.Message.Split(" (Parameter", 2)[0]}");
+                return ErrorExitCode;
+            }
             var kernel = new NetlinkKernel();
             try
             {
-                var engine = new VNetEngine(kernel, new VNetEngineSettings(), log);
+                var engine = new VNetEngine(kernel, new VNetEngineSettings(), log, ovs);
                 return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error, signals));
             }
             finally
             {
-                new PhaseClock(log).Time("release", () => { kernel.Dispose(); return true; });
+                new PhaseClock(log).Time("release", () => { kernel.Dispose(); ovs.DisposeAsync().AsTask().GetAwaiter().GetResult(); return true; });
             }
         }
-        catch (Exception e) when (e is KernelException or InstanceBusyException or UnknownInstanceException
-            or StateFileException or StateDirectoryException or IOException or UnauthorizedAccessException or InvalidLabOptionsException)
+        catch (Exception e) when (IsExpectedFailure(e))
         {
             error.WriteLine($"error: {NameRules.Printable(e.Message)}");
             return ErrorExitCode;

@@ -6,6 +6,20 @@ namespace VNetCompose.Cli.Commands;
 /// <summary>Shared handling of FILE arguments.</summary>
 internal static class FileArguments
 {
+    /// <summary>The FILE argument of a lab command: a topology file, required unless <paramref name="optional"/>.</summary>
+    public static Argument<string?> Topology(bool optional = false)
+    {
+        var file = new Argument<string?>("FILE")
+        {
+            Description = "The topology file.",
+            HelpName = "FILE",
+            Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
+        };
+        RejectUnknownOptions(file);
+        file.CompletionSources.Add(Completions.TopologyFiles);
+        return file;
+    }
+
     /// <summary>
     /// System.CommandLine hands an unknown option such as <c>--strcit</c> to a string argument as a value;
     /// report it as the usage error it is (exit 1) instead of as a missing file. A file whose name starts
@@ -20,4 +34,13 @@ internal static class FileArguments
                     result.AddError($"Unrecognized option '{token.Value}' (write ./{token.Value} for a file of that name).");
             }
         });
+
+    /// <summary>
+    /// Whether the command line gives <paramref name="argument"/> a value. Validators must ask this instead of
+    /// GetValue: GetValue throws while the parse has errors (an option written without its value).
+    /// </summary>
+    public static bool Given(CommandResult result, Argument argument) => result.GetResult(argument) is { Tokens.Count: > 0 };
+
+    /// <summary>Whether the command line names <paramref name="option"/> (with or without a valid value).</summary>
+    public static bool Given(CommandResult result, Option option) => result.GetResult(option) is { Implicit: false };
 }

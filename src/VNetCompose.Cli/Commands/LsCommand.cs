@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using VNetCompose.Cli.Output;
+using VNetCompose.Cli.Output.Json;
 using VNetCompose.Model;
 
 namespace VNetCompose.Cli.Commands;
@@ -11,12 +12,23 @@ internal static class LsCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var command = new Command("ls", "List the topology instances that are up (a state file that cannot be read is listed with the reason).");
+        var output = OutputFormat.Create();
+        var command = new Command("ls", "List the topology instances that are up (a state file that cannot be read is listed with the reason).") { output };
         common.AddTo(command, placement: false);
         command.SetAction(parse => common.Run(parse, session =>
         {
-            // A state file that cannot be read is a row saying why; it never hides the others.
+            // A state file that cannot be read is a row (an entry of "errors") saying why; it never hides the others.
             var entries = session.Engine.Entries();
+            if (parse.IsJson(output))
+            {
+                JsonOutput.Write(session.Output, new LsDocument(
+                    entries.Select(e => e.Record).OfType<Core.State.InstanceRecord>().Select(r => new InstanceJson(
+                        r.Instance, r.TopologyName, r.Options.Prefix, r.Options.HostNetns, r.Holdings.Namespaces,
+                        r.Holdings.CreatedNamespaces, r.Holdings.UsesCurrentNamespace, r.UpdatedAt, r.TopologyPath)).ToList(),
+                    entries.Where(e => e.Record is null).Select(e => new InstanceErrorJson(e.Instance, $"unreadable state file {e.Path}: {e.Problem}")).ToList()),
+                    c => c.LsDocument);
+                return 0;
+            }
             session.Output.Write(Tables.Format(["INSTANCE", "TOPOLOGY", "HOST-NETNS", "NAMESPACES", "UPDATED", "FILE"],
                 entries.Select(e => e.Record is { } r
                     ? (IReadOnlyList<string>)

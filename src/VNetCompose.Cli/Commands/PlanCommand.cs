@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VNetCompose.Cli.Output;
 using VNetCompose.Core.Rendering;
 
 namespace VNetCompose.Cli.Commands;
@@ -12,9 +13,8 @@ internal static class PlanCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var file = new Argument<string>("FILE") { Description = "The topology file." };
-        var output = new Option<string>("--output", "-o") { Description = "text (default) or json.", DefaultValueFactory = _ => "text" };
-        output.AcceptOnlyFromAmong("text", "json");
+        var file = FileArguments.Topology();
+        var output = OutputFormat.Create();
         var detailed = new Option<bool>("--detailed-exitcode")
         {
             Description = "Exit 0 when there are no changes, 2 when there are, 1 on error (for CI drift checks).",
@@ -26,9 +26,9 @@ internal static class PlanCommand
         common.AddTo(command);
         command.SetAction(parse => common.Run(parse, session =>
         {
-            if (session.Load(parse.GetRequiredValue(file)) is not { } topology) return CommonOptions.ErrorExitCode;
+            if (session.Load(parse.GetRequiredValue(file)!) is not { } topology) return CommonOptions.ErrorExitCode;
             var plan = session.Engine.Plan(topology, common.Lab(parse));
-            session.Output.Write(parse.GetValue(output) == "json" ? PlanJsonRenderer.Render(plan) : PlanTextRenderer.Render(plan));
+            session.Output.Write(parse.IsJson(output) ? PlanJsonRenderer.Render(plan) : PlanTextRenderer.Render(plan));
             if (!plan.CanApply) return CommonOptions.ErrorExitCode;
             return parse.GetValue(detailed) && plan.HasChanges ? ChangesExitCode : 0;
         }));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using VNetCompose.Cli.Output;
+using VNetCompose.Cli.Output.Json;
 using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
 
@@ -14,16 +15,17 @@ internal static class StatusCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var file = new Argument<string?>("FILE") { Description = "The topology file.", Arity = ArgumentArity.ZeroOrOne };
+        var file = FileArguments.Topology(optional: true);
         var name = CommonOptions.InstanceNameOption();
+        var output = OutputFormat.Create();
         var command = new Command("status", "Show each object of the topology: ok, missing, drifted (with the difference) or foreign. Exit 0 all ok, 2 otherwise.")
         {
-            file, name,
+            file, name, output,
         };
         common.AddTo(command);
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(file) is null) == (result.GetValue(name) is null))
+            if (FileArguments.Given(result, file) == FileArguments.Given(result, name))
                 result.AddError("give either FILE or --name INSTANCE");
         });
         command.SetAction(parse => common.Run(parse, session =>
@@ -33,11 +35,20 @@ internal static class StatusCommand
             else if (session.Load(parse.GetValue(file)!) is { } topology) report = session.Engine.Status(topology, common.Lab(parse));
             else return CommonOptions.ErrorExitCode;
 
+            if (parse.IsJson(output))
+            {
+                JsonOutput.Write(session.Output, new StatusDocument(report.Instance, report.AllOk,
+                    report.Rows.Select(r => StatusObjectJson.Of(r, State(r.State))).ToList(),
+                    report.Plan.Problems.Select(ProblemJson.Of).ToList()), c => c.StatusDocument);
+                return report.AllOk ? 0 : DriftExitCode;
+            }
             session.Output.Write(Tables.Format(["OBJECT", "STATE", "DETAIL"],
-                report.Rows.Select(r => (IReadOnlyList<string>)[r.Object, r.State.ToString().ToLowerInvariant(), r.Detail])));
+                report.Rows.Select(r => (IReadOnlyList<string>)[r.Object.ToString(), State(r.State), r.Detail])));
             foreach (var problem in report.Plan.Problems) session.Error.WriteLine(problem);
             return report.AllOk ? 0 : DriftExitCode;
         }));
         return command;
     }
+
+    private static string State(ObjectState state) => state.ToString().ToLowerInvariant();
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using VNetCompose.Cli.Output;
+using VNetCompose.Cli.Output.Json;
 using VNetCompose.Model;
 
 namespace VNetCompose.Cli.Commands;
@@ -15,39 +16,49 @@ internal static class ValidateCommand
         var files = new Argument<string[]>("FILE")
         {
             Description = "Topology files to check.",
+            HelpName = "FILE",
             Arity = ArgumentArity.OneOrMore,
         };
         FileArguments.RejectUnknownOptions(files);
+        files.CompletionSources.Add(Completions.TopologyFiles);
         var strict = new Option<bool>("--strict")
         {
             Description = "Treat warnings as errors.",
         };
+        var output = OutputFormat.Create();
         var command = new Command("validate",
             "Check topology files without touching the system: prints each problem as file:line:col on stderr, exits 0 when all are valid, 2 otherwise.")
         {
             files,
             strict,
+            output,
         };
         command.SetAction(parse => Run(
             parse.GetRequiredValue(files),
             parse.GetValue(strict),
+            parse.IsJson(output),
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Run(IReadOnlyList<string> files, bool strict, TextWriter output, TextWriter error)
+    private static int Run(IReadOnlyList<string> files, bool strict, bool json, TextWriter output, TextWriter error)
     {
-        bool allValid = true;
+        var checkedFiles = new List<ValidatedFileJson>();
         foreach (string file in files)
         {
             LoadResult result = TopologyLoader.LoadFile(file);
-            DiagnosticOutput.Write(result, error);
             bool valid = result.Topology is not null && !(strict && result.Warnings.Any());
+            // The loader keeps at most 1,000 errors and 1,000 warnings; the rest are counted.
+            checkedFiles.Add(new ValidatedFileJson(file, valid, result.Topology is { } t ? TopologySummaryJson.Of(t) : null,
+                result.Diagnostics.Select(DiagnosticJson.Of).ToList(), result.Omitted));
+            if (json) continue;
+            DiagnosticOutput.Write(result, error);
             if (valid)
                 output.WriteLine($"ok: {file} ({Summary(result.Topology!, result.Warnings.Count())})");
-            allValid &= valid;
         }
+        bool allValid = checkedFiles.All(f => f.Valid);
+        if (json) JsonOutput.Write(output, new ValidateDocument(allValid, checkedFiles), c => c.ValidateDocument);
         return allValid ? 0 : InvalidExitCode;
     }
 
@@ -57,9 +68,11 @@ internal static class ValidateCommand
         (int Count, string Noun)[] parts =
         [
             (topology.Namespaces.Count, "namespace"),
-            (topology.Bridges.Count, "bridge"),
+            (topology.Bridges.Count(), "bridge"),
+            (topology.OvsBridges.Count, "OVS bridge"),
             (topology.Veths.Count, "veth pair"),
-            (topology.Taps.Count, "tun/tap device"),
+            (topology.Taps.Count(), "tun/tap device"),
+            (topology.Links.Count - topology.Bridges.Count() - topology.Taps.Count(), "other link"),
             (topology.Nat.Count, "NAT rule"),
             (warnings, "warning"),
         ];

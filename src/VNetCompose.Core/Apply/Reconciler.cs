@@ -10,8 +10,9 @@ namespace VNetCompose.Core.Apply;
 /// <summary>Progress of an apply: <paramref name="Done"/> of <paramref name="Total"/> kernel steps.</summary>
 public sealed record ApplyProgress(int Done, int Total, string Step);
 
-/// <summary>The failing step of an apply, with the kernel's own words.</summary>
-public sealed record StepFailure(KernelStep Step, PlannedChange Change, KernelException Error);
+/// <summary>The failing step of an apply, with the kernel's (or Open vSwitch's) own words: a
+/// <see cref="KernelException"/> or an <see cref="Kernel.Ovs.OvsException"/>.</summary>
+public sealed record StepFailure(KernelStep Step, PlannedChange Change, Exception Error);
 
 /// <summary>What an apply did.</summary>
 /// <param name="StepsApplied">Kernel steps that succeeded before the end, the failure or the interruption.</param>
@@ -102,7 +103,7 @@ public sealed class Reconciler
             progress?.Report(new ApplyProgress(i, plan.Steps.Count, step.Describe()));
             // Cancellation is honoured only here, between two steps: a step is never cut in half.
             if (cancellationToken.IsCancellationRequested) return Interrupted(i, journal, createdByOthers, rollback);
-            if (!awaitedVanishing && step.Phase >= StepPhase.CreateNamespaces)
+            if (!awaitedVanishing && !step.IsDelete)
             {
                 try
                 {
@@ -115,7 +116,7 @@ public sealed class Reconciler
                 awaitedVanishing = true;
             }
             _log.Debug("{Step}", step.Describe());
-            phases.Enter(step.Phase);
+            phases.Enter(step.Label);
             try
             {
                 Run(step);
@@ -127,7 +128,7 @@ public sealed class Reconciler
                 createdByOthers.Add(create.Name);
                 continue;
             }
-            catch (KernelException e)
+            catch (Exception e) when (e is KernelException or Kernel.Ovs.OvsException)
             {
                 var failure = new StepFailure(step, plan.Changes[step.Change], e);
                 if (!rollback) return new ApplyOutcome(i, failure, false, []) { Journal = journal, CreatedByOthers = createdByOthers };
@@ -189,11 +190,11 @@ public sealed class Reconciler
     private sealed class PhaseTally(IVNetLog log)
     {
         private readonly bool _enabled = log.IsEnabled(VNetLogLevel.Debug);
-        private StepPhase? _phase;
+        private string? _phase;
         private int _steps;
         private long _start;
 
-        public void Enter(StepPhase phase)
+        public void Enter(string phase)
         {
             if (!_enabled) return;
             if (_phase != phase)
@@ -235,7 +236,7 @@ public sealed class Reconciler
             {
                 Run(journal[i]);
             }
-            catch (KernelException e)
+            catch (Exception e) when (e is KernelException or Kernel.Ovs.OvsException)
             {
                 errors.Add($"{journal[i].Describe()}: {e.Message}");
             }

@@ -1,16 +1,17 @@
+using VNetCompose.Core.Planning;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links;
 using VNetCompose.Model;
 
 namespace VNetCompose.Core.Desired;
 
-public enum LinkKind { Veth, Bridge, Tap, Tun }
-
 /// <summary>A link the topology wants, with its namespace already mapped (prefix, host mapping).</summary>
+/// <param name="Data">The kind's attributes; <see cref="Kind"/> is their descriptor.</param>
 /// <param name="Master">Name of the bridge (same namespace) the link is enslaved to; null for none.</param>
 public sealed record DesiredLink(
     NetnsId Namespace,
     string Name,
-    LinkKind Kind,
+    LinkData Data,
     int? Mtu,
     string? Mac,
     string? Master,
@@ -18,16 +19,32 @@ public sealed record DesiredLink(
     IReadOnlyList<IfAddress> Addresses,
     SourceLocation Location)
 {
+    /// <summary>The link's kind.</summary>
+    public LinkKind Kind => Data.Kind;
+
+    /// <summary>The link it is created on (a macvlan's parent, a vxlan's dev), namespace mapped.</summary>
+    public LinkPath? Parent { get; init; }
+
+    /// <summary>Where the topology names the parent.</summary>
+    public SourceLocation? ParentLocation { get; init; }
+
     /// <summary>Veth only: where the other end lives.</summary>
     public NetnsId? PeerNamespace { get; init; }
+
+    /// <summary>Veth only: the other end's name.</summary>
     public string? PeerName { get; init; }
-    /// <summary>Bridge only.</summary>
-    public bool Stp { get; init; }
-    public bool VlanFiltering { get; init; }
-    /// <summary>Tun/tap only.</summary>
-    public int? Owner { get; init; }
-    public int? Group { get; init; }
-    public bool MultiQueue { get; init; }
+
+    /// <summary>The OVS bridge it is a port of (its <c>bridge:</c> names one); <see cref="Master"/> is null then.</summary>
+    public DesiredOvsPort? OvsPort { get; init; }
+
+    /// <summary>This link as a plan object.</summary>
+    public LinkObject Object => new(Namespace, Name);
+
+    /// <summary>Shaping of what the link sends (a veth end's own <c>egress:</c> or its pair's <c>impair:</c>); null for none.</summary>
+    public Impairment? Egress { get; init; }
+
+    /// <summary>Shaping of what the link receives, through the ifb <see cref="Shaping.IngressDevices"/> adds; null for none.</summary>
+    public Impairment? Ingress { get; init; }
 }
 
 /// <summary>Both ends of a veth pair (created together).</summary>
@@ -57,21 +74,31 @@ public sealed record DesiredNamespace(
 /// Everything one instance of a topology wants in the kernel. Built by <see cref="DesiredStateBuilder"/>;
 /// <see cref="Teardown"/> is the empty state a <c>down</c> plans towards.
 /// </summary>
+/// <param name="Links">Every link but veth ends, in declaration order (bridges, taps, then <c>links:</c>).</param>
 public sealed record DesiredState(
     string Instance,
     string? TopologyName,
     IReadOnlyList<DesiredNamespace> Namespaces,
-    IReadOnlyList<DesiredLink> Bridges,
+    IReadOnlyList<DesiredLink> Links,
     IReadOnlyList<DesiredVeth> Veths,
-    IReadOnlyList<DesiredLink> Taps,
     IReadOnlyList<Planning.PlanProblem> Problems)
 {
+    /// <summary>The ifalias every link the instance owns carries.</summary>
     public string LinkMarker => Ownership.LinkMarker(Instance);
+
+    /// <summary>The instance's nftables table name.</summary>
     public string NatTableName => Ownership.NatTableName(Instance);
 
-    /// <summary>Every desired link: bridges first (ports need them), then veth ends, then taps.</summary>
-    public IEnumerable<DesiredLink> Links =>
-        Bridges.Concat(Veths.SelectMany(v => new[] { v.A, v.B })).Concat(Taps);
+    /// <summary>Open vSwitch bridges (<c>ovs_bridges:</c>).</summary>
+    public IReadOnlyList<DesiredOvsBridge> OvsBridges { get; init; } = [];
 
-    public static DesiredState Teardown(string instance) => new(instance, null, [], [], [], [], []);
+    /// <summary>The bridges (ports need them first).</summary>
+    public IEnumerable<DesiredLink> Switches => Links.Where(l => l.Kind.IsSwitch);
+
+    /// <summary>Every desired link: bridges first, then veth ends, then the other links.</summary>
+    public IEnumerable<DesiredLink> AllLinks =>
+        Switches.Concat(Veths.SelectMany(v => new[] { v.A, v.B })).Concat(Links.Where(l => !l.Kind.IsSwitch));
+
+    /// <summary>The empty state a <c>down</c> plans towards.</summary>
+    public static DesiredState Teardown(string instance) => new(instance, null, [], [], [], []);
 }

@@ -1,6 +1,7 @@
 using VNetCompose.Core.Planning;
 using VNetCompose.Kernel;
 using VNetCompose.Model;
+using VNetCompose.Kernel.Links.Kinds;
 
 namespace VNetCompose.Core.Desired;
 
@@ -17,39 +18,39 @@ public static class DesiredStateBuilder
         string instance = options.InstanceName(topology.Name);
         var problems = new List<PlanProblem>();
 
-        var bridges = topology.Bridges.Select(b =>
+        var links = topology.Links.Select(l => new DesiredLink(options.MapNamespace(l.Namespace), l.Name, l.Data, l.Mtu, l.Mac, l.Bridge,
+            l.Up, l.Addresses, l.Location)
         {
-            if (b.VlanFiltering) problems.Add(UnsupportedFeature.BridgeVlanFiltering(b.Location));
-            return new DesiredLink(options.MapNamespace(b.Namespace), b.Name, LinkKind.Bridge, b.Mtu, b.Mac, null, b.Up,
-                b.Addresses, b.Location) { Stp = b.Stp, VlanFiltering = b.VlanFiltering };
-        }).ToList();
+            Parent = l.Parent is { } parent ? new LinkPath(options.MapNamespace(parent.Namespace), parent.Name) : null,
+            ParentLocation = l.Parent?.Location,
+            Egress = l.Egress,
+            Ingress = l.Ingress,
+        }).Select((link, i) => DesiredOvs.Join(link, topology.Links[i].Namespace, topology.Links[i].Bridge, topology.Links[i].OvsPort, topology))
+        .ToList();
 
         var veths = topology.Veths.Select(v =>
         {
-            var a = End(v.A, v.B, options);
-            var b = End(v.B, v.A, options);
+            var a = DesiredOvs.Join(End(v.A, v.B, options) with { Egress = v.A.Egress ?? v.Impair }, v.A.Namespace, v.A.Bridge, v.A.OvsPort, topology);
+            var b = DesiredOvs.Join(End(v.B, v.A, options) with { Egress = v.B.Egress ?? v.Impair }, v.B.Namespace, v.B.Bridge, v.B.OvsPort, topology);
             return new DesiredVeth(a, b, v.Location);
         }).ToList();
-
-        var taps = topology.Taps.Select(t => new DesiredLink(options.MapNamespace(t.Namespace), t.Name,
-            t.Mode == TapMode.Tap ? LinkKind.Tap : LinkKind.Tun, t.Mtu, t.Mac, t.Bridge, t.Up, t.Addresses, t.Location)
-        {
-            Owner = t.Owner,
-            Group = t.Group,
-            MultiQueue = t.MultiQueue,
-        }).ToList();
+        links.AddRange(Shaping.IngressDevices.For([.. links, .. veths.SelectMany(v => new[] { v.A, v.B })]));
 
         var namespaces = new List<DesiredNamespace> { Host(topology, options, instance) };
         namespaces.AddRange(topology.Namespaces.Select(n => Declared(n, topology, options, instance)));
-        return new DesiredState(instance, topology.Name, namespaces, bridges, veths, taps, problems);
+        return new DesiredState(instance, topology.Name, namespaces, links, veths, problems)
+        {
+            OvsBridges = DesiredOvs.Bridges(topology, options),
+        };
     }
 
     private static DesiredLink End(VethEnd end, VethEnd other, LabOptions options) =>
-        new(options.MapNamespace(end.Namespace), end.Name, LinkKind.Veth, end.Mtu, end.Mac, end.Bridge, end.Up,
+        new(options.MapNamespace(end.Namespace), end.Name, new VethData(), end.Mtu, end.Mac, end.Bridge, end.Up,
             end.Addresses, end.Location)
         {
             PeerNamespace = options.MapNamespace(other.Namespace),
             PeerName = other.Name,
+            Ingress = end.Ingress,
         };
 
     /// <summary>
@@ -96,15 +97,4 @@ public static class DesiredStateBuilder
             result.Add(new DesiredSysctl(IPv6Forwarding, "1", v6.Location, "needed by IPv6 nat rules"));
         return result;
     }
-}
-
-/// <summary>
-/// Features the target kernel lacks (architecture.md: "What this machine's kernel supports"). The kernel
-/// only answers "Operation not supported"; checking them before planning names the topology key instead.
-/// </summary>
-public static class UnsupportedFeature
-{
-    public static PlanProblem BridgeVlanFiltering(SourceLocation bridge) => PlanProblem.Error(
-        "bridge vlan_filtering is not supported by this kernel (it answers EOPNOTSUPP); remove the key or set it to false",
-        bridge with { KeyPath = bridge.KeyPath + ".vlan_filtering" });
 }

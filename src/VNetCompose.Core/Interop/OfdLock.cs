@@ -22,6 +22,18 @@ internal sealed unsafe class OfdLock : IDisposable
         _path = path;
     }
 
+    /// <summary>Whether another open file (another process, or another holder here) holds the lock now (F_OFD_GETLK).</summary>
+    public bool IsLockedElsewhere()
+    {
+        var request = new flock { l_type = (short)F_WRLCK, l_whence = (short)SEEK_SET, l_start = 0, l_len = 0, l_pid = 0 };
+        if (fcntl(_fd, F_OFD_GETLK, &request) != 0)
+        {
+            int error = errno;
+            throw new IOException($"cannot query the lock on {_path}: {Errnos.Describe(error)} ({Errnos.Name(error)})");
+        }
+        return request.l_type != F_UNLCK;
+    }
+
     /// <summary>One non-blocking attempt; true when the lock is now held.</summary>
     public bool TryLock()
     {

@@ -1,5 +1,6 @@
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links;
 
 namespace VNetCompose.Core.Observation;
 
@@ -34,6 +35,17 @@ public sealed record ObservedState(
     /// <summary>Legacy iptables tables of the namespaces that get NAT rules (conflict warnings).</summary>
     public IReadOnlyDictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>> LegacyIptables { get; init; } =
         new Dictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>>();
+
+    /// <summary>
+    /// What the kernel answered when asked whether it can create the desired links of kinds (or with attributes) it
+    /// may lack (<see cref="IKernel.ProbeLinkSupport"/>): null for yes, the kernel's reason otherwise.
+    /// </summary>
+    public IReadOnlyDictionary<LinkData, string?> LinkSupport { get; init; } = new Dictionary<LinkData, string?>();
+
+    /// <summary>Qdiscs and ingress redirects where vnet's shaping is wanted or may be (<see cref="TrafficControlObserver"/>).</summary>
+    public ObservedTrafficControl TrafficControl { get; init; } = ObservedTrafficControl.None;
+    /// <summary>Open vSwitch's bridges and ports, when the topology or the state file has OVS objects; else null.</summary>
+    public OvsObservation? Ovs { get; init; }
 
     /// <summary>The namespace exists and can be entered.</summary>
     public bool Exists(NetnsId ns) => ns.IsCurrent || (NamedNamespaces.Contains(ns.Name!) && !BrokenNamespaces.Contains(ns.Name!));

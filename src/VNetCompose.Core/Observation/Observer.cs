@@ -9,15 +9,23 @@ namespace VNetCompose.Core.Observation;
 /// concern, in ONE <see cref="IKernel.Observe"/> call; the declared (and recorded) sysctls; the
 /// instance's NAT table where the topology or the state file puts one.
 /// </summary>
-public static class Observer
+public static partial class Observer
 {
     /// <param name="alsoConcerned">More namespaces to look in (a teardown by topology: the namespaces it declares,
     /// in case the state file is gone); their NAT tables are read too.</param>
+    /// <param name="ovs">The Open vSwitch driver, read when the topology or the state file has OVS objects, or
+    /// <paramref name="alsoOvs"/> (a teardown by a topology that declares OVS bridges).</param>
     public static ObservedState Observe(IKernel kernel, DesiredState desired, InstanceRecord? previous,
-        IReadOnlyCollection<NetnsId>? alsoConcerned = null)
+        IReadOnlyCollection<NetnsId>? alsoConcerned = null, Kernel.Ovs.IOvsDriver? ovs = null, bool alsoOvs = false) =>
+        Read(kernel, desired, previous, alsoConcerned, only: null, ovs, alsoOvs);
+
+    /// <param name="only">Read only these of the concerned namespaces (<see cref="Refresh"/>); null: all of them.</param>
+    private static ObservedState Read(IKernel kernel, DesiredState desired, InstanceRecord? previous,
+        IReadOnlyCollection<NetnsId>? alsoConcerned, IReadOnlySet<NetnsId>? only, Kernel.Ovs.IOvsDriver? ovs = null, bool alsoOvs = false)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(desired);
+        bool Wanted(NetnsId ns) => only is null || only.Contains(ns);
         var named = kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
         var broken = new HashSet<string>(StringComparer.Ordinal);
         bool Exists(NetnsId ns) => ns.IsCurrent || (named.Contains(ns.Name!) && !broken.Contains(ns.Name!));
@@ -25,14 +33,14 @@ public static class Observer
         var concerned = desired.Namespaces.Select(n => n.Id)
             .Concat(previous?.Holdings.ObservedNamespaces ?? [])
             .Concat(alsoConcerned ?? [])
-            .Distinct().Where(Exists).ToList();
+            .Distinct().Where(Exists).Where(Wanted).ToList();
         var snapshots = ObserveSkippingBroken(kernel, concerned, broken);
         // Namespaces vnet created that the topology no longer declares are deleted by the plan, with their
         // NAT tables and sysctls: reading those (a socket and three requests each) is wasted. Their links
         // are still read: their veth peers elsewhere vanish with them.
         var declared = desired.Namespaces.Select(n => n.Id).ToHashSet();
         var doomed = (previous?.Holdings.CreatedNamespaces ?? []).Select(NetnsId.Named).Where(id => !declared.Contains(id)).ToHashSet();
-        bool Readable(NetnsId ns) => Exists(ns) && !doomed.Contains(ns);
+        bool Readable(NetnsId ns) => Exists(ns) && !doomed.Contains(ns) && Wanted(ns);
 
         var sysctls = new Dictionary<SysctlKey, string?>();
         var wanted = desired.Namespaces.SelectMany(n => n.Sysctls.Select(s => new SysctlKey(n.Id, s.Key)))
@@ -49,7 +57,7 @@ public static class Observer
         try
         {
             // Namespaces still to be created cannot be read: ask the kernel in the current one (a read) whether it has nf_tables at all.
-            if (natNamespaces.Count == 0 && desired.Namespaces.Any(n => n.Nat is not null))
+            if (only is null && natNamespaces.Count == 0 && desired.Namespaces.Any(n => n.Nat is not null))
                 _ = kernel.ListNftTables(NetnsId.Current);
             foreach (var ns in natNamespaces)
             {
@@ -66,10 +74,18 @@ public static class Observer
             natUnavailable = e.Message;
         }
 
+        // Kinds (and attributes) the kernel may lack are asked for before anything is planned, so the plan can
+        // refuse them with the topology's key named instead of failing at the first write.
+        var support = desired.AllLinks.Select(l => l.Data).Where(d => d.Kind.NeedsProbe(d)).Distinct()
+            .ToDictionary(d => d, kernel.ProbeLinkSupport);
+
         return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous)
         {
             BrokenNamespaces = broken,
             LegacyIptables = legacy,
+            LinkSupport = support,
+            TrafficControl = TrafficControlObserver.Observe(kernel, desired, snapshots),
+            Ovs = OvsObserver.Observe(kernel, ovs, desired, previous, alsoOvs),
         };
     }
 

@@ -6,24 +6,30 @@ namespace VNetCompose.Core.Planning;
 /// <summary>What a planned change does to its object; the symbol is what users see.</summary>
 public enum ChangeAction { Create, Change, Delete, Replace }
 
-/// <summary>What a change is about; <see cref="NatRule"/> is one rule of the instance's NAT table, <see cref="NatTable"/> the table itself.</summary>
-public enum ObjectKind { Namespace, Link, Veth, Address, Route, Sysctl, NatTable, NatRule }
-
 /// <summary>One attribute of a change: <c>mtu: 1500 -> 9000</c>. Before is null for a new value, After null for a removed one.</summary>
 public sealed record AttributeChange(string Name, string? Before, string? After);
 
 /// <summary>A change to one object, for display; the kernel operations that carry it out are <see cref="Plan.Steps"/>.</summary>
-/// <param name="Address">The object, as users read it: <c>link net0/eth0</c>, <c>route default in ubuntu1</c>.</param>
+/// <param name="Object">The object (<c>link net0/eth0</c>, <c>route default in ubuntu1</c> when shown).</param>
 /// <param name="Reason">Why (a replace: the attribute the kernel cannot change in place).</param>
+/// <param name="Location">Where the topology declares the object, when it does.</param>
 public sealed record PlannedChange(
     ChangeAction Action,
-    ObjectKind Kind,
-    string Address,
+    ObjectAddress Object,
     IReadOnlyList<AttributeChange> Attributes,
-    string? Reason = null);
+    string? Reason = null,
+    SourceLocation? Location = null)
+{
+    /// <summary>The object class (<see cref="ObjectAddress.Kind"/>).</summary>
+    public string Kind => Object.Kind;
+}
 
 /// <summary>A desired object whose name is held by something vnet does not own. Nothing is touched while one exists.</summary>
-public sealed record PlanConflict(ObjectKind Kind, string Address, string Detail, SourceLocation? Location);
+public sealed record PlanConflict(ObjectAddress Object, string Detail, SourceLocation? Location)
+{
+    /// <summary>The object class (<see cref="ObjectAddress.Kind"/>).</summary>
+    public string Kind => Object.Kind;
+}
 
 /// <summary>A problem found while planning: an error blocks applying, a warning does not.</summary>
 public sealed record PlanProblem(DiagnosticSeverity Severity, string Message, SourceLocation? Location)
@@ -37,8 +43,12 @@ public sealed record PlanProblem(DiagnosticSeverity Severity, string Message, So
         + (Location is null || Location.KeyPath.Length == 0 ? "" : Location.KeyPath + ": ") + Message;
 }
 
-/// <summary>An object the topology declares, for <c>status</c>; <paramref name="Parts"/> are other addresses changes to it may use (a veth's ends).</summary>
-public sealed record PlanObject(ObjectKind Kind, string Address, IReadOnlyList<string> Parts);
+/// <summary>An object the topology declares, for <c>status</c>; <paramref name="Parts"/> are other objects changes to it may name (a veth's ends).</summary>
+public sealed record PlanObject(ObjectAddress Object, IReadOnlyList<ObjectAddress> Parts)
+{
+    /// <summary>The object class (<see cref="ObjectAddress.Kind"/>).</summary>
+    public string Kind => Object.Kind;
+}
 
 /// <summary>A link that will vanish without a delete of its own (its namespace or its veth peer is deleted).</summary>
 public sealed record LinkRef(NetnsId Namespace, string Name, int Index);
@@ -60,8 +70,11 @@ public sealed record Holdings(
 {
     public static Holdings None { get; } = new([], [], false, [], []);
 
+    /// <summary>The ovsdb-server endpoint through which the instance holds Open vSwitch bridges or ports; null for none.</summary>
+    public string? OvsEndpoint { get; init; }
+
     public bool IsEmpty => Namespaces.Count == 0 && CreatedNamespaces.Count == 0 && !UsesCurrentNamespace
-        && NatNamespaces.Count == 0 && Sysctls.Count == 0;
+        && NatNamespaces.Count == 0 && Sysctls.Count == 0 && OvsEndpoint is null;
 
     /// <summary>Everything either holds: what the state file says while a plan is being applied.</summary>
     public Holdings Union(Holdings other) => new(
@@ -69,7 +82,10 @@ public sealed record Holdings(
         CreatedNamespaces.Union(other.CreatedNamespaces).Order(StringComparer.Ordinal).ToList(),
         UsesCurrentNamespace || other.UsesCurrentNamespace,
         NatNamespaces.Union(other.NatNamespaces).OrderBy(n => n.Name, StringComparer.Ordinal).ToList(),
-        Sysctls.Concat(other.Sysctls.Where(o => !Sysctls.Any(s => s.Namespace == o.Namespace && s.Key == o.Key))).ToList());
+        Sysctls.Concat(other.Sysctls.Where(o => !Sysctls.Any(s => s.Namespace == o.Namespace && s.Key == o.Key))).ToList())
+    {
+        OvsEndpoint = OvsEndpoint ?? other.OvsEndpoint,
+    };
 
     /// <summary>Every namespace to observe.</summary>
     public IEnumerable<NetnsId> ObservedNamespaces =>
@@ -80,7 +96,7 @@ public sealed record Holdings(
     public bool Equivalent(Holdings other) =>
         Namespaces.SequenceEqual(other.Namespaces) && CreatedNamespaces.SequenceEqual(other.CreatedNamespaces)
         && UsesCurrentNamespace == other.UsesCurrentNamespace && NatNamespaces.SequenceEqual(other.NatNamespaces)
-        && Sysctls.SequenceEqual(other.Sysctls);
+        && Sysctls.SequenceEqual(other.Sysctls) && OvsEndpoint == other.OvsEndpoint;
 }
 
 /// <summary>

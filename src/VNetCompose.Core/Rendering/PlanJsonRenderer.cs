@@ -16,6 +16,7 @@ namespace VNetCompose.Core.Rendering;
 ///   "changes": [ { "action": "create|change|delete|replace",
 ///                  "kind": "namespace|link|veth|address|route|sysctl|nat_rule|nat_table",
 ///                  "object": "link net0/eth0",
+///                  "namespace": "net0", "name": "eth0", "fields": { ... },   // the object's identity
 ///                  "attributes": [ { "name": "mtu", "before": "1500", "after": "9000" } ],
 ///                  "reason": null } ],
 ///   "conflicts": [ { "kind": "link", "object": "link host/eth0", "detail": "...",
@@ -50,8 +51,9 @@ public static class PlanJsonRenderer
             {
                 json.WriteStartObject();
                 json.WriteString("action", change.Action.ToString().ToLowerInvariant());
-                json.WriteString("kind", KindName(change.Kind));
-                json.WriteString("object", change.Address);
+                json.WriteString("kind", change.Kind);
+                json.WriteString("object", change.Object.ToString());
+                WriteIdentity(json, change.Object);
                 json.WriteStartArray("attributes");
                 foreach (var a in change.Attributes)
                 {
@@ -71,8 +73,9 @@ public static class PlanJsonRenderer
             foreach (var conflict in plan.Conflicts)
             {
                 json.WriteStartObject();
-                json.WriteString("kind", KindName(conflict.Kind));
-                json.WriteString("object", conflict.Address);
+                json.WriteString("kind", conflict.Kind);
+                json.WriteString("object", conflict.Object.ToString());
+                WriteIdentity(json, conflict.Object);
                 json.WriteString("detail", conflict.Detail);
                 WriteLocation(json, conflict.Location);
                 json.WriteEndObject();
@@ -94,12 +97,16 @@ public static class PlanJsonRenderer
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    public static string KindName(ObjectKind kind) => kind switch
+    /// <summary>The object's identity as fields: namespace, name and the kind's key fields.</summary>
+    internal static void WriteIdentity(Utf8JsonWriter json, ObjectAddress address)
     {
-        ObjectKind.NatTable => "nat_table",
-        ObjectKind.NatRule => "nat_rule",
-        _ => kind.ToString().ToLowerInvariant(),
-    };
+        json.WriteString("namespace", Ownership.Display(address.Namespace));
+        json.WriteString("name", address.Name);
+        if (address.Fields.Count == 0) return;
+        json.WriteStartObject("fields");
+        foreach (var (key, value) in address.Fields) json.WriteString(key, value);
+        json.WriteEndObject();
+    }
 
     internal static void WriteLocation(Utf8JsonWriter json, SourceLocation? location)
     {

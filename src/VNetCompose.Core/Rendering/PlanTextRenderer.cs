@@ -24,7 +24,7 @@ public static class PlanTextRenderer
         foreach (var change in plan.Changes) AppendChange(text, change);
         foreach (var conflict in plan.Conflicts)
         {
-            text.Append("! ").Append(conflict.Address).Append(": ").Append(conflict.Detail).Append('\n');
+            text.Append("! ").Append(conflict.Object).Append(": ").Append(conflict.Detail).Append('\n');
             if (conflict.Location is { } at) text.Append("    at ").Append(at).Append('\n');
         }
         foreach (var problem in plan.Problems) text.Append(problem).Append('\n');
@@ -37,7 +37,7 @@ public static class PlanTextRenderer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(change);
-        text.Append(Symbol(change.Action)).Append(' ').Append(change.Address).Append('\n');
+        text.Append(Symbol(change.Action)).Append(' ').Append(change.Object).Append('\n');
         foreach (var a in change.Attributes) text.Append("    ").Append(Attribute(change.Action, a)).Append('\n');
         if (change.Reason is { } reason) text.Append("    (").Append(reason).Append(")\n");
     }

@@ -28,11 +28,8 @@ public sealed class InstanceLock : IDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(log);
-        LabOptions.ValidateInstance(instance);
-        string name = instance + ".lock";
-        string path = Path.Combine(directory, name);
-        OfdLock waiting;
-        using (var state = StateDirectory.Open(directory, create: true)!) waiting = new OfdLock(state.OpenLockFile(name), path);
+        string path = PathOf(directory, instance);
+        OfdLock waiting = OpenUnlocked(directory, instance);
         try
         {
             if (waiting.TryLock()) return new InstanceLock(waiting);
@@ -63,6 +60,20 @@ public sealed class InstanceLock : IDisposable
         }
         return new InstanceLock(waiting);
     }
+
+    /// <summary>
+    /// The lock file of an instance, opened (created if missing) the safe way (<see cref="StateDirectory.OpenLockFile"/>)
+    /// but not locked: for <see cref="OfdLock.TryLock"/>, or for a watch to ask <see cref="OfdLock.IsLockedElsewhere"/>.
+    /// </summary>
+    internal static OfdLock OpenUnlocked(string directory, string instance)
+    {
+        LabOptions.ValidateInstance(instance);
+        using var state = StateDirectory.Open(directory, create: true)!;
+        return new OfdLock(state.OpenLockFile(instance + ".lock"), PathOf(directory, instance));
+    }
+
+    /// <summary>The lock file of an instance.</summary>
+    internal static string PathOf(string directory, string instance) => Path.Combine(directory, instance + ".lock");
 
     public void Dispose() => _lock.Dispose();
 }

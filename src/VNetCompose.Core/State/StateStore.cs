@@ -90,6 +90,18 @@ public sealed class StateStore(string directory)
         return entries;
     }
 
+    /// <summary>
+    /// The instances with a state file, sorted, without reading the files (one may be unreadable); a file whose
+    /// name is not an instance name (see <see cref="Entries"/>) is left out. A missing directory has none.
+    /// </summary>
+    public IReadOnlyList<string> Instances()
+    {
+        using var directory = StateDirectory.Open(Directory, create: false);
+        if (directory is null) return [];
+        return directory.List(Suffix).Select(name => name[..^Suffix.Length])
+            .Where(instance => NameRules.InstanceNameError(instance) is null).ToList();
+    }
+
     public void Write(InstanceRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -133,6 +145,7 @@ public sealed class StateStore(string directory)
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        if (r.Holdings.OvsEndpoint is { } ovsdb) json.WriteString("ovsdb", ovsdb);
         json.WriteString("updatedAt", r.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
         json.WriteEndObject();
     }
@@ -170,7 +183,10 @@ public sealed class StateStore(string directory)
             Strings(root, "natNamespaces").Select(n => new NetnsId(n)).ToList(),
             root.GetProperty("sysctls").EnumerateArray().Select(s => new SysctlOriginal(
                 new NetnsId(s.GetProperty("namespace").GetString()),
-                s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList());
+                s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList())
+        {
+            OvsEndpoint = root.TryGetProperty("ovsdb", out var ovsdb) ? ovsdb.GetString() : null,
+        };
         var record = new InstanceRecord(
             root.GetProperty("instance").GetString() ?? throw new FormatException("'instance' is null"),
             root.GetProperty("topology").GetString() ?? throw new FormatException("'topology' is null"),

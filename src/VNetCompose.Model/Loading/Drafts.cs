@@ -1,4 +1,6 @@
 using System.Net;
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 
 namespace VNetCompose.Model.Loading;
 
@@ -16,6 +18,9 @@ internal sealed class TopologyDraft
     public List<InterfaceDraft> Interfaces { get; } = [];
 
     public List<VethDraft> Veths { get; } = [];
+
+    /// <summary>Every OVS bridge under <c>ovs_bridges:</c>, in file order.</summary>
+    public List<OvsBridgeDraft> OvsBridges { get; } = [];
     public List<NatRule> Nat { get; } = [];
 
     /// <summary>Every <c>namespace:</c> value other than host, to check that it is declared.</summary>
@@ -32,12 +37,10 @@ internal sealed record RouteDraft(
     public string Describe() => To.PrefixLength == 0 ? $"default ({AddressSyntax.FamilyName(To.BaseAddress)})" : To.ToString();
 }
 
-internal enum InterfaceKind { Bridge, VethEnd, Tap }
-
-/// <summary>A bridge, a veth end or a tap: the fields they share plus the kind's own settings.</summary>
-internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string path)
+/// <summary>A link of any kind (a bridge, a veth end, a tap, a <c>links:</c> entry): the fields they share plus the kind's own.</summary>
+internal sealed class InterfaceDraft(LinkKind kind, Position at, string path)
 {
-    public InterfaceKind Kind { get; } = kind;
+    public LinkKind Kind { get; set; } = kind;
 
     /// <summary>Where the declaration starts, and its key path (<c>bridges.docker0</c>, <c>veths[0].a</c>).</summary>
     public Position At { get; } = at;
@@ -53,14 +56,28 @@ internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string pat
     public Located<string>? Bridge { get; set; }
 
     public bool Up { get; set; } = true;
-    public BridgeSettings? AsBridge { get; set; }
-    public TapSettings? AsTap { get; set; }
 
+    /// <summary>The <c>vlan</c>/<c>trunks</c> of a port of an OVS bridge; null when neither is given.</summary>
+    public OvsPortDraft? OvsPort { get; set; }
+
+    /// <summary>The link it is created on (<c>parent:</c>, a vxlan's <c>dev:</c>), namespace as the topology writes it.</summary>
+    public Located<(string Namespace, string Name)>? Parent { get; set; }
+
+    /// <summary><c>egress:</c> and <c>ingress:</c>, located at their keys; null when absent or wrong (reported).</summary>
+    public Located<Impairment>? Egress { get; set; }
+
+    /// <inheritdoc cref="Egress"/>
+    public Located<Impairment>? Ingress { get; set; }
+
+    /// <summary>The kind's attributes, once its keys were read without error (null for a veth end: none of its own).</summary>
+    public LinkData? Data { get; set; }
+
+    /// <summary>"bridge", "veth end", "tap device", "macvlan": how diagnostics name the kind.</summary>
     public string KindName => Kind switch
     {
-        InterfaceKind.Bridge => "bridge",
-        InterfaceKind.VethEnd => "veth end",
-        _ => AsTap?.Mode == TapMode.Tun ? "tun device" : "tap device",
+        VethKind => "veth end",
+        TuntapKind => $"{Kind.Name} device",
+        _ => Kind.Name,
     };
 
     /// <summary><c>veths[0].a (line 12)</c>: how other diagnostics refer to this declaration.</summary>
@@ -70,8 +87,16 @@ internal sealed class InterfaceDraft(InterfaceKind kind, Position at, string pat
     public string NameAndReference => $"'{Name?.Value}' ({Path}, line {At.Line})";
 }
 
-internal sealed record BridgeSettings(bool Stp, bool VlanFiltering);
+internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path)
+{
+    /// <summary>The pair's <c>impair:</c>, located at its key.</summary>
+    public Located<Impairment>? Impair { get; init; }
+}
 
-internal sealed record TapSettings(TapMode? Mode, int? Owner, int? Group, bool MultiQueue);
+/// <summary>An OVS bridge; <see cref="Name"/> or <see cref="Namespace"/> is null when it failed to read.</summary>
+internal sealed record OvsBridgeDraft(
+    Located<string>? Name, string? Namespace, OvsDatapath Datapath, IReadOnlyList<Located<IfAddress>> Addresses, bool Stp,
+    OvsBridgeFailMode FailMode, Position At, string Path);
 
-internal sealed record VethDraft(InterfaceDraft A, InterfaceDraft B, Position At, string Path);
+/// <summary>The OVS keys of a port: where the first of them is, for "only on OVS ports" errors.</summary>
+internal sealed record OvsPortDraft(Located<long>? Vlan, IReadOnlyList<Located<long>> Trunks, Position At, string Path);

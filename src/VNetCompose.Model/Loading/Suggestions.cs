@@ -1,7 +1,7 @@
 namespace VNetCompose.Model.Loading;
 
 /// <summary>"did you mean" hints for misspelt keys and names.</summary>
-internal static class Suggestions
+public static class Suggestions
 {
     /// <summary><c>; did you mean 'addresses'?</c> for the closest candidate, or an empty string when none is close.</summary>
     public static string DidYouMean(string input, IEnumerable<string> candidates)
@@ -14,7 +14,7 @@ internal static class Suggestions
         {
             int allowed = Allowed(input, candidate);
             if (Math.Abs(input.Length - candidate.Length) > allowed) continue; // the distance is at least that
-            int distance = Distance(lowered, candidate.ToLowerInvariant());
+            int distance = Score(input, lowered, candidate);
             if (distance <= allowed && distance < bestDistance)
             {
                 best = candidate;
@@ -25,6 +25,15 @@ internal static class Suggestions
     }
 
     private static int Allowed(string input, string candidate) => Math.Max(1, Math.Max(input.Length, candidate.Length) / 3);
+
+    /// <summary>
+    /// The distance between <paramref name="input"/> (<paramref name="lowered"/> is it in lower case) and a candidate,
+    /// plus one when their first letters differ: typos rarely hit it ('adress' is 'addresses', not 'egress').
+    /// Never less than the difference of their lengths.
+    /// </summary>
+    internal static int Score(string input, string lowered, string candidate) =>
+        Distance(lowered, candidate.ToLowerInvariant())
+        + (input.Length > 0 && candidate.Length > 0 && char.ToLowerInvariant(input[0]) != char.ToLowerInvariant(candidate[0]) ? 1 : 0);
 
     private static string Phrase(string? best) => best is null ? "" : $"; did you mean '{best}'?";
 
@@ -83,7 +92,7 @@ internal sealed class NameSuggestions
                 _comparisons++;
                 int allowed = Math.Max(1, Math.Max(input.Length, candidate.Name.Length) / 3);
                 if (Math.Abs(input.Length - candidate.Name.Length) > allowed) continue;
-                int distance = Suggestions.Distance(lowered, candidate.Name.ToLowerInvariant());
+                int distance = Suggestions.Score(input, lowered, candidate.Name);
                 // The closest; among equals the first declared, as a scan in file order finds it.
                 if (distance <= allowed && (distance < bestDistance || (distance == bestDistance && candidate.Order < best!.Value.Order)))
                 {

@@ -1,3 +1,5 @@
+using VNetCompose.Kernel.Links;
+
 namespace VNetCompose.Model.Loading;
 
 /// <summary>
@@ -8,16 +10,21 @@ internal static class TopologyBuilder
 {
     public static Topology Build(TopologyDraft draft, DiagnosticBag diagnostics)
     {
-        var links = draft.Interfaces;
         return new Topology(
             Present(draft.Version),
             Present(draft.Name),
             diagnostics.File,
             draft.Namespaces.Select(ns => Namespace(ns, diagnostics)).ToArray(),
-            links.Where(l => l.Kind == InterfaceKind.Bridge).Select(l => Bridge(l, diagnostics)).ToArray(),
-            draft.Veths.Select(v => new VethSpec(VethEnd(v.A, diagnostics), VethEnd(v.B, diagnostics), diagnostics.Locate(v.At, v.Path))).ToArray(),
-            links.Where(l => l.Kind == InterfaceKind.Tap).Select(l => Tap(l, diagnostics)).ToArray(),
-            [.. draft.Nat]);
+            draft.Interfaces.Where(l => l.Kind != LinkKinds.Veth).Select(l => Link(l, diagnostics)).ToArray(),
+            draft.Veths.Select(v => new VethSpec(VethEnd(v.A, diagnostics), VethEnd(v.B, diagnostics), diagnostics.Locate(v.At, v.Path))
+            {
+                Impair = v.Impair?.Value,
+            }).ToArray(),
+            [.. draft.Nat])
+        {
+            OvsBridges = [.. draft.OvsBridges.Select(b => new OvsBridgeSpec(Present(b.Name).Value, Present(b.Namespace), b.Datapath,
+                [.. b.Addresses.Select(a => a.Value)], b.Stp, b.FailMode, diagnostics.Locate(b.At, b.Path)))],
+        };
     }
 
     private static NamespaceSpec Namespace(NamespaceDraft ns, DiagnosticBag diagnostics) => new(
@@ -27,24 +34,29 @@ internal static class TopologyBuilder
         ns.Routes.Select(r => new RouteSpec(r.To, r.Via?.Value, r.Dev?.Value, r.Metric, diagnostics.Locate(r.At, r.Path))).ToArray(),
         diagnostics.Locate(ns.Name.At, ns.Name.Path));
 
-    private static BridgeSpec Bridge(InterfaceDraft link, DiagnosticBag diagnostics)
+    private static LinkSpec Link(InterfaceDraft link, DiagnosticBag diagnostics) => new(
+        Present(link.Name).Value, link.Kind, Present(link.Namespace), Addresses(link), Mtu(link), link.Mac?.Value, link.Bridge?.Value,
+        link.Up,
+        link.Parent is { } parent ? new LinkParentSpec(parent.Value.Namespace, parent.Value.Name, diagnostics.Locate(parent.At, parent.Path)) : null,
+        Present(link.Data), diagnostics.Locate(link.At, link.Path))
     {
-        BridgeSettings settings = Present(link.AsBridge);
-        return new BridgeSpec(Present(link.Name).Value, Present(link.Namespace), Addresses(link), Mtu(link), link.Mac?.Value,
-            settings.Stp, settings.VlanFiltering, link.Up, diagnostics.Locate(link.At, link.Path));
-    }
+        Egress = link.Egress?.Value,
+        Ingress = link.Ingress?.Value,
+        OvsPort = OvsPort(link),
+    };
 
     private static VethEnd VethEnd(InterfaceDraft link, DiagnosticBag diagnostics) => new(
         Present(link.Namespace), Present(link.Name).Value, Addresses(link), Mtu(link), link.Mac?.Value, link.Bridge?.Value, link.Up,
-        diagnostics.Locate(link.At, link.Path));
-
-    private static TapSpec Tap(InterfaceDraft link, DiagnosticBag diagnostics)
+        diagnostics.Locate(link.At, link.Path))
     {
-        TapSettings settings = Present(link.AsTap);
-        return new TapSpec(Present(link.Name).Value, Present(settings.Mode), Present(link.Namespace), Addresses(link), Mtu(link),
-            link.Mac?.Value, link.Bridge?.Value, link.Up, settings.Owner, settings.Group, settings.MultiQueue,
-            diagnostics.Locate(link.At, link.Path));
-    }
+        Egress = link.Egress?.Value,
+        Ingress = link.Ingress?.Value,
+        OvsPort = OvsPort(link),
+    };
+
+    private static OvsPortSpec? OvsPort(InterfaceDraft link) => link.OvsPort is { } port
+        ? new OvsPortSpec((int?)port.Vlan?.Value, [.. port.Trunks.Select(t => (int)t.Value).Order()])
+        : null;
 
     private static IfAddress[] Addresses(InterfaceDraft link) => link.Addresses.Select(a => a.Value).ToArray();
 

@@ -7,7 +7,7 @@ internal static class TopologyReader
 {
     public const int SupportedVersion = 1;
 
-    private static readonly string[] Keys = ["version", "name", "namespaces", "bridges", "veths", "taps", "nat"];
+    private static readonly string[] Keys = ["version", "name", "namespaces", "bridges", "ovs_bridges", "veths", "taps", "links", "nat"];
 
     public static TopologyDraft Read(YamlNode root, NodeReader reader)
     {
@@ -28,10 +28,14 @@ internal static class TopologyReader
             NamespaceSectionReader.Read(namespaces, top.PathOf("namespaces"), reader, draft);
         if (top.Value("bridges") is { } bridges)
             LinkSectionReader.ReadBridges(bridges, top.PathOf("bridges"), reader, draft);
+        if (top.Value("ovs_bridges") is { } ovsBridges)
+            OvsSectionReader.ReadBridges(ovsBridges, top.PathOf("ovs_bridges"), reader, draft);
         if (top.Value("veths") is { } veths)
             LinkSectionReader.ReadVeths(veths, top.PathOf("veths"), reader, draft);
         if (top.Value("taps") is { } taps)
             LinkSectionReader.ReadTaps(taps, top.PathOf("taps"), reader, draft);
+        if (top.Value("links") is { } links)
+            LinkSectionReader.ReadLinks(links, top.PathOf("links"), reader, draft);
         if (top.Value("nat") is { } nat)
             NatSectionReader.Read(nat, top.PathOf("nat"), reader, draft);
         return draft;

@@ -1,4 +1,5 @@
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links.Kinds;
 using VNetCompose.Netlink.Interop;
 
 namespace VNetCompose.Netlink.Devices;
@@ -11,15 +12,15 @@ namespace VNetCompose.Netlink.Devices;
 /// </summary>
 internal static class TunTapDevice
 {
-    public static void CreatePersistent(TuntapRequest request, string operation)
+    public static void CreatePersistent(string name, TunData request, string operation)
     {
         var ifreq = new IfReq
         {
             // IFF_TUN_EXCL: fail on an existing name instead of attaching to it.
             Flags = (short)((request.Mode == TunMode.Tap ? Tun.IFF_TAP : Tun.IFF_TUN) | Tun.IFF_NO_PI | Tun.IFF_TUN_EXCL
-                | (request.MultiQueue ? Tun.IFF_MULTI_QUEUE : 0)),
+                | (request.MultiQueue ? Tun.IFF_MULTI_QUEUE : 0) | (request.VnetHdr ? Tun.IFF_VNET_HDR : 0)),
         };
-        WriteName(ref ifreq, request.Name, operation);
+        WriteName(ref ifreq, name, operation);
 
         int fd = Native.OpenReadWrite(Tun.DevicePath);
         if (fd < 0) throw new KernelException(-fd, $"{operation}: opening {Tun.DevicePath}");
@@ -30,7 +31,7 @@ internal static class TunTapDevice
             {
                 // With IFF_TUN_EXCL the kernel answers EBUSY when the name is taken by any link:
                 // report it like every other duplicate name.
-                throw new KernelException(Errnos.EEXIST, operation, $"a link named {request.Name} already exists");
+                throw new KernelException(Errnos.EEXIST, operation, $"a link named {name} already exists");
             }
             Check(rc, operation, "TUNSETIFF");
             if (request.Owner is { } owner) Check(Native.Ioctl(fd, Tun.TUNSETOWNER, owner), operation, "TUNSETOWNER");

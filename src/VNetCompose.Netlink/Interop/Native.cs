@@ -12,7 +12,7 @@ namespace VNetCompose.Netlink.Interop;
 /// <see cref="UnshareNetworkNamespace"/> affect the calling OS thread only and are called
 /// from <see cref="Namespaces.NamespaceThread"/> alone.
 /// </summary>
-internal static unsafe class Native
+internal static unsafe partial class Native
 {
     private static int Result(int rc) => rc >= 0 ? rc : -errno;
 
@@ -99,13 +99,16 @@ internal static unsafe class Native
     public static int UnshareNetworkNamespace() => Result(unshare(CLONE_NEWNET));
 
     /// <summary>mount("", path, "none", MS_SHARED | MS_REC): propagate mounts under path to every mount namespace.</summary>
-    public static int MakeSharedMount(string path)
+    public static int MakeSharedMount(string path) => SetMountPropagation(path, MS_SHARED | MS_REC);
+
+    /// <summary>mount("", path, "none", flags) with flags among MS_SHARED, MS_SLAVE, MS_PRIVATE (| MS_REC).</summary>
+    private static int SetMountPropagation(string path, ulong_t flags)
     {
         fixed (byte* target = NulTerminated(path))
         fixed (byte* none = "none"u8)
         fixed (byte* empty = ""u8)
         {
-            return Result(mount(empty, target, none, MS_SHARED | MS_REC, null));
+            return Result(mount(empty, target, none, flags, null));
         }
     }
 
@@ -201,6 +204,27 @@ internal static unsafe class Native
         int rc = Result(fstat((int)fd.DangerousGetHandle(), &st));
         identity = rc < 0 ? default : (st.st_dev, st.st_ino);
         return rc;
+    }
+
+    /// <summary>Owner and group of a path, without following a final symlink (a device node such as /dev/tap5).</summary>
+    public static int Ownership(string path, out (int Uid, int Gid) owner)
+    {
+        stat st;
+        fixed (byte* p = NulTerminated(path))
+        {
+            int rc = Result(lstat(p, &st));
+            owner = rc < 0 ? default : ((int)(uint)st.st_uid, (int)(uint)st.st_gid);
+            return rc;
+        }
+    }
+
+    /// <summary>Changes a path's owner and group without following a final symlink; -1 leaves one as it is.</summary>
+    public static int ChangeOwnership(string path, int uid, int gid)
+    {
+        fixed (byte* p = NulTerminated(path))
+        {
+            return Result(lchown(p, unchecked((uint)uid), unchecked((uint)gid)));
+        }
     }
 
     // ---- tun/tap -------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ internal enum NetlinkProtocol
     Route = 0,
     /// <summary>NETLINK_NETFILTER: nfnetlink, carrying nf_tables.</summary>
     Netfilter = 12,
+    /// <summary>NETLINK_GENERIC: generic netlink (families such as ovs_datapath, looked up through nlctrl).</summary>
+    Generic = 16,
 }
 
 /// <summary>Message types, flags and socket options of netlink itself

@@ -30,7 +30,7 @@ internal static class Rta
 /// (<see href="https://github.com/torvalds/linux/blob/master/include/uapi/linux/if_link.h"/>).</summary>
 internal static class Ifla
 {
-    public const ushort ADDRESS = 1, BROADCAST = 2, IFNAME = 3, MTU = 4, LINK = 5, MASTER = 10,
+    public const ushort ADDRESS = 1, BROADCAST = 2, IFNAME = 3, MTU = 4, LINK = 5, QDISC = 6, MASTER = 10,
         OPERSTATE = 16, LINKINFO = 18, IFALIAS = 20, GROUP = 27, NET_NS_FD = 28, EXT_MASK = 29,
         NUM_TX_QUEUES = 31, NUM_RX_QUEUES = 32, LINK_NETNSID = 37, ALT_IFNAME = 53;
 

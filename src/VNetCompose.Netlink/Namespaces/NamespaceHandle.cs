@@ -92,8 +92,9 @@ internal sealed class NamespaceHandle : IDisposable
 
     /// <summary>
     /// The nsid this namespace uses for other namespaces (RTM_GETNSID answers), keyed by their handles.
-    /// An assigned nsid never changes while both namespaces live, and a handle keeps its namespace alive
-    /// and is replaced when the namespace is, so entries never go stale.
+    /// An assigned nsid never changes while both namespaces live, and an open handle keeps its namespace alive
+    /// and is replaced when the namespace is; a handle closed to make room or retired is removed from the others'
+    /// entries (the manager does it), so entries never go stale.
     /// </summary>
     public ConcurrentDictionary<NamespaceHandle, int> PeerIds { get; } = new();
 

@@ -160,7 +160,7 @@ internal sealed class NamespaceManager : IDisposable
         if (socket is not null) handle.Adopt(NetlinkProtocol.Route, socket);
         lock (_openLock)
         {
-            if (_named.TryGetValue(id.Name!, out var stale)) stale.Dispose();
+            if (_named.TryGetValue(id.Name!, out var stale)) Retire(stale);
             MakeRoom();
             Touch(handle);
             _named[id.Name!] = handle;
@@ -211,7 +211,7 @@ internal sealed class NamespaceManager : IDisposable
             if (_named.TryGetValue(name, out cached) && cached.Identity == identity && cached.IsOpen) return Touch(cached);
             MakeRoom();
             var handle = OpenHandle(id, path, operation);
-            if (_named.TryGetValue(name, out var stale)) stale.Dispose();
+            if (_named.TryGetValue(name, out var stale)) Retire(stale);
             _named[name] = handle;
             return Touch(handle);
         }
@@ -239,9 +239,17 @@ internal sealed class NamespaceManager : IDisposable
         var recent = open.OrderByDescending(h => h.LastUsed).Take(ProtectedRecent).ToHashSet();
         var closable = open.Where(h => !recent.Contains(h) && h.LastUsed < _protectedSince).OrderBy(h => h.LastUsed).ToList();
         int closed = 0;
-        while (closed < closable.Count && open.Count - closed >= OpenBudget) closable[closed++].Close();
+        while (closed < closable.Count && open.Count - closed >= OpenBudget) Close(closable[closed++]);
         while (countFree && closed < closable.Count && FreeDescriptors() < DescriptorsPerHandle + ReservedDescriptors / 2)
-            closable[closed++].Close();
+            Close(closable[closed++]);
+    }
+
+    /// <summary>Closes a handle to make room and forgets the nsids other namespaces gave it: closed, it no longer
+    /// keeps its namespace alive, so that namespace may die and its id be given to another meanwhile.</summary>
+    private void Close(NamespaceHandle handle)
+    {
+        handle.Close();
+        ForgetPeer(handle);
     }
 
     private long FreeDescriptors() =>
@@ -268,6 +276,11 @@ internal sealed class NamespaceManager : IDisposable
         }
         return safeFd;
     }
+
+    /// <summary>The cached handle of a namespace, without looking at the file system; null when none is cached.</summary>
+    public NamespaceHandle? Cached(NetnsId id) =>
+        id.IsCurrent ? (_current.IsValueCreated ? _current.Value : null)
+        : _named.TryGetValue(id.Name!, out var handle) && !handle.IsDisposed ? handle : null;
 
     private NamespaceHandle OpenHandle(NetnsId id, string path, string operation)
     {
@@ -297,7 +310,21 @@ internal sealed class NamespaceManager : IDisposable
 
     private void Evict(string name)
     {
-        if (_named.TryRemove(name, out var handle)) handle.Dispose();
+        if (_named.TryRemove(name, out var handle)) Retire(handle);
+    }
+
+    /// <summary>Disposes a handle and forgets the nsids other namespaces gave it: a long-lived driver (a watch)
+    /// sees namespaces deleted and created again, and the id of a dead namespace is reused for another.</summary>
+    private void Retire(NamespaceHandle handle)
+    {
+        handle.Dispose();
+        ForgetPeer(handle);
+    }
+
+    private void ForgetPeer(NamespaceHandle handle)
+    {
+        foreach (var other in _named.Values) other.PeerIds.TryRemove(handle, out _);
+        if (_current.IsValueCreated) _current.Value.PeerIds.TryRemove(handle, out _);
     }
 
     /// <summary>

@@ -10,6 +10,10 @@ internal static class NftMessage
     public const byte NewTable = 0, GetTable = 1, DelTable = 2;
     public const byte NewChain = 3, GetChain = 4, DelChain = 5;
     public const byte NewRule = 6, GetRule = 7, DelRule = 8;
+    public const byte NewSet = 9, DelSet = 11, NewSetElement = 12, DelSetElement = 14;
+    /// <summary>NFT_MSG_NEWGEN: notified after every committed transaction, with the new generation id.</summary>
+    public const byte NewGeneration = 15;
+    public const byte NewObject = 18, DelObject = 20, NewFlowtable = 22, DelFlowtable = 24;
     /// <summary>NFT_MSG_GETGEN: the ruleset generation, bumped by every committed transaction.</summary>
     public const byte GetGeneration = 16;
 }

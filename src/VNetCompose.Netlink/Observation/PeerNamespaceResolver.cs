@@ -7,8 +7,8 @@ using VNetCompose.Netlink.Wire;
 namespace VNetCompose.Netlink.Observation;
 
 /// <summary>
-/// Turns a veth's IFLA_LINK_NETNSID, a number private to the dumping namespace, into one of the
-/// observed namespaces: asks the dumping namespace for the nsid it gives each candidate
+/// Turns a link's IFLA_LINK_NETNSID (a veth's peer, a macvlan's parent elsewhere), a number private to the
+/// dumping namespace, into one of the observed namespaces: asks the dumping namespace for the nsid it gives each candidate
 /// (RTM_GETNSID with NETNSA_FD), trying first the namespaces holding a veth that points back at the
 /// veth (found through an index, so the search stays linear in the number of links), and caches every
 /// answer on the handles. The questions one namespace is asked go in one datagram.
@@ -27,15 +27,15 @@ internal static class PeerNamespaceResolver
         var pointingBack = IndexVethEnds(dumps);
         var linksByIndex = dumps.ToDictionary(d => d.Handle, d => d.Links.DistinctBy(l => l.Link.Index).ToDictionary(l => l.Link.Index));
         var resolved = new Dictionary<(NamespaceHandle, int), NetnsId>();
-        foreach (var dump in dumps.OrderByDescending(d => d.Links.Count(l => l.PeerNetnsId is not null)))
+        foreach (var dump in dumps.OrderByDescending(d => d.Links.Count(l => l.LinkNetnsId is not null)))
         {
-            var wanted = dump.Links.Where(l => l.PeerNetnsId is not null && !resolved.ContainsKey((dump.Handle, l.PeerNetnsId.Value)))
-                .GroupBy(l => l.PeerNetnsId!.Value).ToList();
+            var wanted = dump.Links.Where(l => l.LinkNetnsId is not null && !resolved.ContainsKey((dump.Handle, l.LinkNetnsId.Value)))
+                .GroupBy(l => l.LinkNetnsId!.Value).ToList();
             if (wanted.Count == 0) continue;
 
             // Likely answers first: for each nsid, the namespaces holding the other end of one of its veths.
             var likely = wanted.ToDictionary(g => g.Key, g => g
-                .SelectMany(l => pointingBack.GetValueOrDefault((l.Link.Veth!.PeerIndex, l.Link.Index)) ?? [])
+                .SelectMany(l => pointingBack.GetValueOrDefault((l.Link.IfLink!.Index, l.Link.Index)) ?? [])
                 .Where(d => d.Handle != dump.Handle).Distinct().ToList());
             AskNsids(dump.Handle, likely.Values.SelectMany(c => c), targetsPerQuestion, protect);
             var unresolved = new List<int>();
@@ -62,11 +62,11 @@ internal static class PeerNamespaceResolver
         // D's nsid means E; the far ends of D's veths with that nsid name D by their own nsid.
         void Settle(NamespaceDump d, IEnumerable<ParsedLink> veths, NamespaceDump e)
         {
-            resolved[(d.Handle, veths.First().PeerNetnsId!.Value)] = e.Handle.Id;
+            resolved[(d.Handle, veths.First().LinkNetnsId!.Value)] = e.Handle.Id;
             foreach (var veth in veths)
             {
-                if (linksByIndex[e.Handle].GetValueOrDefault(veth.Link.Veth!.PeerIndex) is { PeerNetnsId: { } back } peer
-                    && peer.Link.Veth!.PeerIndex == veth.Link.Index)
+                if (linksByIndex[e.Handle].GetValueOrDefault(veth.Link.IfLink!.Index) is { LinkNetnsId: { } back } peer
+                    && peer.Link.IfLink!.Index == veth.Link.Index)
                 {
                     resolved.TryAdd((e.Handle, back), d.Handle.Id);
                 }
@@ -80,9 +80,9 @@ internal static class PeerNamespaceResolver
         var index = new Dictionary<(int, int), List<NamespaceDump>>();
         foreach (var dump in dumps)
         {
-            foreach (var link in dump.Links.Where(l => l.PeerNetnsId is not null))
+            foreach (var link in dump.Links.Where(l => l.LinkNetnsId is not null))
             {
-                var key = (link.Link.Index, link.Link.Veth!.PeerIndex);
+                var key = (link.Link.Index, link.Link.IfLink!.Index);
                 if (!index.TryGetValue(key, out var holders)) index[key] = holders = [];
                 holders.Add(dump);
             }

@@ -1,4 +1,5 @@
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links;
 using VNetCompose.Netlink.Interop;
 using VNetCompose.Netlink.Wire;
 
@@ -25,7 +26,7 @@ internal static class LinkMessages
         BeginCreate(builder, link, operation);
         SingleQueue(builder);
         int linkInfo = builder.BeginNested(Ifla.LINKINFO);
-        builder.String(Ifla.INFO_KIND, "veth");
+        builder.Text(Ifla.INFO_KIND, "veth");
         int data = builder.BeginNested(Ifla.INFO_DATA);
         int peerInfo = builder.BeginNested(Ifla.VETH_INFO_PEER);
         builder.Struct(new IfInfoMsg());
@@ -34,28 +35,31 @@ internal static class LinkMessages
         builder.EndNested(peerInfo).EndNested(data).EndNested(linkInfo).EndMessage();
     }
 
-    /// <summary><c>ip link add NAME type bridge [stp_state 1] [vlan_filtering 1]</c></summary>
-    public static void CreateBridge(NetlinkMessageBuilder builder, NewLink link, bool stp, bool vlanFiltering, string operation)
+    /// <summary>
+    /// <c>ip link add [link PARENT] NAME [mtu M] [address X] [group G] [netns NS] type KIND ...</c>, with the
+    /// attributes in iproute2's order (IFLA_LINK first, IFLA_INFO_KIND without terminator), so the request is
+    /// byte for byte what <c>ip</c> sends. <paramref name="parentIndex"/> goes into IFLA_LINK for kinds built on a
+    /// parent and is handed to the kind's encoder for kinds that carry it in their data (a vxlan's underlay).
+    /// </summary>
+    public static void Create(NetlinkMessageBuilder builder, NewLink link, LinkData data, int? parentIndex, string operation)
     {
-        BeginCreate(builder, link, operation);
+        builder.BeginMessage(Rtm.NEWLINK, Nl.NLM_F_CREATE | Nl.NLM_F_EXCL).Struct(new IfInfoMsg());
+        if (data.Kind.Parent == ParentUse.Required && parentIndex is { } parent) builder.U32(Ifla.LINK, unchecked((uint)parent));
+        CommonAttributes(builder, link, operation);
         int linkInfo = builder.BeginNested(Ifla.LINKINFO);
-        builder.String(Ifla.INFO_KIND, "bridge");
-        if (stp || vlanFiltering)
-        {
-            int data = builder.BeginNested(Ifla.INFO_DATA);
-            if (stp) builder.U32(Ifla.BR_STP_STATE, 1);
-            if (vlanFiltering) builder.U8(Ifla.BR_VLAN_FILTERING, 1);
-            builder.EndNested(data);
-        }
-        builder.EndNested(linkInfo).EndMessage();
+        builder.Text(Ifla.INFO_KIND, data.Kind.KernelKind);
+        int info = builder.BeginNested(Ifla.INFO_DATA);
+        data.Kind.EncodeData(data, new InfoDataWriter(builder), parentIndex);
+        builder.EndNestedOrDrop(info).EndNested(linkInfo).EndMessage();
     }
 
     /// <summary>
     /// <c>ip link set NAME [name NEW] [mtu M] [address X] [master B | nomaster] [alias A] [group G] [up|down]</c>,
-    /// plus <c>type bridge stp_state S</c>. The link is found by <paramref name="index"/> when given
-    /// (required to rename), otherwise by name.
+    /// plus <c>type KIND ...</c> for the kind attributes <see cref="LinkUpdate.Kind"/> names. The link is found by
+    /// <paramref name="index"/> when given (required to rename), otherwise by name.
     /// </summary>
-    public static void Set(NetlinkMessageBuilder builder, string name, int index, LinkUpdate update, int? masterIndex, string operation)
+    public static void Set(NetlinkMessageBuilder builder, string name, int index, LinkUpdate update, int? masterIndex,
+        int? kindParentIndex, string operation)
     {
         uint change = update.Up is null ? 0 : Iff.UP;
         builder.BeginMessage(Rtm.NEWLINK, 0)
@@ -66,20 +70,23 @@ internal static class LinkMessages
         if (masterIndex is { } master) builder.U32(Ifla.MASTER, unchecked((uint)master));
         if (update.Alias is { } alias) builder.String(Ifla.IFALIAS, alias);
         if (update.Group is { } group) builder.U32(Ifla.GROUP, group);
-        if (update.Stp is { } stp)
+        if (update.Kind is { } kind && kind.Data.Kind.CreatedByNetlink)
         {
             int linkInfo = builder.BeginNested(Ifla.LINKINFO);
-            builder.String(Ifla.INFO_KIND, "bridge");
+            builder.Text(Ifla.INFO_KIND, kind.Data.Kind.KernelKind);
             int data = builder.BeginNested(Ifla.INFO_DATA);
-            builder.U32(Ifla.BR_STP_STATE, stp ? 1u : 0u);
-            builder.EndNested(data).EndNested(linkInfo);
+            kind.Data.Kind.EncodeChange(kind.Data, kind.Attributes.ToHashSet(StringComparer.Ordinal), new InfoDataWriter(builder),
+                kindParentIndex);
+            // Nothing to say to the kernel (a macvtap's owner is its device node's): no IFLA_LINKINFO at all.
+            if (builder.EndNestedOrDropped(data)) builder.EndNested(linkInfo);
+            else builder.DropNested(linkInfo);
         }
         builder.EndMessage();
     }
 
     /// <summary><c>ip link set NAME alias A [mtu M] [address X] [group G]</c>: what creation could not set.</summary>
     public static void SetByName(NetlinkMessageBuilder builder, string name, LinkUpdate update, string operation) =>
-        Set(builder, name, index: 0, update, masterIndex: null, operation);
+        Set(builder, name, index: 0, update, masterIndex: null, kindParentIndex: null, operation);
 
     /// <summary><c>ip link set NAME netns NS</c>, the link found by name.</summary>
     public static void Move(NetlinkMessageBuilder builder, string name, int namespaceFd)

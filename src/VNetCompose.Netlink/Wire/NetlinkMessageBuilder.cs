@@ -126,6 +126,16 @@ internal sealed class NetlinkMessageBuilder
         return this;
     }
 
+    /// <summary>A string without terminator (NLA_STRING), as iproute2 writes IFLA_INFO_KIND (addattr_l with strlen).</summary>
+    public NetlinkMessageBuilder Text(ushort type, string value)
+    {
+        int length = Encoding.UTF8.GetByteCount(value);
+        var span = Reserve(Nl.AttributeHeaderSize + length);
+        WriteAttributeHeader(span, type, Nl.AttributeHeaderSize + length);
+        Encoding.UTF8.GetBytes(value, span[Nl.AttributeHeaderSize..]);
+        return this;
+    }
+
     /// <summary>An IPv4 (4 bytes) or IPv6 (16 bytes) address in network order.</summary>
     public NetlinkMessageBuilder Address(ushort type, IPAddress address)
     {
@@ -149,6 +159,35 @@ internal sealed class NetlinkMessageBuilder
     {
         if (_openNests == 0) throw new InvalidOperationException("no nested attribute is open");
         MemoryMarshal.Write(_buffer.AsSpan(token), checked((ushort)(_length - token)));
+        _openNests--;
+        return this;
+    }
+
+    /// <summary>Closes a nested attribute, or removes it when nothing was written inside.</summary>
+    public NetlinkMessageBuilder EndNestedOrDrop(int token)
+    {
+        EndNestedOrDropped(token);
+        return this;
+    }
+
+    /// <summary>Closes a nested attribute and returns true, or removes it and returns false when it is empty.</summary>
+    public bool EndNestedOrDropped(int token)
+    {
+        if (_length - token > Nl.AttributeHeaderSize)
+        {
+            EndNested(token);
+            return true;
+        }
+        DropNested(token);
+        return false;
+    }
+
+    /// <summary>Removes an open nested attribute and everything written inside it.</summary>
+    public NetlinkMessageBuilder DropNested(int token)
+    {
+        if (_openNests == 0) throw new InvalidOperationException("no nested attribute is open");
+        _buffer.AsSpan(token, _length - token).Clear();
+        _length = token;
         _openNests--;
         return this;
     }

@@ -1,3 +1,5 @@
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 using VNetCompose.Kernel;
 using VNetCompose.TestSupport;
 
@@ -31,8 +33,8 @@ public sealed class ConcurrencyTests : KernelTestBase
         {
             var right = observed[Ns(chain[i])].FindLink("right")!;
             var left = observed[Ns(chain[i + 1])].FindLink("left")!;
-            right.Veth.Should().Be(new VethPeer(left.Index, Ns(chain[i + 1])));
-            left.Veth.Should().Be(new VethPeer(right.Index, Ns(chain[i])));
+            right.Peer.Should().Be(new IfLink(left.Index, Ns(chain[i + 1])));
+            left.Peer.Should().Be(new IfLink(right.Index, Ns(chain[i])));
         }
         ShouldMatchOracle([.. chain]);
     }

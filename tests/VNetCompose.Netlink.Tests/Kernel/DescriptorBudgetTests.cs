@@ -1,4 +1,5 @@
 using VNetCompose.Kernel;
+using VNetCompose.TestSupport;
 
 namespace VNetCompose.Netlink.Tests.Kernel;
 
@@ -40,9 +41,9 @@ public sealed class DescriptorBudgetTests : KernelTestBase
         var expected = Kernel.Observe(all); // the unbounded driver of the test base
         foreach (var id in all)
         {
-            seen[id].Links.Select(l => (l.Name, l.Index, l.Veth)).Should().Equal(expected[id].Links.Select(l => (l.Name, l.Index, l.Veth)), id.Name);
+            seen[id].Links.Select(l => (l.Name, l.Index, l.Peer)).Should().Equal(expected[id].Links.Select(l => (l.Name, l.Index, l.Peer)), id.Name);
         }
-        seen[Ns(sw)].Links.Where(l => l.Veth is not null).Select(l => l.Veth!.PeerNamespace).Should()
+        seen[Ns(sw)].Links.Where(l => l.Peer is not null).Select(l => l.Peer!.Namespace).Should()
             .BeEquivalentTo(hosts.Select(Ns), "every switch port's peer is resolved to its host across the parts");
 
         foreach (var host in hosts) bounded.DeleteNamespace(host);

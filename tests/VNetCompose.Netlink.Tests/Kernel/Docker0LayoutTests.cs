@@ -1,3 +1,4 @@
+using VNetCompose.Kernel.Links.Kinds;
 using System.Net;
 using VNetCompose.Kernel;
 using VNetCompose.TestSupport;
@@ -87,9 +88,9 @@ public sealed class Docker0LayoutTests : KernelTestBase
         {
             string text = $"{l.Name} kind={l.Kind} master={(l.MasterIndex == 0 ? "" : snapshot.FindLink(l.MasterIndex)!.Name)} up={l.AdminUp} alias={l.Alias}";
             if (l.Name == "docker0") text += $" mac={l.Mac} mtu={l.Mtu}";
-            if (l.Bridge is { } bridge) text += $" stp={bridge.Stp}";
-            if (l.Veth is { } veth) text += $" peer={veth.PeerNamespace!.Value.Name}/{all[veth.PeerNamespace.Value].FindLink(veth.PeerIndex)!.Name}";
-            if (l.Tun is { } tun) text += $" tun={tun.Mode} owner={tun.Owner} group={tun.Group} persist={tun.Persist}";
+            if (l.Data is BridgeData bridge) text += $" stp={bridge.Stp}";
+            if (l.Peer is { } veth) text += $" peer={veth.Namespace!.Value.Name}/{all[veth.Namespace.Value].FindLink(veth.Index)!.Name}";
+            if (l.Data is TunData tun) text += $" tun={tun.Mode} owner={tun.Owner} group={tun.Group} persist={tun.Persist}";
             return text;
         });
     }

@@ -1,3 +1,5 @@
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 using VNetCompose.Kernel;
 using VNetCompose.TestSupport;
 
@@ -23,8 +25,8 @@ public sealed class LinkTests : KernelTestBase
 
         var observed = Kernel.Observe([Ns(left), Ns(right)]);
         var ours = observed[Ns(left)].FindLink("eth0")!;
-        ours.Veth.Should().Be(new VethPeer(b.Index, Ns(right)));
-        observed[Ns(right)].FindLink("veth-r")!.Veth.Should().Be(new VethPeer(a.Index, Ns(left)));
+        ours.Peer.Should().Be(new IfLink(b.Index, Ns(right)));
+        observed[Ns(right)].FindLink("veth-r")!.Peer.Should().Be(new IfLink(a.Index, Ns(left)));
         ShouldMatchOracle(left, right);
     }
 
@@ -36,7 +38,7 @@ public sealed class LinkTests : KernelTestBase
         Kernel.CreateVeth(new VethEndRequest(Ns(ns), "va"), new VethEndRequest(Ns(ns), "vb"));
 
         var snapshot = Observe(ns);
-        snapshot.FindLink("va")!.Veth.Should().Be(new VethPeer(snapshot.FindLink("vb")!.Index, Ns(ns)));
+        snapshot.FindLink("va")!.Peer.Should().Be(new IfLink(snapshot.FindLink("vb")!.Index, Ns(ns)));
         Oracle.Link(ns, "va")!.PeerNetnsId.Should().BeNull();
         ShouldMatchOracle(ns);
     }
@@ -49,8 +51,8 @@ public sealed class LinkTests : KernelTestBase
 
         var link = Kernel.Observe([Ns(inside)])[Ns(inside)].FindLink("e0")!;
 
-        link.Veth!.PeerNamespace.Should().BeNull();
-        link.Veth.PeerIndex.Should().Be(Oracle.Link(outside, "e1")!.Index);
+        link.Peer!.Namespace.Should().BeNull();
+        link.Peer.Index.Should().Be(Oracle.Link(outside, "e1")!.Index);
     }
 
     [Fact]
@@ -63,7 +65,7 @@ public sealed class LinkTests : KernelTestBase
         var bridge = Oracle.Link(ns, "br0")!;
         (bridge.Kind, bridge.Mtu, bridge.Mac, bridge.Alias, bridge.Group).Should().Be(("bridge", 1450, "02:42:8a:77:c4:8c", "vnet:lab", 3u));
         bridge.InfoData("stp_state")!.Value.GetInt32().Should().Be(1);
-        Observe(ns).FindLink("br0")!.Bridge.Should().Be(new BridgeAttributes(Stp: true, VlanFiltering: false));
+        Observe(ns).FindLink("br0")!.Data.Should().Be(new BridgeData(Stp: true, VlanFiltering: false));
         ShouldMatchOracle(ns);
     }
 
@@ -99,7 +101,7 @@ public sealed class LinkTests : KernelTestBase
         device.InfoData("multi_queue")!.Value.GetBoolean().Should().Be(multiQueue);
         (device.Mtu, device.Alias, device.Group).Should().Be((1400, "vnet:lab", 5u));
         if (mac is not null) device.Mac.Should().Be(mac);
-        Observe(ns).FindLink("dev0")!.Tun.Should().Be(new TunAttributes(mode, 4242, 4243, multiQueue, Persist: true, VnetHdr: false));
+        Observe(ns).FindLink("dev0")!.Data.Should().Be(new TunData(mode, 4242, 4243, multiQueue, VnetHdr: false, Persist: true));
         ShouldMatchOracle(ns);
     }
 
@@ -110,7 +112,7 @@ public sealed class LinkTests : KernelTestBase
 
         Kernel.CreateTuntap(Ns(ns), new TuntapRequest("tap9", TunMode.Tap));
 
-        Observe(ns).FindLink("tap9")!.Tun.Should().Be(new TunAttributes(TunMode.Tap, null, null, false, true, false));
+        Observe(ns).FindLink("tap9")!.Data.Should().Be(new TunData(TunMode.Tap, null, null, false, false, Persist: true));
         ShouldMatchOracle(ns);
     }
 
@@ -122,7 +124,7 @@ public sealed class LinkTests : KernelTestBase
         Kernel.CreateVeth(new VethEndRequest(Ns(ns), "p0"), new VethEndRequest(Ns(ns), "p1"));
 
         Kernel.UpdateLink(Ns(ns), "p0", new LinkUpdate(Mtu: 1300, Mac: "02:00:00:00:00:aa", Master: "br0", Up: true, Alias: "vnet:x", Group: 9));
-        Kernel.UpdateLink(Ns(ns), "br0", new LinkUpdate(Stp: true, Up: true));
+        Kernel.UpdateLink(Ns(ns), "br0", new LinkUpdate(Kind: new KindChange(new BridgeData(Stp: true), ["stp"]), Up: true));
 
         var port = Oracle.Link(ns, "p0")!;
         (port.Mtu, port.Mac, port.Master, port.AdminUp, port.Alias, port.Group).Should().Be((1300, "02:00:00:00:00:aa", "br0", true, "vnet:x", 9u));
@@ -163,7 +165,7 @@ public sealed class LinkTests : KernelTestBase
         Oracle.Link(from, "m1").Should().BeNull();
         Oracle.Link(to, "m1")!.Alias.Should().Be("moved");
         var observed = Kernel.Observe([Ns(from), Ns(to)]);
-        observed[Ns(from)].FindLink("m0")!.Veth!.PeerNamespace.Should().Be(Ns(to));
+        observed[Ns(from)].FindLink("m0")!.Peer!.Namespace.Should().Be(Ns(to));
         ShouldMatchOracle(from, to);
     }
 

@@ -1,3 +1,4 @@
+using VNetCompose.Kernel.Links.Kinds;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using VNetCompose.Kernel;
@@ -64,7 +65,7 @@ public sealed class MalformedAnswerTests : IDisposable
 
         // A refusal with the kernel's text: creating a link whose name is taken.
         var refused = new NetlinkMessageBuilder(256);
-        LinkMessages.CreateBridge(refused, new LinkMessages.NewLink("br0", null, null, 0, null), stp: false, vlanFiltering: false, "test");
+        LinkMessages.Create(refused, new LinkMessages.NewLink("br0", null, null, 0, null), new BridgeData(Stp: false, VlanFiltering: false), null, "test");
         var stamped = refused.WrittenMutable;
         MemoryMarshal.AsRef<NlMsgHdr>(stamped).Flags |= Nl.NLM_F_ACK;
         corpus.Add(new Captured(Nl.NLMSG_ERROR, FakeError(stamped.ToArray())));

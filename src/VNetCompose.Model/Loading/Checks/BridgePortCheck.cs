@@ -13,6 +13,8 @@ internal sealed class BridgePortCheck : ITopologyCheck
         {
             if (port is not { Bridge: { } bridge, Namespace: { } ns })
                 continue;
+            if (OvsCheck.OvsBridgeOf(index, port) is not null)
+                continue; // a port of an OVS bridge: OvsCheck
             if (index.BridgeOf(port) is null)
             {
                 diagnostics.Error(bridge.At, bridge.Path, Problem(index, ns, bridge.Value));
@@ -31,6 +33,8 @@ internal sealed class BridgePortCheck : ITopologyCheck
     {
         if (index.Find(ns, name) is { } other)
             return $"'{name}' in namespace '{ns}' is a {other.KindName}, not a bridge";
+        if (index.OvsBridgesByName.TryGetValue(name, out var ovs))
+            return $"OVS bridge '{name}' is in namespace '{ovs.Namespace}', not '{ns}'; a port must be in the namespace of its bridge's ovs-vswitchd";
         if (index.BridgesByName.TryGetValue(name, out var elsewhere))
             return $"bridge '{name}' is in namespace '{elsewhere.Namespace}', not '{ns}'; a port must be in its bridge's namespace";
         return $"no bridge '{name}' is declared in namespace '{ns}'" + index.Suggestions.DidYouMean(name, index.BridgeCandidatesIn(ns));

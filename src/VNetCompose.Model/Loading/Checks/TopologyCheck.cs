@@ -20,13 +20,17 @@ internal sealed class TopologyIndex
         new AddressCheck(),
         new RouteCheck(),
         new LinkSettingsCheck(),
+        new ParentCheck(),
         new NatCheck(),
+        new ShapingCheck(),
+        new OvsCheck(),
     ];
 
     private readonly Dictionary<(string Namespace, string Name), InterfaceDraft> byName = [];
     private readonly ILookup<string, InterfaceDraft> byNamespace;
     private readonly Lazy<CandidateNames> namespaceCandidates;
     private readonly Dictionary<string, CandidateNames> bridgeCandidates = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Namespace, string Name), OvsBridgeDraft> ovsByName = [];
 
     public TopologyIndex(TopologyDraft draft)
     {
@@ -36,8 +40,14 @@ internal sealed class TopologyIndex
             byName.TryAdd((link.Namespace!, link.Name!.Value.Value), link);
         byNamespace = Named.ToLookup(l => l.Namespace!, StringComparer.Ordinal);
         namespaceCandidates = new(() => new CandidateNames(DeclaredNamespaces.Append(Topology.HostNamespace)));
-        foreach (InterfaceDraft bridge in Named.Where(i => i.Kind == InterfaceKind.Bridge))
+        foreach (InterfaceDraft bridge in Named.Where(i => i.Kind.IsSwitch))
             BridgesByName.TryAdd(bridge.Name!.Value.Value, bridge);
+        foreach (OvsBridgeDraft ovs in draft.OvsBridges)
+        {
+            if (ovs.Name is not { } name) continue;
+            OvsBridgesByName.TryAdd(name.Value, ovs);
+            if (ovs.Namespace is { } ns) ovsByName.TryAdd((ns, name.Value), ovs);
+        }
     }
 
     public TopologyDraft Draft { get; }
@@ -52,11 +62,17 @@ internal sealed class TopologyIndex
     /// <summary>The first bridge declared with each name, in any namespace.</summary>
     public Dictionary<string, InterfaceDraft> BridgesByName { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The first OVS bridge declared with each name, in any namespace.</summary>
+    public Dictionary<string, OvsBridgeDraft> OvsBridgesByName { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The first OVS bridge declared with this name in this namespace.</summary>
+    public OvsBridgeDraft? FindOvsBridge(string ns, string name) => ovsByName.GetValueOrDefault((ns, name));
+
     /// <summary>The bridges of a namespace, to suggest from.</summary>
     public CandidateNames BridgeCandidatesIn(string ns)
     {
         if (!bridgeCandidates.TryGetValue(ns, out var candidates))
-            bridgeCandidates[ns] = candidates = new CandidateNames(NamedIn(ns).Where(i => i.Kind == InterfaceKind.Bridge).Select(b => b.Name!.Value.Value));
+            bridgeCandidates[ns] = candidates = new CandidateNames(NamedIn(ns).Where(i => i.Kind.IsSwitch).Select(b => b.Name!.Value.Value));
         return candidates;
     }
 
@@ -71,7 +87,7 @@ internal sealed class TopologyIndex
 
     /// <summary>The bridge a port's <c>bridge:</c> names, when it is a bridge in the port's namespace.</summary>
     public InterfaceDraft? BridgeOf(InterfaceDraft port) =>
-        port is { Bridge: { } bridge, Namespace: { } ns } && Find(ns, bridge.Value) is { Kind: InterfaceKind.Bridge } found ? found : null;
+        port is { Bridge: { } bridge, Namespace: { } ns } && Find(ns, bridge.Value) is { Kind.IsSwitch: true } found ? found : null;
 
     public static void RunAll(TopologyDraft draft, DiagnosticBag diagnostics)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using VNetCompose.Core.Desired;
 using VNetCompose.Kernel;
 
 namespace VNetCompose.Core.Planning;
@@ -9,7 +8,7 @@ namespace VNetCompose.Core.Planning;
 /// words of the topology (<c>+ nat masquerade 172.17.0.0/16 out !docker0 in host</c>) and applied as one
 /// table replacement per namespace: the kernel never holds half the rules.
 /// </summary>
-internal sealed partial class PlanBuilder
+internal sealed class NatPlanner : IObjectPlanner
 {
     private static readonly (NatChain Chain, string Hook, int Priority)[] NatHooks =
     [
@@ -18,16 +17,13 @@ internal sealed partial class PlanBuilder
         (NatChain.Output, "output", -100),          // NF_IP_PRI_NAT_DST on the local-out hook
     ];
 
-    private string NatTable => $"inet {desired.NatTableName}";
-
-    /// <summary>How a NAT rule is shown: the topology's words and the namespace.</summary>
-    public static string NatRuleAddress(NatRuleState rule, NetnsId ns) => $"nat {rule.Describe()} in {Ownership.Display(ns)}";
-
-    private void PlanNat()
+    public void Plan(PlanContext context)
     {
+        var desired = context.Desired;
+        var observed = context.Observed;
         if (observed.NatUnavailable is { } why && desired.Namespaces.FirstOrDefault(n => n.Nat is not null) is { } first)
         {
-            _problems.Add(PlanProblem.Error(
+            context.Problems.Add(PlanProblem.Error(
                 $"NAT rules need nf_tables, which this kernel does not offer ({why}); remove the nat rules or use a kernel with nf_tables",
                 first.NatLocation));
         }
@@ -37,64 +33,66 @@ internal sealed partial class PlanBuilder
             .Concat(holding.Distinct().OrderBy(k => k.Name, StringComparer.Ordinal)).Distinct();
         foreach (var ns in namespaces)
         {
-            if (_deleted.Contains(ns)) continue;
+            if (context.Deleted.Contains(ns)) continue;
             var desiredNs = desired.Namespaces.FirstOrDefault(n => n.Id == ns);
             var want = desiredNs?.Nat;
-            foreach (var rule in want?.Rules ?? []) _objects.Add(new PlanObject(ObjectKind.NatRule, NatRuleAddress(rule, ns), []));
+            foreach (var rule in want?.Rules ?? []) context.Objects.Add(new PlanObject(new NatRuleObject(ns, rule), []));
             if (observed.NatUnavailable is not null) continue;
-            if (IsForeignNatTable(ns))
+            if (IsForeignNatTable(context, ns))
             {
-                string address = $"nat table {NatTable} in {Ownership.Display(ns)}";
+                var address = new NatTableObject(ns, desired.NatTableName);
                 const string detail = "a table of this name exists and was not created by vnet (it lacks vnet's marker); vnet leaves it untouched";
-                if (want is not null) _conflicts.Add(new PlanConflict(ObjectKind.NatTable, address, detail, desiredNs!.NatLocation));
-                else _problems.Add(PlanProblem.Warning($"{address}: {detail}"));
+                if (want is not null) context.Conflicts.Add(new PlanConflict(address, detail, desiredNs!.NatLocation));
+                else context.Problems.Add(PlanProblem.Warning($"{address}: {detail}"));
                 continue;
             }
-            if (want is not null) WarnAboutOtherNat(ns, want);
-            var have = _created.Contains(ns) ? null : observed.NatTables.GetValueOrDefault(ns);
-            PlanNatTable(ns, want, have);
+            if (want is not null) WarnAboutOtherNat(context, ns, want);
+            var have = context.Created.Contains(ns) ? null : observed.NatTables.GetValueOrDefault(ns);
+            PlanNatTable(context, ns, want, have, desiredNs?.NatLocation);
         }
     }
 
-    private void PlanNatTable(NetnsId ns, NatTableState? want, NatTableState? have)
+    private static void PlanNatTable(PlanContext context, NetnsId ns, NatTableState? want, NatTableState? have, Model.SourceLocation? location)
     {
-        int firstChange = _changes.Count;
+        string table = $"inet {context.Desired.NatTableName}";
+        int firstChange = context.Changes.Count;
         foreach (var difference in NatRuleDiff.Compare(have?.Rules ?? [], want?.Rules ?? []))
         {
             switch (difference)
             {
                 case { Before: null, After: { } missing }:
-                    AddChange(ChangeAction.Create, ObjectKind.NatRule, NatRuleAddress(missing, ns), [new("table", null, NatTable)]);
+                    context.AddChange(ChangeAction.Create, new NatRuleObject(ns, missing), [new("table", null, table)], location: location);
                     break;
                 case { After: null, Before: { } extra }:
-                    AddChange(ChangeAction.Delete, ObjectKind.NatRule, NatRuleAddress(extra, ns), [new("table", NatTable, null)],
+                    context.AddChange(ChangeAction.Delete, new NatRuleObject(ns, extra), [new("table", table, null)],
                         want is null ? null : "not in the topology");
                     break;
                 case { IsMove: true, After: { } moved }:
-                    AddChange(ChangeAction.Change, ObjectKind.NatRule, NatRuleAddress(moved, ns),
+                    context.AddChange(ChangeAction.Change, new NatRuleObject(ns, moved),
                         [new($"position in {moved.Chain.ToString().ToLowerInvariant()}", Position(difference.BeforePosition), Position(difference.AfterPosition))],
-                        "the first matching rule of a chain decides");
+                        "the first matching rule of a chain decides", location);
                     break;
                 default:
-                    AddChange(ChangeAction.Change, ObjectKind.NatRule, NatRuleAddress(difference.After!, ns),
-                        [new("rule", difference.Before!.Describe(), difference.After!.Describe())]);
+                    context.AddChange(ChangeAction.Change, new NatRuleObject(ns, difference.After!),
+                        [new("rule", difference.Before!.Describe(), difference.After!.Describe())], location: location);
                     break;
             }
         }
         // A table left without rules (emptied by hand) still goes with the instance.
-        if (want is null && have is not null && _changes.Count == firstChange)
-            AddChange(ChangeAction.Delete, ObjectKind.NatTable, $"nat table {NatTable} in {Ownership.Display(ns)}", []);
-        if (_changes.Count == firstChange) return;
-        _steps.Add(want is null
+        if (want is null && have is not null && context.Changes.Count == firstChange)
+            context.AddChange(ChangeAction.Delete, new NatTableObject(ns, context.Desired.NatTableName), []);
+        if (context.Changes.Count == firstChange) return;
+        context.AddStep(want is null
             ? new DeleteNatTableStep(firstChange, ns, have!)
-            : new ReplaceNatTableStep(firstChange, ns, want, have));
+            : new ReplaceNatTableStep(firstChange, ns, want, have) { Needs = PlanContext.NamespaceNeed(ns).ToList() });
     }
 
     private static string Position(int position) => position.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A table with the instance's name that vnet did not create (no marker): never replaced nor deleted.</summary>
-    private bool IsForeignNatTable(NetnsId ns) =>
-        (observed.NftTables.GetValueOrDefault(ns) ?? []).Any(t => t.Family == "inet" && t.Name == desired.NatTableName && !t.OwnedByVnet);
+    private static bool IsForeignNatTable(PlanContext context, NetnsId ns) =>
+        (context.Observed.NftTables.GetValueOrDefault(ns) ?? [])
+            .Any(t => t.Family == "inet" && t.Name == context.Desired.NatTableName && !t.OwnedByVnet);
 
     /// <summary>
     /// Warnings, not errors: other NAT in the namespace may translate the packets vnet's rules are meant
@@ -102,8 +100,9 @@ internal sealed partial class PlanBuilder
     /// table with a nat base chain at the hook and priority of one of vnet's chains, and a legacy iptables
     /// nat table (its chains are registered on the same hooks at the same priorities).
     /// </summary>
-    private void WarnAboutOtherNat(NetnsId ns, NatTableState want)
+    private static void WarnAboutOtherNat(PlanContext context, NetnsId ns, NatTableState want)
     {
+        var observed = context.Observed;
         var hooks = NatHooks.Where(h => want.Rules.Any(r => r.Chain == h.Chain)).ToList();
         foreach (var table in observed.NftTables.GetValueOrDefault(ns) ?? [])
         {
@@ -111,7 +110,7 @@ internal sealed partial class PlanBuilder
             foreach (var chain in table.BaseChains.Where(c => c.Type == "nat"
                 && hooks.Any(h => h.Hook == c.Hook && h.Priority == c.Priority)))
             {
-                _problems.Add(PlanProblem.Warning(
+                context.Problems.Add(PlanProblem.Warning(
                     $"nftables table {table.Family} {table.Name} in {Ownership.Display(ns)} has a nat {chain.Hook} chain at priority {chain.Priority}, like vnet's; its rules may translate the same packets"));
             }
         }
@@ -119,7 +118,7 @@ internal sealed partial class PlanBuilder
         {
             if (legacy.Name != "nat") continue;
             string tool = legacy.Family == "ip6" ? "ip6tables" : "iptables";
-            _problems.Add(PlanProblem.Warning(
+            context.Problems.Add(PlanProblem.Warning(
                 $"legacy {tool} nat table in {Ownership.Display(ns)}: its rules run alongside vnet's nftables table and may translate the same packets ({tool}-legacy -t nat -L to see them)"));
         }
     }

@@ -1,0 +1,51 @@
+using VNetCompose.Core.Interop;
+using VNetCompose.Core.State;
+
+namespace VNetCompose.Core.Watching;
+
+/// <summary>
+/// Tells a watch whether the changes it saw come from another vnet process working on the same instance:
+/// <c>up</c> and <c>down</c> hold the instance lock from before their first kernel write until after their
+/// verification, and write or delete the state file. The watch asks once a burst has settled, holding the
+/// lock file open without locking it (F_OFD_GETLK), and remembers the state file's time to see a run that
+/// was already over.
+/// </summary>
+internal sealed class InstanceActivity : IDisposable
+{
+    private readonly OfdLock _lock;
+    private readonly string _stateFile;
+    private DateTime? _stateWritten;
+
+    public InstanceActivity(StateStore store, string instance)
+    {
+        _lock = InstanceLock.OpenUnlocked(store.Directory, instance);
+        _stateFile = store.PathOf(instance);
+        Acknowledge();
+    }
+
+    /// <summary>Another vnet process holds the instance now, or ran since the last <see cref="Acknowledge"/>.</summary>
+    public bool OtherProcessActive => _lock.IsLockedElsewhere() || StateWritten() != _stateWritten;
+
+    /// <summary>The state file as it is now is known (read by the watch, or written by its own repair).</summary>
+    public void Acknowledge() => _stateWritten = StateWritten();
+
+    /// <summary>Waits until no other process holds the instance lock. Polls (from 1 ms, doubling up to 100 ms) only
+    /// while another vnet process is at work, which takes a fraction of a second.</summary>
+    public async Task WaitUntilFreeAsync(CancellationToken cancellationToken)
+    {
+        var pause = TimeSpan.FromMilliseconds(1);
+        while (_lock.IsLockedElsewhere())
+        {
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+            pause = TimeSpan.FromMilliseconds(Math.Min(100, pause.TotalMilliseconds * 2));
+        }
+    }
+
+    private DateTime? StateWritten()
+    {
+        var info = new FileInfo(_stateFile);
+        return info.Exists ? info.LastWriteTimeUtc : null;
+    }
+
+    public void Dispose() => _lock.Dispose();
+}

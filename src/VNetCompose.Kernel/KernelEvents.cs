@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace VNetCompose.Kernel;
+
+/// <summary>
+/// A driver capability: changes to links, addresses, routes, nftables objects and named namespaces,
+/// reported as they happen (rtnetlink and nfnetlink multicast groups, inotify on /run/netns for the
+/// netlink driver). A driver that cannot report events simply does not implement it.
+/// </summary>
+public interface IKernelEvents
+{
+    /// <summary>
+    /// Subscribes now, before returning: every change made in a namespace of <paramref name="namespaces"/>
+    /// that exists after this call returns is reported, so a caller observes after subscribing and misses
+    /// nothing. A namespace of the set that does not exist yet is followed when it appears
+    /// (<see cref="NamespaceEvent"/> with <see cref="KernelChange.Added"/>, sent once it is subscribed);
+    /// one deleted while watched is reported with <see cref="KernelChange.Removed"/>.
+    /// Disposing the subscription ends the stream and releases every socket and descriptor it holds.
+    /// </summary>
+    IKernelEventSubscription Subscribe(IReadOnlyCollection<NetnsId> namespaces, KernelWatchOptions? options = null);
+}
+
+/// <summary>An open subscription: its events, in the order each namespace's kernel sent them.</summary>
+public interface IKernelEventSubscription : IDisposable, IAsyncDisposable
+{
+    /// <summary>
+    /// The events. The queue is bounded (<see cref="KernelWatchOptions.QueueCapacity"/>): while it is full
+    /// the driver stops reading, the kernel's queues fill and overflow, and the namespaces concerned get a
+    /// <see cref="ResyncNeeded"/>: a slow reader loses detail, never the knowledge that something changed.
+    /// Completes when the subscription is disposed, or with the error that stopped it.
+    /// </summary>
+    ChannelReader<KernelEvent> Events { get; }
+}
+
+/// <summary>How a subscription reads the kernel.</summary>
+public sealed record KernelWatchOptions
+{
+    public static KernelWatchOptions Default { get; } = new();
+
+    /// <summary>
+    /// Receive buffer of each event socket (SO_RCVBUFFORCE, falling back to SO_RCVBUF capped by rmem_max).
+    /// When a burst overflows it the kernel drops events and the namespace gets a <see cref="ResyncNeeded"/>.
+    /// </summary>
+    public int ReceiveBufferBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Events queued for the reader before the driver stops reading (see <see cref="IKernelEventSubscription.Events"/>).</summary>
+    public int QueueCapacity { get; init; } = 16384;
+
+    /// <summary>Also subscribe to nf_tables changes (NFNLGRP_NFTABLES). A kernel without nf_tables has none to report.</summary>
+    public bool Nftables { get; init; } = true;
+}
+
+/// <summary>What happened to an object. A link, address or route changed in place counts as <see cref="Changed"/>
+/// only when the kernel says so (a link's notification of its registration, a route's NLM_F_REPLACE);
+/// an address notification is always <see cref="Added"/>.</summary>
+public enum KernelChange { Added, Changed, Removed }
+
+/// <summary>One change in one namespace.</summary>
+/// <param name="Namespace">Where it happened, as the subscriber named it.</param>
+public abstract record KernelEvent(NetnsId Namespace)
+{
+    /// <summary>When the driver read the event (<see cref="Stopwatch.GetTimestamp"/> ticks), for latency measurements.</summary>
+    public long Timestamp { get; init; } = Stopwatch.GetTimestamp();
+}
+
+/// <summary>A named namespace of the subscription appeared (and is now subscribed) or was deleted.</summary>
+public sealed record NamespaceEvent(NetnsId Namespace, KernelChange Change) : KernelEvent(Namespace);
+
+/// <summary>RTM_NEWLINK / RTM_DELLINK. A veth's <see cref="VethPeer.PeerNamespace"/> is set when the driver
+/// already knows which namespace the peer's namespace id means, null otherwise.</summary>
+public sealed record LinkEvent(NetnsId Namespace, KernelChange Change, LinkState Link) : KernelEvent(Namespace);
+
+/// <summary>RTM_NEWADDR / RTM_DELADDR, IPv4 and IPv6.</summary>
+public sealed record AddressEvent(NetnsId Namespace, KernelChange Change, AddressState Address) : KernelEvent(Namespace);
+
+/// <summary>RTM_NEWROUTE / RTM_DELROUTE of the main table, IPv4 and IPv6.</summary>
+public sealed record RouteEvent(NetnsId Namespace, KernelChange Change, RouteState Route) : KernelEvent(Namespace);
+
+/// <summary>The kinds of nf_tables objects a notification is about.</summary>
+public enum NftObjectKind { Table, Chain, Rule, Set, SetElement, Object, Flowtable }
+
+/// <summary>An nf_tables object was added or removed (NFT_MSG_NEW*/DEL*).</summary>
+/// <param name="Family">The table's family as nft names it: inet, ip, ip6, ...</param>
+/// <param name="Name">The chain, set, object or flowtable name; for a rule or a set element, its chain or set; null for a table.</param>
+public sealed record NftEvent(NetnsId Namespace, KernelChange Change, NftObjectKind Object, string Family, string Table, string? Name)
+    : KernelEvent(Namespace);
+
+/// <summary>An nf_tables transaction was committed (NFT_MSG_NEWGEN): the <see cref="NftEvent"/>s before it were one change.</summary>
+public sealed record NftCommitEvent(NetnsId Namespace, uint Generation) : KernelEvent(Namespace);
+
+/// <summary>
+/// Events of this namespace were lost (the kernel dropped them: ENOBUFS; or one could not be decoded):
+/// only a full observation of the namespace tells what it holds now.
+/// </summary>
+public sealed record ResyncNeeded(NetnsId Namespace, string Reason) : KernelEvent(Namespace);
+
+/// <summary>Helpers over <see cref="IKernelEvents"/>.</summary>
+public static class KernelEventsExtensions
+{
+    /// <summary>
+    /// The events of <paramref name="namespaces"/> as an async stream: subscribes when enumeration starts,
+    /// ends (without an exception) when <paramref name="cancellationToken"/> is cancelled, and releases the
+    /// subscription then. Use <see cref="IKernelEvents.Subscribe"/> to know when the subscription is open.
+    /// </summary>
+    public static async IAsyncEnumerable<KernelEvent> WatchAsync(this IKernelEvents kernel, IReadOnlyCollection<NetnsId> namespaces,
+        KernelWatchOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        await using var subscription = kernel.Subscribe(namespaces, options);
+        var reader = subscription.Events;
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                yield break;
+            }
+            if (!more) yield break;
+            while (reader.TryRead(out var e)) yield return e;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using VNetCompose.Core.Rendering;
+using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links.Kinds;
+using VNetCompose.Model;
+using VNetCompose.Testing;
+using VNetCompose.TestSupport;
+using static VNetCompose.Core.Tests.Topologies;
+
+namespace VNetCompose.Core.Tests.Kinds;
+
+/// <summary>macvlan planned through its descriptor, on the in-memory kernel.</summary>
+public sealed class MacvlanPlanningTests : IDisposable
+{
+    private static readonly NetnsId C1 = NetnsId.Named("c1");
+    private readonly TempStateDir _state = new();
+    private readonly InMemoryKernel _kernel = new();
+    private readonly VNetEngine _engine;
+
+    public MacvlanPlanningTests() => _engine = new VNetEngine(_kernel, _state.Settings);
+
+    public void Dispose() => _state.Dispose();
+
+    private static Topology Lab(string mode = "bridge", string parent = "host/up0", int? parentMtu = null) => Topology("m", [Ns("c1")],
+        veths: [Veth(End("host", "up0", mtu: parentMtu), End("host", "up1", mtu: parentMtu))],
+        links: [Link("mv0", new MacvlanData(mode), ns: "c1", parent: parent, addresses: ["192.0.2.10/24"])]);
+
+    private string PlanText(Topology topology) => PlanTextRenderer.Render(_engine.Plan(topology, LabOptions.Default));
+
+    private void Up(Topology topology) => _engine.Up(topology, LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+
+    [Fact]
+    public void Create_NamesTheParent_AndCreatesItAfterTheParent()
+    {
+        PlanText(Lab()).Should().Contain("""
+            + link c1/mv0
+                kind = macvlan
+                parent = host/up0
+
+            """.Replace("\r", ""));
+        var steps = _engine.Plan(Lab(), LabOptions.Default).Steps.Select(s => s.Describe()).ToList();
+        steps.IndexOf("create macvlan c1/mv0 on host/up0").Should().BeGreaterThan(steps.IndexOf("create veth host/up0 <-> host/up1"));
+        Up(Lab());
+        var mv0 = _kernel.Observe([C1, NetnsId.Current])[C1].FindLink("mv0")!;
+        (mv0.Data, mv0.Mtu, mv0.IfLink!.Namespace).Should().Be((new MacvlanData("bridge"), 1500, NetnsId.Current));
+        _engine.Plan(Lab(), LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void ModeChange_IsInPlace()
+    {
+        Up(Lab());
+        PlanText(Lab("private")).Should().Be("""
+            ~ link c1/mv0
+                mode: bridge -> private
+
+            Plan: 0 to create, 1 to change, 0 to delete.
+
+            """.Replace("\r", ""));
+        Up(Lab("private"));
+        _kernel.Observe([C1])[C1].FindLink("mv0")!.Data.Should().Be(new MacvlanData("private"));
+    }
+
+    [Fact]
+    public void ParentChange_IsAReplace()
+    {
+        Up(Lab());
+        PlanText(Lab(parent: "host/up1")).Should().Be("""
+            -/+ link c1/mv0
+                parent: host/up0 -> host/up1
+                (a macvlan's parent cannot change in place)
+            + address 192.0.2.10/24 on c1/mv0
+
+            Plan: 1 to create, 0 to change, 0 to delete, 1 to replace.
+
+            """.Replace("\r", ""));
+        Up(Lab(parent: "host/up1"));
+        _engine.Plan(Lab(parent: "host/up1"), LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void AParentRecreatedByThePlan_RecreatesTheLinksOnIt()
+    {
+        Up(Lab());
+        var movedParent = Lab() with { Veths = [Veth(End("host", "up0"), End("c1", "up1"))] };
+        var plan = _engine.Plan(movedParent, LabOptions.Default);
+        PlanTextRenderer.Render(plan).Should().Contain("""
+            -/+ link c1/mv0
+                (it goes with its parent host/up0, which is recreated)
+            """.Replace("\r", ""));
+        Up(movedParent);
+        _engine.Plan(movedParent, LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void UndeclaredMtu_IsTheParents()
+    {
+        Up(Lab(parentMtu: 9000));
+        _kernel.Observe([C1])[C1].FindLink("mv0")!.Mtu.Should().Be(9000);
+        _kernel.UpdateLink(C1, "mv0", new LinkUpdate(Mtu: 1400));
+        PlanText(Lab(parentMtu: 9000)).Should().Contain("mtu: 1400 -> 9000");
+    }
+
+    [Fact]
+    public void AForeignParentThatDoesNotExist_IsAPlanError_NamingTheKey()
+    {
+        var plan = _engine.Plan(Lab(parent: "host/eth9"), LabOptions.Default);
+        plan.CanApply.Should().BeFalse();
+        plan.Errors.Select(e => e.ToString()).Should().Equal(
+            "t.yaml:1:1: error: links.mv0.parent: parent host/eth9 does not exist, and the topology does not declare it");
+    }
+
+    [Fact]
+    public void AKernelWithoutMacvlan_IsRefusedAtPlanTime_AndNothingChanges()
+    {
+        _kernel.UnsupportedLinkKinds.Add("macvlan");
+        var result = _engine.Up(Lab(), LabOptions.Default);
+        result.Status.Should().Be(UpStatus.Refused);
+        result.Plan.Errors.Select(e => e.ToString()).Should().Equal(
+            "t.yaml:1:1: error: links.mv0.kind: this kernel has no 'macvlan' link type (rtnetlink: Unknown device type)");
+        _kernel.Writes.Should().Be(0);
+    }
+
+    [Fact]
+    public void DeletingAParent_ListsTheLinksThatGoWithIt()
+    {
+        var inHost = Topology("m", veths: [Veth(End("host", "up0"), End("host", "up1"))],
+            links: [Link("mv0", new MacvlanData(), parent: "up0")]);
+        Up(inHost);
+        PlanText(Topology("m")).Should().Be("""
+            - veth host/up0 <-> host/up1
+                (not in the topology)
+            - link host/mv0
+                kind = macvlan
+                (goes with host/up0)
+
+            Plan: 0 to create, 0 to change, 2 to delete.
+
+            """.Replace("\r", ""));
+        _engine.Down(inHost, LabOptions.Default).Status.Should().Be(DownStatus.Removed);
+        _kernel.Observe([NetnsId.Current])[NetnsId.Current].Links.Select(l => l.Name).Should().Equal("lo");
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using VNetCompose.Core.Rendering;
+using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links.Kinds;
+using VNetCompose.Model;
+using VNetCompose.Testing;
+using VNetCompose.TestSupport;
+using static VNetCompose.Core.Tests.Topologies;
+
+namespace VNetCompose.Core.Tests.Kinds;
+
+/// <summary>vxlan planned through its descriptor, on the in-memory kernel: what changes in place, what recreates it.</summary>
+public sealed class VxlanPlanningTests : IDisposable
+{
+    private static readonly NetnsId S = NetnsId.Named("s");
+    private readonly TempStateDir _state = new();
+    private readonly InMemoryKernel _kernel = new();
+    private readonly VNetEngine _engine;
+
+    public VxlanPlanningTests() => _engine = new VNetEngine(_kernel, _state.Settings);
+
+    public void Dispose() => _state.Dispose();
+
+    private static Topology Site(VxlanData vxlan, string dev = "u0", int? underlayMtu = null) => Topology("v", [Ns("s")],
+        veths: [Veth(End("s", "u0", mtu: underlayMtu), End("s", "u1", mtu: underlayMtu))],
+        links: [Link("vx0", vxlan, ns: "s", parent: dev)]);
+
+    private static VxlanData Vni42(bool learning = true, uint vni = 42) =>
+        new(vni, Remote: IPAddress.Parse("198.51.100.2"), Local: IPAddress.Parse("198.51.100.1"), Learning: learning);
+
+    private string PlanText(Topology topology) => PlanTextRenderer.Render(_engine.Plan(topology, LabOptions.Default));
+
+    private void Up(Topology topology) => _engine.Up(topology, LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+
+    private LinkState Vx0() => _kernel.Observe([S])[S].FindLink("vx0")!;
+
+    [Fact]
+    public void Create_ShowsTheNonDefaultAttributes_AndTheUnderlay()
+    {
+        PlanText(Site(Vni42(learning: false))).Should().Contain("""
+            + link s/vx0
+                kind = vxlan
+                dev = s/u0
+                vni = 42
+                remote = 198.51.100.2
+                local = 198.51.100.1
+                learning = false
+
+            """.Replace("\r", ""));
+        Up(Site(Vni42()));
+        Vx0().Mtu.Should().Be(1450, "50 bytes less than the underlay, as the kernel makes it");
+        _engine.Plan(Site(Vni42()), LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void TheVni_CannotChangeInPlace()
+    {
+        Up(Site(Vni42()));
+        PlanText(Site(Vni42(vni: 43))).Should().StartWith("""
+            -/+ link s/vx0
+                vni: 42 -> 43
+                (a vxlan's vni is fixed when it is created)
+            """.Replace("\r", ""));
+        Up(Site(Vni42(vni: 43)));
+        ((VxlanData)Vx0().Data!).Vni.Should().Be(43);
+    }
+
+    [Fact]
+    public void LearningAndTheUnderlay_ChangeInPlace()
+    {
+        Up(Site(Vni42()));
+        PlanText(Site(Vni42(learning: false), dev: "u1")).Should().Be("""
+            ~ link s/vx0
+                learning: true -> false
+                dev: s/u0 -> s/u1
+
+            Plan: 0 to create, 1 to change, 0 to delete.
+
+            """.Replace("\r", ""));
+        int writes = _kernel.Writes;
+        Up(Site(Vni42(learning: false), dev: "u1"));
+        _kernel.Writes.Should().Be(writes + 1, "one in-place change");
+        _engine.Plan(Site(Vni42(learning: false), dev: "u1"), LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void UndeclaredMtu_IsTheUnderlaysLessTheHeaders()
+    {
+        Up(Site(Vni42(), underlayMtu: 9000));
+        Vx0().Mtu.Should().Be(8950);
+        _engine.Plan(Site(Vni42(), underlayMtu: 9000), LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+}
