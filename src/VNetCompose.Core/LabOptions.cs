@@ -85,8 +85,47 @@ public sealed class InvalidLabOptionsException(string message) : ArgumentExcepti
 /// <summary>The ownership vocabulary shared by the planner, observation and teardown.</summary>
 public static class Ownership
 {
+    private const string LinkMarkerPrefix = "vnet:";
+    private const string NamespaceMarkerPrefix = "vnet-ns:";
+
     /// <summary>The ifalias every link vnet creates carries.</summary>
-    public static string LinkMarker(string instance) => "vnet:" + instance;
+    public static string LinkMarker(string instance) => LinkMarkerPrefix + instance;
+
+    /// <summary>
+    /// The ifalias of <c>lo</c> in every namespace vnet creates: the owner marker reachable from the namespace itself
+    /// (set before the namespace gets its name, <see cref="IKernel.CreateNamespace(string, string)"/>).
+    /// </summary>
+    public static string NamespaceMarker(string instance) => NamespaceMarkerPrefix + instance;
+
+    /// <summary>The instance a link marker names, or null when <paramref name="alias"/> is not one.</summary>
+    public static string? InstanceOfLinkMarker(string? alias) => Instance(alias, LinkMarkerPrefix);
+
+    /// <summary>The instance a namespace marker names, or null when <paramref name="alias"/> is not one.</summary>
+    public static string? InstanceOfNamespaceMarker(string? alias) => Instance(alias, NamespaceMarkerPrefix);
+
+    private static string? Instance(string? alias, string prefix) =>
+        alias is not null && alias.StartsWith(prefix, StringComparison.Ordinal) && NameRules.InstanceNameError(alias[prefix.Length..]) is null
+            ? alias[prefix.Length..]
+            : null;
+
+    /// <summary>
+    /// The link group (IFLA_GROUP) of every link vnet creates for an instance: evidence of ownership from the moment the
+    /// link exists, since RTM_NEWLINK applies the group but ignores the ifalias, which a second request sets. A link that
+    /// carries this group but no alias was created by a run of this instance killed in between. 30 bits of FNV-1a of
+    /// the instance name, between 2^30 and 2^31 - 1: never the default group 0 nor the small numbers people give groups
+    /// by hand, and a positive int, which iproute2 needs (<c>ip link show group G</c> parses and prints groups as int).
+    /// </summary>
+    public static uint LinkGroup(string instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        uint hash = 2166136261;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(instance))
+        {
+            hash ^= b;
+            hash *= 16777619;
+        }
+        return (hash & 0x3FFF_FFFF) | 0x4000_0000;
+    }
 
     /// <summary>The nftables table (family inet) holding an instance's NAT rules in one namespace.</summary>
     public static string NatTableName(string instance) => "vnet-" + instance;

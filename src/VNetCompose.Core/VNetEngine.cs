@@ -116,7 +116,30 @@ public sealed partial class VNetEngine
     public Plan Plan(Topology topology, LabOptions options)
     {
         var desired = Desire(topology, options);
-        return PlanAgainstKernel(desired, _clock.Time("read state", () => _store.Read(desired.Instance)));
+        return PlanAgainstKernel(desired, ReadState(desired, options));
+    }
+
+    /// <summary>The instance's state file, refused when it belongs to another lab of the same instance name.</summary>
+    private InstanceRecord? ReadState(DesiredState desired, LabOptions options)
+    {
+        var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
+        CheckSameLab(previous, desired.Instance, desired.TopologyName!, options.Prefix);
+        return previous;
+    }
+
+    /// <summary>
+    /// Two labs whose instance names are the same string (<c>--prefix a</c> with topology <c>b</c>, and topology
+    /// <c>ab</c> without a prefix) would share every marker and the state file, and each would remove the other's
+    /// objects: the one applied second is refused.
+    /// </summary>
+    private static void CheckSameLab(InstanceRecord? previous, string instance, string topologyName, string? prefix)
+    {
+        if (previous is null || (previous.TopologyName == topologyName && (previous.Options.Prefix ?? "") == (prefix ?? ""))) return;
+        static string Lab(string topology, string? prefix) =>
+            $"topology '{topology}' " + (string.IsNullOrEmpty(prefix) ? "without a prefix" : $"with --prefix '{prefix}'");
+        throw new InvalidLabOptionsException($"instance {instance} is up as {Lab(previous.TopologyName, previous.Options.Prefix)}"
+            + (previous.TopologyPath is { } path ? $" ({NameRules.Printable(path)})" : "")
+            + $"; this is {Lab(topologyName, prefix)}, and the two would own each other's objects: choose another --prefix, or take that lab down first");
     }
 
     private Plan PlanAgainstKernel(DesiredState desired, InstanceRecord? previous) => ObserveAndPlan(desired, previous).Plan;
@@ -152,7 +175,7 @@ public sealed partial class VNetEngine
     public Plan TeardownPlan(Topology topology, LabOptions options)
     {
         var declared = Desire(topology, options);
-        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList(),
+        return TeardownPlan(declared.Instance, ReadState(declared, options), declared.Namespaces.Select(n => n.Id).ToList(),
             declared.OvsBridges.Count > 0);
     }
 
@@ -175,7 +198,7 @@ public sealed partial class VNetEngine
         up ??= UpOptions.Default;
         var desired = Desire(topology, options);
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
-        var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
+        var previous = ReadState(desired, options);
         var plan = focus(PlanAgainstKernel(desired, previous));
         up.OnPlanned?.Invoke(plan);
         if (!plan.CanApply) return new UpResult(UpStatus.Refused, plan, 0, null, null, []);
@@ -190,8 +213,9 @@ public sealed partial class VNetEngine
 
         // Interrupted before the first write: nothing to undo (OperationCanceledException, as while waiting for the lock).
         cancellationToken.ThrowIfCancellationRequested();
-        // Intent first: a crash after any kernel write leaves a state file naming everything this run may create.
-        _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None) });
+        // Intent first: a crash after any kernel write leaves a state file naming everything this run may create
+        // (without inodes for the namespaces it creates: those are new ones).
+        _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None).Forgetting(CreatedBy(plan)) });
         var counting = new CountingKernel(_kernel, _ovs);
         var reconciler = new Reconciler(counting, _log, _settings.Timings);
         var outcome = _clock.Time("apply", () => reconciler.Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
@@ -208,6 +232,7 @@ public sealed partial class VNetEngine
             RecordAfterFailure(final, plan, previous, outcome);
             return new UpResult(outcome.Interrupted ? UpStatus.Interrupted : UpStatus.Failed, plan, counting.Writes, outcome, null, []);
         }
+        final = final with { Holdings = WithInodes(final.Holdings) };
 
         string? stateProblem = TryWrite(final);
         try
@@ -262,6 +287,21 @@ public sealed partial class VNetEngine
         return DesiredStateBuilder.Build(topology, options);
     }
 
+    /// <summary>The namespaces a plan creates (anew: a recorded inode of that name is another namespace's).</summary>
+    private static IEnumerable<string> CreatedBy(Plan plan) => plan.Steps.OfType<CreateNamespaceStep>().Select(s => s.Name);
+
+    /// <summary>The holdings with the inode of each created namespace that has none recorded yet, read now.</summary>
+    private Holdings WithInodes(Holdings holdings)
+    {
+        var inodes = holdings.NamespaceInodes.Where(p => holdings.CreatedNamespaces.Contains(p.Key, StringComparer.Ordinal))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        foreach (var name in holdings.CreatedNamespaces.Where(n => !inodes.ContainsKey(n)))
+        {
+            if (_kernel.NamespaceInode(name) is { } inode) inodes[name] = inode;
+        }
+        return holdings with { NamespaceInodes = inodes };
+    }
+
     private InstanceRecord Record(string instance, Topology topology, LabOptions options, Holdings holdings) =>
         new(instance, topology.Name, string.IsNullOrEmpty(topology.SourcePath) ? null : Path.GetFullPath(topology.SourcePath),
             options, holdings, DateTimeOffset.UtcNow);
@@ -274,11 +314,11 @@ public sealed partial class VNetEngine
     private void RecordAfterFailure(InstanceRecord final, Plan plan, InstanceRecord? previous, ApplyOutcome outcome)
     {
         var existing = _kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
-        var union = plan.Holdings.Union(previous?.Holdings ?? Holdings.None);
-        var held = union with
+        var union = plan.Holdings.Union(previous?.Holdings ?? Holdings.None).Forgetting(CreatedBy(plan));
+        var held = WithInodes(union with
         {
             CreatedNamespaces = union.CreatedNamespaces.Where(n => existing.Contains(n) && !outcome.CreatedByOthers.Contains(n)).ToList(),
-        };
+        });
         bool nothingHeld = previous is null && outcome.RolledBack && outcome.RollbackErrors.Count == 0
             && !plan.Steps.Any(s => s.IsDelete);
         if (nothingHeld) _store.Delete(final.Instance);
@@ -294,7 +334,7 @@ public sealed partial class VNetEngine
     {
         var declared = Desire(topology, options);
         return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken, progress,
-            declared.OvsBridges.Count > 0);
+            declared.OvsBridges.Count > 0, previous => CheckSameLab(previous, declared.Instance, declared.TopologyName!, options.Prefix));
     }
 
     /// <summary>Removes everything the instance owns, from its state file alone (the topology may have changed or be gone).</summary>
@@ -306,11 +346,12 @@ public sealed partial class VNetEngine
     }
 
     private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
-        CancellationToken cancellationToken, IProgress<ApplyProgress>? progress, bool declaresOvs = false)
+        CancellationToken cancellationToken, IProgress<ApplyProgress>? progress, bool declaresOvs = false, Action<InstanceRecord?>? check = null)
     {
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(instance));
         if (previous is null && requireRecord) throw new UnknownInstanceException(instance, _store.Directory);
+        check?.Invoke(previous);
         var plan = TeardownPlan(instance, previous, declared, declaresOvs);
         if (!plan.CanApply) return new DownResult(DownStatus.Refused, plan, 0, null, null);
         if (!plan.HasChanges)

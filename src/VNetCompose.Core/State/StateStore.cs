@@ -146,6 +146,12 @@ public sealed class StateStore(string directory)
         }
         json.WriteEndArray();
         if (r.Holdings.OvsEndpoint is { } ovsdb) json.WriteString("ovsdb", ovsdb);
+        if (r.Holdings.NamespaceInodes.Count > 0)
+        {
+            json.WriteStartObject("namespaceInodes");
+            foreach (var (name, inode) in r.Holdings.NamespaceInodes.OrderBy(p => p.Key, StringComparer.Ordinal)) json.WriteNumber(name, inode);
+            json.WriteEndObject();
+        }
         json.WriteString("updatedAt", r.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
         json.WriteEndObject();
     }
@@ -186,6 +192,9 @@ public sealed class StateStore(string directory)
                 s.GetProperty("key").GetString()!, s.GetProperty("value").GetString()!)).ToList())
         {
             OvsEndpoint = root.TryGetProperty("ovsdb", out var ovsdb) ? ovsdb.GetString() : null,
+            NamespaceInodes = root.TryGetProperty("namespaceInodes", out var inodes)
+                ? inodes.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetUInt64(), StringComparer.Ordinal)
+                : new Dictionary<string, ulong>(),
         };
         var record = new InstanceRecord(
             root.GetProperty("instance").GetString() ?? throw new FormatException("'instance' is null"),
@@ -205,7 +214,8 @@ public sealed class StateStore(string directory)
     {
         if (record.Options.Problems() is [var option, ..]) throw new FormatException(option);
         var namespaces = record.Holdings.Namespaces.Concat(record.Holdings.CreatedNamespaces)
-            .Concat(record.Holdings.NatNamespaces.Select(n => n.Name)).Concat(record.Holdings.Sysctls.Select(s => s.Namespace.Name));
+            .Concat(record.Holdings.NatNamespaces.Select(n => n.Name)).Concat(record.Holdings.Sysctls.Select(s => s.Namespace.Name))
+            .Concat(record.Holdings.NamespaceInodes.Keys);
         foreach (var name in namespaces.OfType<string>())
         {
             if (NameRules.NamespaceNameError(name) is { } error) throw new FormatException(error);

@@ -3,6 +3,8 @@ using System.Text;
 using Microsoft.Win32.SafeHandles;
 using VNetCompose.Kernel;
 using VNetCompose.Netlink.Interop;
+using VNetCompose.Netlink.Rtnetlink;
+using VNetCompose.Netlink.Wire;
 
 namespace VNetCompose.Netlink.Namespaces;
 
@@ -106,7 +108,10 @@ internal sealed class NamespaceManager : IDisposable
     /// it also opens the namespace's handle and rtnetlink socket, which the links created next need:
     /// one trip of that thread instead of two.
     /// </summary>
-    public void Create(string name)
+    /// <param name="loopbackAlias">Set as the ifalias of the new namespace's <c>lo</c> before the namespace is
+    /// bind-mounted under its name (vnet's owner marker): killed before the mount, the process leaves only the empty
+    /// /run/netns entry (the namespace dies with the thread), never an unmarked namespace.</param>
+    public void Create(string name, string? loopbackAlias = null)
     {
         string operation = $"creating namespace {name}";
         ValidateName(name, operation);
@@ -118,8 +123,19 @@ internal sealed class NamespaceManager : IDisposable
         {
             opened = NamespaceThread.RunInNewNamespace(operation, () =>
             {
-                Check(Native.BindMount(ThreadNamespacePath, path, recursive: false), $"{operation}: bind-mounting {ThreadNamespacePath}");
-                return OpenInside();
+                var inside = OpenInside();
+                try
+                {
+                    if (loopbackAlias is not null) MarkLoopback(inside.Socket, loopbackAlias, operation);
+                    Check(Native.BindMount(ThreadNamespacePath, path, recursive: false), $"{operation}: bind-mounting {ThreadNamespacePath}");
+                }
+                catch
+                {
+                    inside.Fd?.Dispose();
+                    inside.Socket?.Dispose();
+                    throw;
+                }
+                return inside;
             });
         }
         catch
@@ -128,6 +144,27 @@ internal sealed class NamespaceManager : IDisposable
             throw;
         }
         Adopt(NetnsId.Named(name), opened.Fd, opened.Socket);
+    }
+
+    /// <summary>Equivalent to: <c>ip link set lo alias ALIAS</c>, through the new namespace's own rtnetlink socket.</summary>
+    private static void MarkLoopback(NetlinkSocket? socket, string alias, string operation)
+    {
+        string marking = $"{operation}: setting the alias of its lo";
+        if (socket is null) throw new KernelException(Errnos.EIO, marking, "no rtnetlink socket could be opened inside it");
+        var request = new NetlinkMessageBuilder();
+        LinkMessages.SetByName(request, "lo", new LinkUpdate(Alias: alias), marking);
+        socket.Execute(request, marking);
+    }
+
+    /// <summary>
+    /// The inode of the namespace mounted at /run/netns/NAME (<c>stat -L</c>), or null when there is none: no such
+    /// entry, or one that is not a mounted namespace (an nsfs file has the device of every other namespace file).
+    /// </summary>
+    public ulong? InodeOf(string name)
+    {
+        ValidateName(name, $"reading the identity of namespace {name}");
+        if (Native.FileIdentity(PathOf(name), out var identity) < 0) return null;
+        return identity.Device == _current.Value.Identity.Device ? identity.Inode : null;
     }
 
     /// <summary>The calling thread's namespace and an rtnetlink socket in it; either may be null if it
