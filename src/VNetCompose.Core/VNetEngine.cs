@@ -79,7 +79,8 @@ public sealed record DownResult(DownStatus Status, Plan Plan, int KernelWrites, 
 
 /// <summary>No state file names the instance, and no topology was given.</summary>
 public sealed class UnknownInstanceException(string instance, string directory)
-    : Exception($"no instance {instance} is known (no state file in {directory})")
+    : Exception($"no instance {instance} is known (no state file in {directory}); 'vnet down FILE' with the lab's --prefix "
+        + "and --host-netns finds a lab without its state file through the markers vnet leaves in the kernel")
 {
     public string Instance { get; } = instance;
 }
@@ -334,7 +335,25 @@ public sealed partial class VNetEngine
     {
         var declared = Desire(topology, options);
         return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken, progress,
-            declared.OvsBridges.Count > 0, previous => CheckSameLab(previous, declared.Instance, declared.TopologyName!, options.Prefix));
+            declared.OvsBridges.Count > 0, previous => CheckSameLab(previous, declared.Instance, declared.TopologyName!, options.Prefix),
+            (plan, previous) => previous is null ? WithoutStateFile(plan, declared) : plan);
+    }
+
+    /// <summary>
+    /// A teardown found through the kernel's markers alone: the values sysctls had before vnet changed them in
+    /// namespaces it keeps were only in the state file, so they stay as they are: said so.
+    /// </summary>
+    private static Plan WithoutStateFile(Plan plan, DesiredState declared)
+    {
+        var deleted = plan.Steps.OfType<DeleteNamespaceStep>().Select(s => NetnsId.Named(s.Name)).ToHashSet();
+        var kept = declared.Namespaces.Where(n => n.Sysctls.Count > 0 && !deleted.Contains(n.Id))
+            .Select(n => $"{string.Join(", ", n.Sysctls.Select(s => s.Key))} in {Ownership.Display(n.Id)}").ToList();
+        if (kept.Count == 0) return plan;
+        return plan with
+        {
+            Problems = [.. plan.Problems, PlanProblem.Warning($"no state file for {plan.Instance}: the lab was found through the markers vnet leaves in the kernel, "
+                + $"but the values the sysctls had before vnet changed them are unknown, so they are left as they are ({string.Join("; ", kept)})")],
+        };
     }
 
     /// <summary>Removes everything the instance owns, from its state file alone (the topology may have changed or be gone).</summary>
@@ -346,13 +365,15 @@ public sealed partial class VNetEngine
     }
 
     private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
-        CancellationToken cancellationToken, IProgress<ApplyProgress>? progress, bool declaresOvs = false, Action<InstanceRecord?>? check = null)
+        CancellationToken cancellationToken, IProgress<ApplyProgress>? progress, bool declaresOvs = false, Action<InstanceRecord?>? check = null,
+        Func<Plan, InstanceRecord?, Plan>? explain = null)
     {
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(instance));
         if (previous is null && requireRecord) throw new UnknownInstanceException(instance, _store.Directory);
         check?.Invoke(previous);
         var plan = TeardownPlan(instance, previous, declared, declaresOvs);
+        if (explain is not null) plan = explain(plan, previous);
         if (!plan.CanApply) return new DownResult(DownStatus.Refused, plan, 0, null, null);
         if (!plan.HasChanges)
         {

@@ -146,6 +146,8 @@ internal static class DownCommand
                 return 0;
             case DownStatus.Removed:
                 if (!quiet) output.Write(PlanTextRenderer.Render(result.Plan));
+                // What down left in place and why (a namespace holding others' objects) is said even with -q.
+                else foreach (var warning in result.Plan.Warnings) session.Error.WriteLine(warning);
                 output.WriteLine($"down: {result.Plan.Instance} removed with {PlanTextRenderer.Count(result.KernelWrites, "kernel write")} ({ms} ms).");
                 return 0;
             case DownStatus.Refused:
