@@ -141,6 +141,33 @@ public sealed class SignalTests
         tried["TERM"].Should().Be(total + 1 + downSteps / 2);
     }
 
+    /// <summary>
+    /// SIGKILL (nothing can be undone, the state file stays as last written) at every step boundary of up, after
+    /// which up converges and plan --detailed-exitcode exits 0; and at every step boundary of down, after which the
+    /// next down leaves nothing.
+    /// </summary>
+    [Fact]
+    public void UpAndDownKilledAtEveryStepBoundary_TheNextUpConverges_AndTheNextDownLeavesNothing()
+    {
+        using var lab = new SignalLab();
+        int total = int.MaxValue, downSteps = int.MaxValue, kills = 0;
+        for (int k = 0; k <= total; k++)
+        {
+            total = lab.KillUp(k);
+            kills++;
+            if (k < downSteps)
+            {
+                downSteps = lab.KillDown(k);
+                kills++;
+            }
+            else
+            {
+                lab.Vnet(["down", "-q", "--name", lab.Instance]).ExitCode.Should().Be(0);
+            }
+        }
+        kills.Should().Be(total + 1 + downSteps);
+    }
+
     [Fact]
     public void ASecondSigint_ExitsAtOnce_AndTheNextUpConverges()
     {
@@ -188,6 +215,12 @@ internal sealed class SignalLab : IDisposable
 
     public string File { get; }
     public string Instance { get; }
+
+    /// <summary>The run's namespaces (the lab's are named with its prefix).</summary>
+    public SandboxNamespaces Sandbox => _sandbox;
+
+    /// <summary>The state directory the vnet processes use.</summary>
+    public string StateDirectory => _state.Path;
 
     public void Dispose()
     {
@@ -261,6 +294,34 @@ internal sealed class SignalLab : IDisposable
         var up = Vnet(Sandboxed("up", "-q", File));
         up.ExitCode.Should().Be(0, $"up after SIGTERM before step {k}: {up.StandardError}");
         if (checkPlan) Vnet(Sandboxed("plan", "--detailed-exitcode", File)).ExitCode.Should().Be(0, $"after SIGTERM before step {k}");
+        return total;
+    }
+
+    /// <summary>SIGKILL at up's boundary k (exit 137: nothing undone); then up converges and plan --detailed-exitcode
+    /// exits 0. Returns up's step count.</summary>
+    public int KillUp(int k)
+    {
+        var killed = Vnet(Sandboxed("up", "-q", File), k.ToString(System.Globalization.CultureInfo.InvariantCulture), "KILL");
+        int total = Total(killed);
+        killed.ExitCode.Should().Be(137, killed.StandardError);
+        var up = Vnet(Sandboxed("up", "-q", File));
+        up.ExitCode.Should().Be(0, $"up after SIGKILL before step {k}: {up.StandardOutput}{up.StandardError}");
+        var plan = Vnet(Sandboxed("plan", "--detailed-exitcode", File));
+        plan.ExitCode.Should().Be(0, $"after SIGKILL before step {k}: {plan.StandardOutput}");
+        return total;
+    }
+
+    /// <summary>SIGKILL at down's boundary k of the converged lab: the next down leaves nothing. Returns down's step count.</summary>
+    public int KillDown(int k)
+    {
+        var killed = Vnet(["down", "-q", "--name", Instance], k.ToString(System.Globalization.CultureInfo.InvariantCulture), "KILL");
+        int total = Total(killed);
+        killed.ExitCode.Should().Be(137, killed.StandardError);
+        StateFileExists.Should().BeTrue("down deletes its state file last");
+        var again = Vnet(["down", "-q", "--name", Instance]);
+        again.ExitCode.Should().Be(0, again.StandardError);
+        _sandbox.Existing().Should().BeEmpty($"down after SIGKILL before its step {k}");
+        StateFileExists.Should().BeFalse();
         return total;
     }
 
