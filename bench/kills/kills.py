@@ -120,15 +120,23 @@ def run_directory_entries(prefix: str) -> int:
         return 0
 
 
-def kill_after(process: subprocess.Popen, delay: float) -> bool:
-    """SIGKILL after delay; False when the process had already finished."""
+def kill_after(process: subprocess.Popen, delay: float) -> tuple[bool, float]:
+    """SIGKILL after delay: whether it was killed (False when it had already finished) and when it ended."""
+    start = time.monotonic()
     try:
         process.wait(timeout=delay)
-        return False
+        return False, time.monotonic() - start
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGKILL)
         process.wait()
-        return True
+        return True, delay
+
+
+def adapt(window: list[float], killed: bool, ended: float) -> None:
+    """The machine's load changes while the harness runs: a process that finished before its kill moves the end of
+    the window to when it finished, so that kills keep landing while the process changes the kernel."""
+    if not killed:
+        window[1] = max(window[0] + 0.01, (window[1] + ended) / 2)
 
 
 def main() -> int:
@@ -149,15 +157,16 @@ def main() -> int:
     lab = Lab(vnet, a.prefix, a.hosts, directory)
     tally = {"up_kills": 0, "up_mid": 0, "up_unmarked": 0, "up_ok": 0, "down_kills": 0, "down_mid": 0, "down_ok": 0, "failures": []}
     try:
-        up_window = window(lab, lambda: lab.state_file(), "up", "-q")
-        down_window = window(lab, lambda: run_directory_entries(lab.prefix) < a.hosts + 1, "down", "-q", by_name=True)
+        up_window = list(window(lab, lambda: lab.state_file(), "up", "-q"))
+        down_window = list(window(lab, lambda: run_directory_entries(lab.prefix) < a.hosts + 1, "down", "-q", by_name=True))
         print(f"kills: {a.hosts} hosts, prefix {a.prefix}, seed {seed}: up changes the kernel from {up_window[0]:.2f} s to "
               f"{up_window[1]:.2f} s, down from {down_window[0]:.2f} s to {down_window[1]:.2f} s", flush=True)
         for r in range(1, a.rounds + 1):
             # up, killed at a random time
             delay = rng.uniform(*up_window)
-            if kill_after(lab.start("up", "-q"), delay):
-                tally["up_kills"] += 1
+            killed, ended = kill_after(lab.start("up", "-q"), delay)
+            tally["up_kills"] += killed
+            adapt(up_window, killed, ended)
             unmarked = lab.unmarked_links()
             before = lab.run("plan", "--detailed-exitcode")
             # Where the kill landed: before the first change (no state file yet), in the middle (the plan has changes
@@ -178,8 +187,9 @@ def main() -> int:
                 lab.run("up", "-q")
             # down, killed at a random time
             delay = rng.uniform(*down_window)
-            if kill_after(lab.start("down", "-q", by_name=True), delay):
-                tally["down_kills"] += 1
+            killed, ended = kill_after(lab.start("down", "-q", by_name=True), delay)
+            tally["down_kills"] += killed
+            adapt(down_window, killed, ended)
             if 0 < len(lab.namespaces()) < a.hosts + 1:
                 tally["down_mid"] += 1
             down = lab.run("down", "-q", by_name=True) if lab.state_file() else lab.run("down", "-q")
