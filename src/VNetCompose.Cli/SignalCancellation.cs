@@ -17,6 +17,7 @@ internal sealed class SignalCancellation : IDisposable
     private readonly PosixSignalRegistration[] _registrations;
     private int _first;
 
+    /// <param name="error">Where the messages about the signals go (stderr).</param>
     /// <param name="then">What happens after stopping, completing "stopping at the next step boundary, then ...".</param>
     public SignalCancellation(TextWriter error, string then)
     {

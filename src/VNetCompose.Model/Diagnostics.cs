@@ -1,6 +1,13 @@
 namespace VNetCompose.Model;
 
-public enum DiagnosticSeverity { Error, Warning }
+/// <summary>How bad a diagnostic is.</summary>
+public enum DiagnosticSeverity
+{
+    /// <summary>The file cannot be used.</summary>
+    Error,
+    /// <summary>A likely mistake; the file still loads (an error with <c>vnet validate --strict</c>).</summary>
+    Warning,
+}
 
 /// <summary>
 /// A problem found in a topology file, with its position (1-based) and the key path (<c>veths[1].a.name</c>).
@@ -27,7 +34,11 @@ public sealed record LoadResult(Topology? Topology, IReadOnlyList<Diagnostic> Di
     /// <summary>Every error and warning found, kept in <see cref="Diagnostics"/> or only counted.</summary>
     public (int Errors, int Warnings) Counts { get; init; }
 
+    /// <summary>The file loaded: no error (warnings may remain).</summary>
     public bool Succeeded => Topology is not null;
+
+    /// <summary>The errors.</summary>
     public IEnumerable<Diagnostic> Errors => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
+    /// <summary>The warnings.</summary>
     public IEnumerable<Diagnostic> Warnings => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning);
 }

@@ -13,6 +13,7 @@ public sealed partial class NetlinkKernel : IKernel
 {
     private readonly NamespaceManager _namespaces;
 
+    /// <summary>The driver, with as many namespaces open at once as the descriptor limit allows.</summary>
     public NetlinkKernel()
         : this(openBudget: null)
     {
@@ -30,5 +31,6 @@ public sealed partial class NetlinkKernel : IKernel
     /// <summary>"namespace NAME" or "the current namespace", for operation descriptions.</summary>
     private static string In(NetnsId id) => NamespaceHandle.Describe(id);
 
+    /// <summary>Closes every socket and namespace handle of the driver (so nothing of ours keeps a namespace alive).</summary>
     public void Dispose() => _namespaces.Dispose();
 }

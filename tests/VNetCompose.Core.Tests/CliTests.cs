@@ -225,7 +225,7 @@ public sealed class CliTests : IDisposable
             again exit 0
             plan exit 0
             down exit 0
-            files: {instance}.lock 
+            files: 
 
             """, stderr);
         stderr.Should().StartWith($"error: state file {state}/{instance}.json: cannot write it: No space left on device (ENOSPC)\n"
@@ -254,9 +254,9 @@ public sealed class CliTests : IDisposable
         File.WriteAllText(Path.Combine(state, "broken.json"), """{ "version": 1, "instance": null }""");
         File.WriteAllText(Path.Combine(state, "garbage.json"), "{");
         var (ok, _) = RunScript(["dotnet", Path.Combine(AppContext.BaseDirectory, "vnet.dll"), "ls"], state);
-        ok.Should().StartWith("INSTANCE  TOPOLOGY  HOST-NETNS  NAMESPACES  UPDATED  FILE\n")
-            .And.Contain($"broken    ?         ?           ?           ?        unreadable state file {state}/broken.json: not a vnet state file (")
-            .And.Contain($"garbage   ?         ?           ?           ?        unreadable state file {state}/garbage.json: not a vnet state file (");
+        ok.Should().StartWith("INSTANCE  TOPOLOGY  HOST-NETNS  NAMESPACES  UPDATED  OWNER  ALIVE  FILE\n")
+            .And.Contain($"broken    ?         ?           ?           ?        ?      ?      unreadable state file {state}/broken.json: not a vnet state file (")
+            .And.Contain($"garbage   ?         ?           ?           ?        ?      ?      unreadable state file {state}/garbage.json: not a vnet state file (");
 
         string file = Path.Combine(_state.Path, "a-file");
         File.WriteAllText(file, "");

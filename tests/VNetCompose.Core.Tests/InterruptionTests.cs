@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using VNetCompose.Core.Apply;
 using VNetCompose.Testing;
@@ -84,7 +85,7 @@ public sealed class InterruptionTests
     {
         var (kernel, engine, state) = Fresh();
         using var _ = state;
-        using var held = State.InstanceLock.Acquire(state.Path, "p-docker0-lab", noWait: true, NullVNetLog.Instance);
+        using var held = State.InstanceLock.Acquire(state.Path, "p-docker0-lab", noWait: true, NullLogger.Instance);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         var up = () => engine.Up(Docker0(), Sandboxed, null, cancel.Token);
         up.Should().Throw<OperationCanceledException>();

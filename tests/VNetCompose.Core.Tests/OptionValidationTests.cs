@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Text;
 using VNetCompose.Core.State;
 using VNetCompose.Model;
@@ -84,7 +85,7 @@ public sealed class OptionValidationTests : IDisposable
     {
         var path = () => _engine.Store.PathOf("../x");
         path.Should().Throw<InvalidLabOptionsException>();
-        var lockIt = () => InstanceLock.Acquire(_stateDir, "../../x", noWait: true, NullVNetLog.Instance);
+        var lockIt = () => InstanceLock.Acquire(_stateDir, "../../x", noWait: true, NullLogger.Instance);
         lockIt.Should().Throw<InvalidLabOptionsException>();
         FilesWritten().Should().BeEmpty();
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using VNetCompose.Cli.Output;
 using VNetCompose.Core;
 using VNetCompose.Core.State;
@@ -82,10 +83,14 @@ internal sealed class CommonOptions
 
     public LabOptions Lab(ParseResult parse) => new(parse.GetValue(HostNetns), parse.GetValue(Prefix));
 
-    /// <summary>Failures a command reports as one line (exit 1), not as a crash: the kernel's, a busy or unknown instance,
-    /// state file and directory errors, I/O errors, lab options that contradict the topology.</summary>
-    public static bool IsExpectedFailure(Exception e) => e is KernelException or OvsException or InstanceBusyException or UnknownInstanceException
-        or StateFileException or StateDirectoryException or IOException or UnauthorizedAccessException or InvalidLabOptionsException;
+    /// <summary>
+    /// Failures a command reports as one line (exit 1), not as a crash: the kernel's, Open vSwitch's, a busy, held
+    /// (a live fixture's) or unknown instance, state file and directory errors, I/O errors, lab options that contradict
+    /// the topology.
+    /// </summary>
+    public static bool IsExpectedFailure(Exception e) => e is KernelException or OvsException or InstanceBusyException
+        or InstanceHeldException or UnknownInstanceException or StateFileException or StateDirectoryException or IOException
+        or UnauthorizedAccessException or InvalidLabOptionsException;
 
     /// <summary>
     /// Runs <paramref name="body"/> with a logger, the netlink driver and an engine; turns the expected
@@ -98,7 +103,8 @@ internal sealed class CommonOptions
     {
         var error = parse.InvocationConfiguration.Error;
         using var signals = interruptible ? new SignalCancellation(error, then) : null;
-        using var log = new SerilogVNetLog(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
+        using var logging = new SerilogLogging(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
+        var log = logging.Logger;
         try
         {
             OvsdbDriver ovs;
@@ -137,8 +143,12 @@ internal sealed class CommonOptions
 }
 
 /// <summary>What a command body works with.</summary>
+/// <param name="Engine">The engine on the netlink driver.</param>
+/// <param name="Log">The command's logger (-v, --log-format).</param>
+/// <param name="Output">Standard output.</param>
+/// <param name="Error">Standard error.</param>
 /// <param name="Signals">Set for commands that can be interrupted: the token and exit code of SIGINT/SIGTERM.</param>
-internal sealed record CommandSession(VNetEngine Engine, IVNetLog Log, TextWriter Output, TextWriter Error, SignalCancellation? Signals = null)
+internal sealed record CommandSession(VNetEngine Engine, ILogger Log, TextWriter Output, TextWriter Error, SignalCancellation? Signals = null)
 {
     /// <summary>Cancelled by the first SIGINT or SIGTERM (never, for commands that cannot be interrupted).</summary>
     public CancellationToken Cancellation => Signals?.Token ?? CancellationToken.None;

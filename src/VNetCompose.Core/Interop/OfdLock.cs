@@ -1,3 +1,4 @@
+using System.Text;
 using Tmds.Linux;
 using VNetCompose.Kernel;
 using static Tmds.Linux.LibC;
@@ -42,6 +43,25 @@ internal sealed unsafe class OfdLock : IDisposable
         int error = errno;
         if (error == EAGAIN || error == EACCES) return false;
         throw new IOException($"cannot lock {_path}: {Errnos.Describe(error)} ({Errnos.Name(error)})");
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> still names the locked file (lstat: a link planted there is not it). A holder
+    /// may remove the lock file while it holds it (<see cref="State.InstanceLock.DeleteFile"/>); whoever locks the
+    /// removed file afterwards must open the path anew.
+    /// </summary>
+    public bool IsStillAt(string path)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        stat locked, named;
+        if (fstat(_fd, &locked) != 0)
+        {
+            int error = errno;
+            throw new IOException($"cannot stat lock file {path}: {Errnos.Describe(error)} ({Errnos.Name(error)})");
+        }
+        int rc;
+        fixed (byte* p = bytes) rc = lstat(p, &named);
+        return rc == 0 && named.st_dev == locked.st_dev && named.st_ino == locked.st_ino;
     }
 
     public void Dispose()

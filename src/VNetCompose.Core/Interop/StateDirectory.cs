@@ -128,9 +128,10 @@ internal sealed unsafe partial class StateDirectory : IDisposable
 
     /// <summary>
     /// Replaces <paramref name="name"/> atomically: a new temporary (O_EXCL, random name, mode 0600), written,
-    /// fsynced, renamed over it. On any failure the temporary is removed and nothing else changed.
+    /// fsynced (unless not <paramref name="durable"/>), renamed over it. On any failure the temporary is removed and
+    /// nothing else changed.
     /// </summary>
-    public void WriteAtomically(string name, ReadOnlySpan<byte> content)
+    public void WriteAtomically(string name, ReadOnlySpan<byte> content, bool durable = true)
     {
         string temporary = $"{name}.{RandomNumberGenerator.GetHexString(12, lowercase: true)}.tmp";
         int fd = OpenAt(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, FileMode);
@@ -147,7 +148,7 @@ internal sealed unsafe partial class StateDirectory : IDisposable
                     else written += (int)n;
                 }
             }
-            if (error == 0 && fsync(fd) < 0) error = errno;
+            if (error == 0 && durable && fsync(fd) < 0) error = errno;
         }
         finally
         {
@@ -166,7 +167,7 @@ internal sealed unsafe partial class StateDirectory : IDisposable
             fixed (byte* p = NulTerminated(temporary)) unlinkat(_fd, p, 0);
             throw new StateFileException(Combine(name), "cannot write it: " + Describe(error));
         }
-        fsync(_fd); // the rename itself survives a crash (on a disk; /run is tmpfs)
+        if (durable) fsync(_fd); // the rename itself survives a crash (on a disk; /run is tmpfs)
     }
 
     /// <summary>Removes a file (a symbolic link itself, never its target); absent is fine.</summary>

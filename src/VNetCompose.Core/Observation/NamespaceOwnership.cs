@@ -27,8 +27,11 @@ public enum NamespaceClaim
 public static class NamespaceOwnership
 {
     /// <summary>What the kernel and the state file say about <paramref name="name"/> for <paramref name="instance"/>.</summary>
+    /// <param name="instance">The instance asking.</param>
+    /// <param name="name">The namespace's name.</param>
     /// <param name="snapshot">The namespace as observed (its <c>lo</c> carries the marker), null when it is not observed.</param>
     /// <param name="inode">Its inode now, null when unknown.</param>
+    /// <param name="previous">The instance's state file, null when there is none.</param>
     public static NamespaceClaim Claim(string instance, string name, NamespaceSnapshot? snapshot, ulong? inode, InstanceRecord? previous)
     {
         ArgumentNullException.ThrowIfNull(instance);
@@ -62,6 +65,8 @@ public sealed record NamespaceContents(IReadOnlyList<string> ForeignLinks, IRead
     /// <summary>Besides the instance's objects, only other vnet instances' (the namespace can be left to one of them).</summary>
     public bool OnlyVnet => ForeignLinks.Count == 0 && ForeignTables.Count == 0;
 
+    /// <param name="instance">The instance asking.</param>
+    /// <param name="snapshot">The namespace as observed.</param>
     /// <param name="tables">Its nftables tables, when read (null: not read, none counted).</param>
     /// <param name="ovs">Open vSwitch's rows, when read: the devices of internal ports (a tap with the userspace
     /// datapath, an openvswitch device with the kernel's) are whoever owns the port's interface row.</param>

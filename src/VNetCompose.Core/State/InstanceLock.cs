@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using VNetCompose.Core.Interop;
 
 namespace VNetCompose.Core.State;
@@ -6,6 +7,7 @@ namespace VNetCompose.Core.State;
 public sealed class InstanceBusyException(string instance, string lockPath)
     : Exception($"another vnet process is working on {instance} (lock {lockPath} is held)")
 {
+    /// <summary>The instance asked for.</summary>
     public string Instance { get; } = instance;
 }
 
@@ -17,22 +19,42 @@ public sealed class InstanceBusyException(string instance, string lockPath)
 public sealed class InstanceLock : IDisposable
 {
     private readonly OfdLock _lock;
+    private readonly string _directory;
+    private readonly string _instance;
 
-    private InstanceLock(OfdLock held) => _lock = held;
+    private InstanceLock(OfdLock held, string directory, string instance)
+    {
+        _lock = held;
+        _directory = directory;
+        _instance = instance;
+    }
 
     /// <summary>
     /// Takes the lock. When another process holds it: with <paramref name="noWait"/> throws
     /// <see cref="InstanceBusyException"/>, otherwise says so once through <paramref name="log"/> and waits.
     /// </summary>
-    public static InstanceLock Acquire(string directory, string instance, bool noWait, IVNetLog log,
+    public static InstanceLock Acquire(string directory, string instance, bool noWait, ILogger log,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(log);
         string path = PathOf(directory, instance);
+        bool saidWaiting = false;
+        while (true)
+        {
+            var held = AcquireFile(directory, instance, path, noWait, log, ref saidWaiting, cancellationToken);
+            // The holder before us may have removed the file (DeleteFile): then lock the path's new file.
+            if (held.IsStillAt(path)) return new InstanceLock(held, directory, instance);
+            held.Dispose();
+        }
+    }
+
+    private static OfdLock AcquireFile(string directory, string instance, string path, bool noWait, ILogger log, ref bool saidWaiting,
+        CancellationToken cancellationToken)
+    {
         OfdLock waiting = OpenUnlocked(directory, instance);
         try
         {
-            if (waiting.TryLock()) return new InstanceLock(waiting);
+            if (waiting.TryLock()) return waiting;
         }
         catch
         {
@@ -44,7 +66,8 @@ public sealed class InstanceLock : IDisposable
             waiting.Dispose();
             throw new InstanceBusyException(instance, path);
         }
-        log.Info("waiting for another vnet process working on {Instance} (lock {Path})", instance, path);
+        if (!saidWaiting) log.Info("waiting for another vnet process working on {Instance} (lock {Path})", instance, path);
+        saidWaiting = true;
         try
         {
             while (!waiting.TryLock())
@@ -58,7 +81,7 @@ public sealed class InstanceLock : IDisposable
             waiting.Dispose();
             throw;
         }
-        return new InstanceLock(waiting);
+        return waiting;
     }
 
     /// <summary>
@@ -72,8 +95,20 @@ public sealed class InstanceLock : IDisposable
         return new OfdLock(state.OpenLockFile(instance + ".lock"), PathOf(directory, instance));
     }
 
+    /// <summary>
+    /// Removes the lock file (through the state directory, never through a link), still holding the lock, once the
+    /// instance is gone (no state file): nothing is left in the state directory. A process waiting on the removed
+    /// file finds it unlinked once it gets the lock and locks the path's new file instead, so two holders never overlap.
+    /// </summary>
+    public void DeleteFile()
+    {
+        using var state = StateDirectory.Open(_directory, create: false);
+        state?.Delete(_instance + ".lock");
+    }
+
     /// <summary>The lock file of an instance.</summary>
     internal static string PathOf(string directory, string instance) => Path.Combine(directory, instance + ".lock");
 
+    /// <summary>Releases the lock.</summary>
     public void Dispose() => _lock.Dispose();
 }

@@ -11,12 +11,14 @@ namespace VNetCompose.Core.State;
 public sealed class StateFileException(string path, string reason, Exception? inner = null)
     : Exception($"state file {path}: {reason}", inner)
 {
+    /// <summary>The file.</summary>
     public string Path { get; } = path;
 }
 
 /// <summary>The state directory cannot be used safely (a symbolic link, a file, owned or writable by another user).</summary>
 public sealed class StateDirectoryException(string path, string reason) : Exception($"state directory {path}: {reason}")
 {
+    /// <summary>The directory.</summary>
     public string Path { get; } = path;
 }
 
@@ -29,15 +31,20 @@ public sealed record StateEntry(string Instance, string Path, InstanceRecord? Re
 /// under a random name, fsync, rename). The directory must be owned by the user and writable by no one
 /// else, and no file in it is opened through a symbolic link (<see cref="Interop.StateDirectory"/>).
 /// </summary>
-public sealed class StateStore(string directory)
+/// <param name="directory">The state directory.</param>
+/// <param name="durable">fsync each file before it replaces the old one (default), so it survives a power loss.</param>
+public sealed class StateStore(string directory, bool durable = true)
 {
+    /// <summary>The environment variable that moves the state directory.</summary>
     public const string DirectoryVariable = "VNET_STATE_DIR";
     private const int FormatVersion = 1;
     private const string Suffix = ".json";
 
+    /// <summary><c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
     public static string DefaultDirectory =>
         Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } dir ? dir : "/run/vnet";
 
+    /// <summary>The directory of the state files.</summary>
     public string Directory { get; } = directory;
 
     /// <summary>The state file of an instance; an invalid instance name (one that could leave the directory) is refused.</summary>
@@ -49,6 +56,8 @@ public sealed class StateStore(string directory)
         return instance + Suffix;
     }
 
+    /// <summary>The state file of <paramref name="instance"/>; null when there is none.</summary>
+    /// <exception cref="StateFileException">It is not a vnet state file.</exception>
     public InstanceRecord? Read(string instance)
     {
         string name = FileName(instance);
@@ -102,6 +111,7 @@ public sealed class StateStore(string directory)
             .Where(instance => NameRules.InstanceNameError(instance) is null).ToList();
     }
 
+    /// <summary>Writes the state file of <paramref name="record"/>'s instance atomically (mode 0600).</summary>
     public void Write(InstanceRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -110,11 +120,10 @@ public sealed class StateStore(string directory)
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             Serialize(json, record);
         using var directory = StateDirectory.Open(Directory, create: true)!;
-        directory.WriteAtomically(name, buffer.WrittenSpan);
+        directory.WriteAtomically(name, buffer.WrittenSpan, durable);
     }
 
-    /// <summary>Removes the state file. The lock file stays: removing it while another process waits on it
-    /// would let a third one lock a new file of the same name.</summary>
+    /// <summary>Removes the state file (the lock file is removed by its holder: <see cref="InstanceLock.DeleteFile"/>).</summary>
     public void Delete(string instance)
     {
         string name = FileName(instance);
@@ -153,6 +162,15 @@ public sealed class StateStore(string directory)
             json.WriteEndObject();
         }
         json.WriteString("updatedAt", r.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
+        if (r.Owner is { } owner)
+        {
+            json.WriteStartObject("owner");
+            json.WriteNumber("pid", owner.Pid);
+            json.WriteNumber("startTime", owner.StartTime);
+            json.WriteString("bootId", owner.BootId);
+            json.WriteString("pidNamespace", owner.PidNamespace);
+            json.WriteEndObject();
+        }
         json.WriteEndObject();
     }
 
@@ -203,7 +221,12 @@ public sealed class StateStore(string directory)
             new LabOptions(root.GetProperty("hostNetns").GetString(), root.GetProperty("prefix").GetString()),
             holdings,
             DateTimeOffset.Parse(root.GetProperty("updatedAt").GetString() ?? throw new FormatException("'updatedAt' is null"),
-                CultureInfo.InvariantCulture));
+                CultureInfo.InvariantCulture),
+            root.TryGetProperty("owner", out var owner) && owner.ValueKind == JsonValueKind.Object
+                ? new LabOwner(owner.GetProperty("pid").GetInt32(), owner.GetProperty("startTime").GetUInt64(),
+                    owner.GetProperty("bootId").GetString() ?? throw new FormatException("'owner.bootId' is null"),
+                    owner.GetProperty("pidNamespace").GetString() ?? throw new FormatException("'owner.pidNamespace' is null"))
+                : null);
         if (record.Instance != instance) throw new FormatException($"it names instance '{NameRules.Printable(record.Instance)}', not {instance}");
         CheckNames(record);
         return record;

@@ -22,6 +22,9 @@ internal sealed class NamespaceHandle : IDisposable
     private SafeFileHandle? _fd;
     private bool _disposed;
 
+    /// <param name="id">The namespace.</param>
+    /// <param name="fd">Its open nsfs descriptor.</param>
+    /// <param name="identity">The device and inode of that descriptor, to tell a namespace created again under the name.</param>
     /// <param name="owner">The manager that may close the handle and reopens it on use; null: never closed.</param>
     internal NamespaceHandle(NetnsId id, SafeFileHandle fd, (ulong Device, ulong Inode) identity, NamespaceManager? owner = null)
     {

@@ -108,6 +108,7 @@ internal sealed class NamespaceManager : IDisposable
     /// it also opens the namespace's handle and rtnetlink socket, which the links created next need:
     /// one trip of that thread instead of two.
     /// </summary>
+    /// <param name="name">Its name under /run/netns.</param>
     /// <param name="loopbackAlias">Set as the ifalias of the new namespace's <c>lo</c> before the namespace is
     /// bind-mounted under its name (vnet's owner marker): killed before the mount, the process leaves only the empty
     /// /run/netns entry (the namespace dies with the thread), never an unmarked namespace.</param>
@@ -381,7 +382,7 @@ internal sealed class NamespaceManager : IDisposable
         Check(rc, $"{operation}: making {MountDirectory} a shared mount");
     }
 
-    private static void ValidateName(string name, string operation)
+    internal static void ValidateName(string name, string operation)
     {
         if (name.Length == 0 || name is "." or ".." || name.Contains('/') || name.Contains('\0')
             || Encoding.UTF8.GetByteCount(name) > MaxNameBytes)

@@ -18,6 +18,8 @@ namespace VNetCompose.Netlink.Observation;
 /// </summary>
 internal static class PeerNamespaceResolver
 {
+    /// <summary>The namespace each (observer, nsid) of the veths in <paramref name="dumps"/> means.</summary>
+    /// <param name="dumps">The observed namespaces.</param>
     /// <param name="targetsPerQuestion">At most this many namespaces named (by descriptor) in one datagram: the
     /// descriptors must all be open at once, within the driver's budget.</param>
     /// <param name="protect">Keeps the descriptors of the handles used from now on open until disposed (one question's).</param>
