@@ -73,7 +73,29 @@ internal sealed class PlanContext
 
     public string Marker => Desired.LinkMarker;
 
-    public bool Owned(LinkState link) => link.Alias == Marker;
+    /// <summary>
+    /// The instance's link: it carries the instance's marker, or no alias at all and the instance's group (a link a
+    /// killed run created but did not get to mark: the group is set by the creation itself).
+    /// </summary>
+    public bool Owned(LinkState link) => Marked(link) || CreatedUnmarked(link);
+
+    /// <summary>The link carries the instance's ifalias.</summary>
+    public bool Marked(LinkState link) => link.Alias == Marker;
+
+    /// <summary>No ifalias, and the group only the instance's creations carry (<see cref="Ownership.LinkGroup"/>).</summary>
+    public bool CreatedUnmarked(LinkState link) => string.IsNullOrEmpty(link.Alias) && link.Group == Desired.LinkGroup;
+
+    private readonly Dictionary<NetnsId, NamespaceClaim> _claims = [];
+
+    /// <summary>Whose the observed named namespace is (the kernel's marker and the recorded inode).</summary>
+    public NamespaceClaim Claim(NetnsId ns)
+    {
+        if (!_claims.TryGetValue(ns, out var claim)) _claims[ns] = claim = Observed.Claim(Desired.Instance, ns);
+        return claim;
+    }
+
+    /// <summary>The namespace is the instance's: the plan creates it, or it exists and the kernel says so.</summary>
+    public bool OwnsNamespace(NetnsId ns) => Created.Contains(ns) || NamespaceOwnership.IsOwned(Claim(ns));
 
     public IEnumerable<string> PreviouslyCreated() => Observed.Previous?.Holdings.CreatedNamespaces ?? [];
 
@@ -148,9 +170,9 @@ internal sealed class PlanContext
     private Holdings Holdings()
     {
         var named = Desired.Namespaces.Where(n => !n.Id.IsCurrent).Select(n => n.Id.Name!).ToList();
-        var namedSet = named.ToHashSet(StringComparer.Ordinal);
-        var created = PreviouslyCreated().Where(n => namedSet.Contains(n) && Observed.Exists(NetnsId.Named(n)) && !Created.Contains(NetnsId.Named(n)))
-            .Concat(Created.Select(n => n.Name!)).Distinct().Order(StringComparer.Ordinal).ToList();
+        var created = named.Where(n => OwnsNamespace(NetnsId.Named(n))).Distinct().Order(StringComparer.Ordinal).ToList();
+        var inodes = created.Where(n => !Created.Contains(NetnsId.Named(n)) && Observed.NamespaceInodes.ContainsKey(n))
+            .ToDictionary(n => n, n => Observed.NamespaceInodes[n], StringComparer.Ordinal);
         return new Holdings(
             named.Order(StringComparer.Ordinal).ToList(),
             created,
@@ -159,6 +181,7 @@ internal sealed class PlanContext
             SysctlOriginals)
         {
             OvsEndpoint = OvsHeldAfter,
+            NamespaceInodes = inodes,
         };
     }
 
