@@ -305,8 +305,14 @@ public sealed partial class InMemoryKernel : IKernel
             if (update.Up is { } up && up != link.AdminUp)
             {
                 link.AdminUp = up;
-                // The kernel flushes routes through a link that goes down (fib_disable_ip).
-                if (!up) netns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
+                if (!up)
+                {
+                    // The kernel flushes routes through a link that goes down (fib_disable_ip), and its IPv6 addresses
+                    // (addrconf_ifdown; net.ipv6.conf.*.keep_addr_on_down is 0 by default). Addresses added while it was
+                    // down stay until it has been up.
+                    netns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
+                    link.Addresses.RemoveAll(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6);
+                }
             }
             if (update.MoveTo is { } target && target != ns) Move(netns, link, Find(target, op));
             AdjustMtus(netns);
@@ -435,9 +441,14 @@ public sealed partial class InMemoryKernel : IKernel
         {
             string op = $"deleting address {address}/{prefixLength} from {link} in {In(ns)}";
             Write(op);
-            var target = FindLink(Find(ns, op), link, op);
+            var netns = Find(ns, op);
+            var target = FindLink(netns, link, op);
             if (target.Addresses.RemoveAll(a => a.Address.Equals(address) && a.PrefixLength == prefixLength) == 0)
                 throw new KernelException(Errnos.EADDRNOTAVAIL, op);
+            // The last IPv4 address of a link takes every IPv4 route through it along (fib_disable_ip from
+            // fib_inetaddr_event): a default route via a gateway on it is gone too.
+            if (address.AddressFamily == AddressFamily.InterNetwork && !target.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetwork))
+                netns.Routes.RemoveAll(r => r.OutputIndex == target.Index && r.Family == AddressFamily.InterNetwork);
         }
     }
 
