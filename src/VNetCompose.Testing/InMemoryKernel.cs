@@ -147,6 +147,7 @@ public sealed partial class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
+            if (_pendingCleanup.Count > 0) BeginChange(); // the kernel's own deletions raise events too
             AdvanceCleanup();
             var set = namespaces.ToHashSet();
             var result = new Dictionary<NetnsId, NamespaceSnapshot>();
@@ -594,7 +595,12 @@ public sealed partial class InMemoryKernel : IKernel
     /// <summary>Adds a table vnet does not own (as another tool would), for conflict-warning tests.</summary>
     public void AddForeignNftTable(NetnsId ns, NftTableInfo table)
     {
-        lock (_gate) Find(ns, "adding a foreign table").ForeignTables.Add(table);
+        lock (_gate)
+        {
+            var netns = Find(ns, "adding a foreign table");
+            BeginChange();
+            netns.ForeignTables.Add(table);
+        }
     }
 
     public IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns)
@@ -668,6 +674,7 @@ public sealed partial class InMemoryKernel : IKernel
 
     private void Write(string operation)
     {
+        BeginChange();
         Writes++;
         if (_failures.Remove(Writes, out int errno)) throw new KernelException(errno, operation, "injected fault");
     }
