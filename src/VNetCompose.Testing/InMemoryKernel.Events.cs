@@ -16,7 +16,7 @@ namespace VNetCompose.Testing;
 /// transaction announces the old table's deletion, the new one's objects and one commit. A namespace created
 /// while watched is announced (<see cref="NamespaceEvent"/>) without events for what it starts with; a deleted one
 /// is announced, and nothing more from it.
-/// <para>Events are delivered when the write returns (from a thread-pool thread, as the netlink driver's own
+/// <para>Events are delivered when the write returns (from a thread of the model's own, as the netlink driver's own
 /// thread delivers them), each write's events together. <see cref="KernelWatchOptions.QueueCapacity"/> is the
 /// number of unread events a subscriber may hold before further events of a namespace are lost and replaced by one
 /// <see cref="ResyncNeeded"/> (what ENOBUFS does); <see cref="LoseEvents"/> loses the events of the next write.</para>
@@ -27,7 +27,10 @@ public sealed partial class InMemoryKernel : IKernelEvents
     private readonly HashSet<NetnsId> _losing = [];
     /// <summary>The state before the write in progress; null when no change is being followed.</summary>
     private Dictionary<NetnsId, NamespaceView>? _before;
-    private bool _deliveryQueued;
+    /// <summary>Wakes the delivery thread, which runs while there are subscribers (a thread of its own, as the netlink
+    /// driver's: a busy thread pool would delay events).</summary>
+    private readonly AutoResetEvent _deliver = new(false);
+    private Thread? _deliveryThread;
 
     /// <inheritdoc/>
     public IKernelEventSubscription Subscribe(IReadOnlyCollection<NetnsId> namespaces, KernelWatchOptions? options = null)
@@ -38,6 +41,11 @@ public sealed partial class InMemoryKernel : IKernelEvents
             Deliver(); // what happened before is not reported
             var subscription = new EventSubscription(this, namespaces.ToHashSet(), options ?? KernelWatchOptions.Default);
             _subscriptions.Add(subscription);
+            if (_deliveryThread is null)
+            {
+                _deliveryThread = new Thread(DeliveryLoop) { IsBackground = true, Name = "in-memory kernel events" };
+                _deliveryThread.Start();
+            }
             return subscription;
         }
     }
@@ -59,22 +67,30 @@ public sealed partial class InMemoryKernel : IKernelEvents
     }
 
     /// <summary>Called before each change of the model's state: the previous write's events go out, this one's state
-    /// before is kept for comparison, and a delivery is queued for when the write has returned.</summary>
+    /// before is kept for comparison, and the delivery thread is woken (it takes the lock once the write returned).</summary>
     private void BeginChange()
     {
         if (_subscriptions.Count == 0) return;
         Deliver();
         _before = View();
-        if (_deliveryQueued) return;
-        _deliveryQueued = true;
-        ThreadPool.UnsafeQueueUserWorkItem(static kernel =>
+        _deliver.Set();
+    }
+
+    private void DeliveryLoop()
+    {
+        while (true)
         {
-            lock (kernel._gate)
+            _deliver.WaitOne();
+            lock (_gate)
             {
-                kernel._deliveryQueued = false;
-                kernel.Deliver();
+                Deliver();
+                if (_subscriptions.Count == 0)
+                {
+                    _deliveryThread = null;
+                    return;
+                }
             }
-        }, this, preferLocal: false);
+        }
     }
 
     /// <summary>Compares the state with the one before the pending change and hands the events to the subscribers.</summary>
@@ -84,12 +100,10 @@ public sealed partial class InMemoryKernel : IKernelEvents
         _before = null;
         var after = View();
         var events = new List<KernelEvent>();
-        foreach (var id in before.Keys.Union(after.Keys))
-        {
-            bool existed = before.TryGetValue(id, out var old), exists = after.TryGetValue(id, out var now);
-            if (existed && exists) Compare(old!, now!, events);
-            else if (!id.IsCurrent) events.Add(new NamespaceEvent(id, exists ? KernelChange.Added : KernelChange.Removed));
-        }
+        // Namespaces first: /run/netns changes before the kernel destroys a deleted namespace (and its veths' far ends).
+        foreach (var id in before.Keys.Union(after.Keys).Where(n => !n.IsCurrent && before.ContainsKey(n) != after.ContainsKey(n)))
+            events.Add(new NamespaceEvent(id, after.ContainsKey(id) ? KernelChange.Added : KernelChange.Removed));
+        foreach (var id in before.Keys.Intersect(after.Keys)) Compare(before[id], after[id], events);
         foreach (var subscription in _subscriptions) subscription.Deliver(events, _losing);
         _losing.Clear();
     }
@@ -97,6 +111,7 @@ public sealed partial class InMemoryKernel : IKernelEvents
     private void Unsubscribe(EventSubscription subscription)
     {
         lock (_gate) _subscriptions.Remove(subscription);
+        _deliver.Set(); // the delivery thread ends with the last subscriber
     }
 
     // ---------------------------------------------------------------- the state compared

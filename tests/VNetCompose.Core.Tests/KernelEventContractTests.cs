@@ -59,9 +59,11 @@ public sealed class KernelEventContractTests : IDisposable
 
         model.LoseEvents(ns);
         model.UpdateLink(ns, "br0", new LinkUpdate(Mtu: 1400));
+        model.DeliverEvents();
         (await Collect(subscription, TimeSpan.FromMilliseconds(100))).Should().ContainSingle().Which.Should().BeOfType<ResyncNeeded>();
 
         model.UpdateLink(ns, "br0", new LinkUpdate(Mtu: 1300));
+        model.DeliverEvents();
         (await Collect(subscription, TimeSpan.FromMilliseconds(100))).Should().ContainSingle()
             .Which.Should().BeOfType<LinkEvent>().Which.Link.Mtu.Should().Be(1300);
     }

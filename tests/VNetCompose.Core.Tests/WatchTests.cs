@@ -201,7 +201,8 @@ public sealed class WatchTests : IDisposable
         await using var watch = new RunningWatch(engine, topology, _lab.Options, heal: true, Patience);
         await watch.Next<WatchStarted>();
 
-        for (int attempt = 0; attempt < 3 && !log.Messages.Any(m => m.Contains("ENOBUFS", StringComparison.Ordinal)); attempt++)
+        // Whether the kernel's queue overflows depends on how the scheduler interleaves ip and the watch: a few tries.
+        for (int attempt = 0; attempt < 8 && !log.Messages.Any(m => m.Contains("ENOBUFS", StringComparison.Ordinal)); attempt++)
         {
             string batch = string.Concat(addresses.Select(a => $"addr del {a} dev br0\n"));
             string file = Path.GetTempFileName();

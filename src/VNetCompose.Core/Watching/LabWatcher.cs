@@ -70,9 +70,8 @@ internal sealed class LabWatcher(
                 {
                     // Links predicted to vanish with a deleted namespace did not: read where they are.
                     if (_vanishing.Overdue && Refresh(_vanishing.Expire(), ovsChanged: false, Stopwatch.GetTimestamp()) is { } truth) yield return truth;
-                    continue;
                 }
-                if (activity.OtherProcessActive)
+                else if (activity.OtherProcessActive)
                 {
                     if (!await Quietly(activity.WaitUntilFreeAsync(cancellationToken)).ConfigureAwait(false)) yield break;
                     if (!await Quietly(Task.Delay(_watch.Settle, cancellationToken)).ConfigureAwait(false)) yield break;
@@ -82,15 +81,10 @@ internal sealed class LabWatcher(
                     yield return AfterOtherProcess(ref burst, healed);
                     continue;
                 }
-
-                foreach (var lost in changes.OfType<ResyncNeeded>())
-                    log.Info("watch: {Namespace}: {Reason}; reading it again", Ownership.Display(lost.Namespace), lost.Reason);
-                foreach (var lost in changes.OfType<OvsMonitorLost>())
-                    log.Warn("watch: Open vSwitch's notifications stopped ({Reason}); its changes are no longer followed", lost.Reason);
-                _vanishing.Track(changes, _observed);
-                var affected = changes.Where(e => _scope.Concerns(e, _observed)).Select(e => e.Namespace).ToHashSet();
-                bool ovsChanged = changes.Any(e => e is OvsEvent or OvsMonitorLost);
-                if ((affected.Count > 0 || ovsChanged) && Refresh(affected, ovsChanged, changes[0].Timestamp) is { } report) yield return report;
+                else if (Changed(changes, burst) is { } report)
+                {
+                    yield return report;
+                }
                 if (heal && !_tracker.Ok)
                 {
                     await foreach (var e in HealAsync(burst, activity, cancellationToken).ConfigureAwait(false)) yield return e;
@@ -101,6 +95,22 @@ internal sealed class LabWatcher(
         {
             Unsubscribe();
         }
+    }
+
+    /// <summary>What a burst of events changed in the lab (the namespaces concerned read again), or null when nothing did.</summary>
+    private DriftReported? Changed(List<KernelEvent> changes, EventBurst burst)
+    {
+        foreach (var lost in changes.OfType<ResyncNeeded>())
+            log.Info("watch: {Namespace}: {Reason}; reading it again", Ownership.Display(lost.Namespace), lost.Reason);
+        foreach (var lost in changes.OfType<OvsMonitorLost>())
+            log.Warn("watch: Open vSwitch's notifications stopped ({Reason}); its changes are no longer followed", lost.Reason);
+        // The vanishing of a deleted namespace's veth peers was reported with the deletion: not read again.
+        var affected = changes.Where(e => _scope.Concerns(e, _observed) && !_vanishing.Explains(e)).Select(e => e.Namespace).ToHashSet();
+        _vanishing.Track(changes, _observed);
+        bool ovsChanged = changes.Any(e => e is OvsEvent or OvsMonitorLost);
+        if (affected.Count == 0 && !ovsChanged) return null;
+        burst.Counted(changes);
+        return Refresh(affected, ovsChanged, changes[0].Timestamp);
     }
 
     /// <summary>Subscribes to the lab's namespaces, and to Open vSwitch when the lab has OVS objects (when that fails, the
@@ -209,10 +219,15 @@ internal sealed class LabWatcher(
     {
         while (!_tracker.Ok && !cancellationToken.IsCancellationRequested)
         {
-            // More changes coming (a script at work): they are read and reported first, the repair waits for the end.
+            // More changes coming (a script at work): they are read and reported first, the repair waits for the end. A deleted
+            // namespace's veth peers are waited for the same way (their names are free once the kernel's events say so),
+            // which saves the Reconciler polling for them.
             var guard = TimeSpan.FromTicks(Math.Clamp(3 * burst.Pace.Ticks, _watch.HealSettle.Ticks,
                 Math.Max(_watch.HealSettle.Ticks, _watch.MaxSettle.Ticks)));
+            if (_vanishing.TimeLeft is { } vanish && vanish > guard) guard = vanish;
+            long waiting = Stopwatch.GetTimestamp();
             if (await burst.MoreWithin(guard, cancellationToken).ConfigureAwait(false)) yield break;
+            if (_vanishing.Overdue) yield break; // the peers outlived their namespace: read where they are first
             if (WhyNotHeal() is { } reason)
             {
                 if (reason != _lastRefusal) yield return new NotHealed(Now, reason);
@@ -221,10 +236,12 @@ internal sealed class LabWatcher(
             }
             var drifted = _tracker.Drifted;
             var clock = Stopwatch.StartNew();
+            long started = Stopwatch.GetTimestamp();
             var healer = new Healer(kernel, ovs, store, log, settings.Timings);
             // Names held by links about to vanish are created again only once they are gone (the Reconciler waits).
             var plan = _vanishing.Any ? _plan with { VanishingLinks = [.. _plan.VanishingLinks, .. _vanishing.Links] } : _plan;
             var outcome = healer.Apply(plan, _record!, cancellationToken);
+            long applied = Stopwatch.GetTimestamp();
             if (outcome.Status == HealStatus.Cancelled) yield break;
             if (outcome.Status == HealStatus.Busy)
             {
@@ -243,6 +260,7 @@ internal sealed class LabWatcher(
             var created = _plan.Steps.OfType<CreateNamespaceStep>().Select(s => NetnsId.Named(s.Name)).ToHashSet();
             var echo = await burst.EchoAsync(created, cancellationToken).ConfigureAwait(false);
             if (echo is null) yield break;
+            long echoed = Stopwatch.GetTimestamp();
             var reread = echo.Where(e => _scope.Concerns(e, _observed)).Select(e => e.Namespace).Concat(_drifted).ToHashSet();
             // (Open vSwitch's own notifications of the repair may come after the kernel's echo: it is read again anyway.)
             bool ovsTouched = _plan.Changes.Any(c => c.Object is OvsBridgeObject or OvsPortObject) || echo.Any(e => e is OvsEvent);
@@ -250,9 +268,14 @@ internal sealed class LabWatcher(
             var before = _observed;
             _vanishing.Track(echo, _observed);
             _observed = Read(reread, ovsTouched);
+            long read = Stopwatch.GetTimestamp();
             var notices = _scope.ForeignLinks(before, _observed, reread); // a foreign link added meanwhile
             var status = Status();
             _tracker.Update(status);
+            log.Debug("watch: repair after {Quiet} ms of quiet (pace {Pace} ms): applied in {Apply} ms, its echo in {Echo} ms, "
+                + "{Namespaces} namespaces read again in {Read} ms, planned and compared in {Planned} ms",
+                Milliseconds(waiting, started), Math.Round(burst.Pace.TotalMilliseconds, 1), Milliseconds(started, applied), Milliseconds(applied, echoed),
+                reread.Count, Milliseconds(echoed, read), Milliseconds(read, Stopwatch.GetTimestamp()));
             if (status.AllOk) _healStreak = 0;
             if (outcome.Failure is { } failure)
             {
@@ -264,6 +287,8 @@ internal sealed class LabWatcher(
             if (notices.Count > 0) yield return new DriftReported(Now, notices, status.AllOk, clock.Elapsed) { StatusChanged = false };
         }
     }
+
+    private static double Milliseconds(long from, long to) => Math.Round(Stopwatch.GetElapsedTime(from, to).TotalMilliseconds, 2);
 
     private string? WhyNotHeal()
     {
