@@ -237,6 +237,28 @@ public sealed class WatchLogicTests : IDisposable
     }
 
     [Fact]
+    public async Task NatDrift_InTheLabsTable_IsReportedAndHealed_AnotherRuleAsWellAsAMissingOne()
+    {
+        await using var watch = Start(heal: true);
+        await watch.Next<WatchStarted>();
+        var table = _kernel.ReadNatTable(Net1, "vnet-wl")!;
+
+        // nft add rule inet vnet-wl postrouting ip saddr 10.9.0.0/16 masquerade: one transaction, one report.
+        var extra = new NatRuleState(NatChain.Postrouting, NatVerdictKind.Masquerade, Source: IPNetwork.Parse("10.9.0.0/16"));
+        _kernel.ReplaceNatTable(Net1, table with { Rules = [.. table.Rules, extra] });
+        Texts((await watch.Next<DriftReported>()).Lines).Should().Equal("drifted nat masquerade 10.9.0.0/16 in net1: present, not in the topology");
+        (await watch.Next<Healed>()).Ok.Should().BeTrue();
+        _kernel.ReadNatTable(Net1, "vnet-wl")!.Rules.Should().Equal(table.Rules);
+
+        // nft flush chain inet vnet-wl postrouting
+        _kernel.ReplaceNatTable(Net1, table with { Rules = [] });
+        Texts((await watch.Next<DriftReported>()).Lines).Should().Equal("missing nat masquerade 10.0.1.0/24 in net1");
+        (await watch.Next<Healed>()).Ok.Should().BeTrue();
+        _kernel.ReadNatTable(Net1, "vnet-wl")!.Rules.Should().Equal(table.Rules);
+        await NothingMore(watch);
+    }
+
+    [Fact]
     public async Task QdiscDrift_IsReportedAndHealed_AForeignQdiscIsAConflict()
     {
         await using var watch = Start(heal: true);
