@@ -1,7 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Threading.Channels;
+using VNetCompose.Core;
+using VNetCompose.Core.Planning;
+using VNetCompose.Core.Rendering;
+using VNetCompose.Core.Watching;
+using VNetCompose.Kernel;
 using VNetCompose.TestSupport;
 
 namespace VNetCompose.Cli.Tests;
@@ -85,12 +89,12 @@ public sealed class WatchCommandTests : IDisposable
         string net0 = _sandbox.Name("net0");
         using var watch = new Running(_vnet, Sandboxed("watch", TopologyFile, "-o", "json"));
 
-        var started = JsonDocument.Parse(await watch.LineContaining("\"event\":\"started\"")).RootElement;
+        var started = OutputSchemas.Validate(await watch.LineContaining("\"event\":\"started\""), "watch").RootElement;
         started.GetProperty("ok").GetBoolean().Should().BeTrue();
         started.GetProperty("instance").GetString().Should().Be(_sandbox.Prefix + "two-namespaces");
 
         ProcessRunner.RunChecked("ip", "-n", net0, "link", "set", "veth0", "mtu", "1280");
-        var drift = JsonDocument.Parse(await watch.LineContaining("\"event\":\"drift\"")).RootElement;
+        var drift = OutputSchemas.Validate(await watch.LineContaining("\"event\":\"drift\""), "watch").RootElement;
         drift.GetProperty("lines")[0].GetProperty("text").GetString().Should().Be($"drifted link {net0}/veth0: mtu 1500 -> 1280");
         drift.GetProperty("warnings").GetArrayLength().Should().Be(0);
 
@@ -115,6 +119,27 @@ public sealed class WatchCommandTests : IDisposable
 
         (await watch.Signal("TERM")).ExitCode.Should().Be(0);
         Oracle.Addresses(net1).Should().Contain(x => x.Address.ToString() == "10.0.1.2");
+    }
+
+    [Fact]
+    public void WatchSchema_DescribesEveryEvent_AndRejectsWhatItDoesNotDescribe()
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        var line = new DriftLine(ObjectState.Missing, new NamespaceObject("net0"), "");
+        var notice = new DriftLine(ObjectState.Foreign, new LinkObject(NetnsId.Named("net1"), "x"), "appeared", IsNotice: true);
+        string[] events =
+        [
+            WatchRenderer.Json(new DriftReported(at, [line, notice], Ok: false, TimeSpan.FromMilliseconds(7.5))),
+            WatchRenderer.Json(new ChangedByVnet(at, "heal", 1, [], Ok: true)),
+            WatchRenderer.Json(new ChangedByVnet(at, "down", 9, [line], Ok: false)),
+            WatchRenderer.Json(new Healed(at, 2, 3, TimeSpan.FromMilliseconds(12), [], Ok: true)),
+            WatchRenderer.Json(new NotHealed(at, "conflict (never forced): x")),
+        ];
+        foreach (string json in events) OutputSchemas.Validate(json, "watch");
+        OutputSchemas.IsValid(events[0].Replace("\"latency_ms\"", "\"latency\"", StringComparison.Ordinal), "watch").Should().BeFalse("a drift has latency_ms");
+        OutputSchemas.IsValid(events[1].Replace("\"heal\"", "\"status\"", StringComparison.Ordinal), "watch").Should().BeFalse("vnet commands are up, down, heal");
+        OutputSchemas.IsValid(events[4].Replace("\"not_healed\"", "\"healed\"", StringComparison.Ordinal), "watch").Should().BeFalse("healed has its counts");
+        OutputSchemas.IsValid(events[3].Replace("\"changes\"", "\"reason\":\"x\",\"changes\"", StringComparison.Ordinal), "watch").Should().BeFalse("no field of another event");
     }
 
     [Theory]
