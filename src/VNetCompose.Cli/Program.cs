@@ -15,6 +15,8 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     ExecCommand.Create(),
     CompletionCommand.Create(),
     WatchCommand.Create(),
+    GraphCommand.Create(),
+    ExportCommand.Create(),
 };
 // -h and --help only: the DOS spellings (/h, /?, -?) would only crowd the shell's completion lists.
 foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
