@@ -38,6 +38,11 @@ public static partial class Observer
             Merged(last.NftTables, fresh.NftTables, only), fresh.NatUnavailable ?? last.NatUnavailable, previous)
         {
             BrokenNamespaces = broken,
+            // A namespace's identity and its other tables are read with it: kept for those not read again, or every
+            // namespace would look recreated by someone else (no inode) after a refresh.
+            NamespaceInodes = last.NamespaceInodes.Where(kv => !only.Contains(NetnsId.Named(kv.Key)))
+                .Concat(fresh.NamespaceInodes).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+            NamespaceTables = Merged(last.NamespaceTables, fresh.NamespaceTables, only),
             LegacyIptables = Merged(last.LegacyIptables, fresh.LegacyIptables, only),
             LinkSupport = last.LinkSupport, // the kernel's answers do not change while it runs
             TrafficControl = last.TrafficControl with
