@@ -95,8 +95,30 @@ public interface IKernel : IDisposable
     IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns);
 
     /// <summary>
+    /// <see cref="ListNftTables(NetnsId)"/> of several namespaces, as the driver does it fastest (the netlink driver
+    /// opens their sockets in one trip into the namespaces); a namespace without nf_tables has none.
+    /// </summary>
+    IReadOnlyDictionary<NetnsId, IReadOnlyList<NftTableInfo>> ListNftTables(IReadOnlyList<NetnsId> namespaces)
+    {
+        ArgumentNullException.ThrowIfNull(namespaces);
+        var tables = new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
+        foreach (var ns in namespaces)
+        {
+            try
+            {
+                tables[ns] = ListNftTables(ns);
+            }
+            catch (KernelException e) when (e.Errno is Errnos.EPROTONOSUPPORT or Errnos.EAFNOSUPPORT)
+            {
+                tables[ns] = [];
+            }
+        }
+        return tables;
+    }
+
+    /// <summary>
     /// Tables of legacy iptables (ip_tables / ip6_tables modules, not iptables-nft, whose tables show in
-    /// <see cref="ListNftTables"/>) present in the namespace, for conflict warnings. A kernel model without
+    /// <see cref="ListNftTables(NetnsId)"/>) present in the namespace, for conflict warnings. A kernel model without
     /// iptables has none.
     /// </summary>
     IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns) => [];

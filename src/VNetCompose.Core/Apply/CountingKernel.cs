@@ -37,6 +37,7 @@ internal sealed class CountingKernel(IKernel inner, IOvsDriver? ovs = null) : IK
     public string? ReadSysctl(NetnsId ns, string key) => inner.ReadSysctl(ns, key);
     public void WriteSysctl(NetnsId ns, string key, string value) { Count(); inner.WriteSysctl(ns, key, value); }
     public IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns) => inner.ListNftTables(ns);
+    public IReadOnlyDictionary<NetnsId, IReadOnlyList<NftTableInfo>> ListNftTables(IReadOnlyList<NetnsId> namespaces) => inner.ListNftTables(namespaces);
     public IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns) => inner.ListIptablesLegacyTables(ns);
     public NatTableState? ReadNatTable(NetnsId ns, string name) => inner.ReadNatTable(ns, name);
     public void ReplaceNatTable(NetnsId ns, NatTableState table) { Count(); inner.ReplaceNatTable(ns, table); }

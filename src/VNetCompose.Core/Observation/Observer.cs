@@ -59,17 +59,8 @@ public static partial class Observer
         var candidates = snapshots.Keys.Where(ns => !ns.IsCurrent && !declared.Contains(ns) && Wanted(ns)
             && NamespaceOwnership.IsOwned(NamespaceOwnership.Claim(desired.Instance, ns.Name!, snapshots[ns], inodes.GetValueOrDefault(ns.Name!), previous)))
             .ToList();
-        foreach (var ns in candidates)
-        {
-            try
-            {
-                namespaceTables[ns] = kernel.ListNftTables(ns);
-            }
-            catch (KernelException e) when (e.Errno is Errnos.EPROTONOSUPPORT or Errnos.EAFNOSUPPORT)
-            {
-                namespaceTables[ns] = []; // no nf_tables: no tables
-            }
-        }
+        if (candidates.Count > 0)
+            foreach (var (ns, tables) in kernel.ListNftTables(candidates)) namespaceTables[ns] = tables;
         // Those that hold nothing else are deleted with their NAT tables and sysctls: reading those (a socket and three
         // requests each) is wasted. Their links are still read: their veth peers elsewhere vanish with them.
         var ovsObservation = OvsObserver.Observe(kernel, ovs, desired, previous, alsoOvs);
