@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using VNetCompose.Cli.Commands;
 using VNetCompose.Cli.Output;
+using VNetCompose.Cli.Sandbox;
 
 // One file per command under Commands/; adding a command is one line here.
 var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, veth pairs, bridges, tun/tap, routes, NAT) from a YAML topology.")
@@ -15,6 +16,7 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     ExecCommand.Create(),
     CompletionCommand.Create(),
     WatchCommand.Create(),
+    SandboxCommand.Create(),
 };
 // -h and --help only: the DOS spellings (/h, /?, -?) would only crowd the shell's completion lists.
 foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
@@ -28,4 +30,5 @@ foreach (var command in root.Subcommands)
 }
 var parse = root.Parse(args);
 // A command-line mistake is one line on stderr and exit 1, never the help text or a stack trace.
-return parse.Action is ParseErrorAction ? UsageErrors.Report(parse) : parse.Invoke();
+// Kernel commands run without root say to use a sandbox (or sudo) before they touch anything.
+return parse.Action is ParseErrorAction ? UsageErrors.Report(parse) : RootlessGuard.Refuse(parse) ?? parse.Invoke();
