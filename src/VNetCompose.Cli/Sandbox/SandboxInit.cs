@@ -21,7 +21,8 @@ internal static class SandboxInit
 {
     public const string SandboxVariable = "VNET_SANDBOX", StateVariable = "VNET_STATE_DIR";
     // <asm-generic/signal.h>
-    private const int SIGKILL = 9;
+    private const int SIGHUP = 1, SIGQUIT = 3, SIGKILL = 9, SIGTERM = 15;
+    private static int s_command;
 
     /// <param name="descriptors">"STATUS,CONTROL,STDERR": the pipe to report on, the pipe the plan comes on, the user's stderr.</param>
     public static int Run(string descriptors)
@@ -36,6 +37,9 @@ internal static class SandboxInit
         SandboxNative.SetCloseOnExec(fds[0], true);
         SandboxNative.SetCloseOnExec(fds[1], true);
         var error = Console.Error;
+        // pid 1 gets only the signals it handles, from inside and outside alike (pid_namespaces(7)).
+        var signals = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
+            .Select(s => PosixSignalRegistration.Create(s, Relay)).ToList();
 
         status.Write(System.Text.Encoding.ASCII.GetBytes($"pid {OuterPid().ToString(CultureInfo.InvariantCulture)}\n"));
         status.Flush();
@@ -77,7 +81,28 @@ internal static class SandboxInit
             }).ToList();
             new PortForwarder(port.Spec, listeners, error).Start();
         }
-        return RunCommand(plan, error);
+        int exitCode = RunCommand(plan, error);
+        GC.KeepAlive(signals);
+        return exitCode;
+    }
+
+    /// <summary>
+    /// SIGTERM, SIGHUP and SIGQUIT go to the command (vnet outside relays them here), or end the sandbox before it
+    /// runs. Ctrl+C reaches the command from the terminal (it shares the process group): SIGINT is not relayed.
+    /// </summary>
+    private static void Relay(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        if (context.Signal == PosixSignal.SIGINT) return;
+        int number = context.Signal switch
+        {
+            PosixSignal.SIGTERM => SIGTERM,
+            PosixSignal.SIGHUP => SIGHUP,
+            _ => SIGQUIT,
+        };
+        int command = Volatile.Read(ref s_command);
+        if (command > 0) SandboxNative.SendSignal(command, number);
+        else Environment.Exit(128 + number);
     }
 
     /// <summary>Starts the command, relays signals to it, reaps every child until the command has ended.</summary>
@@ -98,23 +123,6 @@ internal static class SandboxInit
                 + $"everything in it goes when this shell exits.{(plan.Name is null ? "" : $" Another terminal: vnet sandbox --join {plan.Name}")}");
         }
 
-        int child = 0;
-        void Relay(PosixSignalContext context)
-        {
-            // Ctrl+C reaches the command from the terminal (same process group): only other signals are relayed.
-            context.Cancel = true;
-            if (context.Signal == PosixSignal.SIGINT) return;
-            int pid = Volatile.Read(ref child);
-            if (pid > 0) SandboxNative.SendSignal(pid, context.Signal switch
-            {
-                PosixSignal.SIGTERM => 15,
-                PosixSignal.SIGHUP => 1,
-                _ => 3,
-            });
-        }
-        var signals = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
-            .Select(s => PosixSignalRegistration.Create(s, Relay)).ToList();
-
         Console.Out.Flush();
         error.Flush();
         int started = SandboxNative.Spawn(command, environment.Select(e => $"{e.Key}={e.Value}").ToList());
@@ -123,13 +131,12 @@ internal static class SandboxInit
             error.WriteLine($"error: vnet sandbox: cannot run '{command[0]}': {SandboxNative.Describe(-started)}");
             return -started == Errnos.ENOENT ? ExecCommand.NotFoundExitCode : ExecCommand.CannotRunExitCode;
         }
-        Volatile.Write(ref child, started);
+        Volatile.Write(ref s_command, started);
         while (true)
         {
             int pid = SandboxNative.WaitAny(out int waitStatus);
             if (pid == started)
             {
-                GC.KeepAlive(signals);
                 return SandboxNative.ShellExitCode(waitStatus);
             }
             if (pid == -SandboxNative.ECHILD)

@@ -48,7 +48,17 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
                 if (problem is not null) return Fail(problem);
                 listeners.Add((spec, sockets));
             }
-            return Start(unshare, setpriv, pasta, root, listeners);
+            var ranges = root ? null : SubordinateRanges();
+            var outcome = Start(unshare, setpriv, pasta, ranges, listeners);
+            if (outcome.MappingFailed is { } why)
+            {
+                // newuidmap refused the user's ranges (an /etc/subuid line that does not fit, a helper without its
+                // setuid bit...): a sandbox mapping only the user still does everything but other uids.
+                error.WriteLine($"vnet sandbox: warning: mapping your subordinate ids ({SubordinateIds.UidFile}, {SubordinateIds.GidFile}) failed ({why}); "
+                    + "only your own user is mapped (to root): tap owners and programs running as other users will not work");
+                outcome = Start(unshare, setpriv, pasta, null, listeners);
+            }
+            return outcome.ExitCode;
         }
         finally
         {
@@ -56,7 +66,10 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         }
     }
 
-    private int Start(string unshare, string? setpriv, string? pasta, bool root, List<(PublishSpec Spec, List<Socket> Sockets)> listeners)
+    /// <summary>How a start ended: the exit status, or that newuidmap/newgidmap failed (then nothing ran).</summary>
+    private readonly record struct Outcome(int ExitCode, string? MappingFailed = null);
+
+    private Outcome Start(string unshare, string? setpriv, string? pasta, (IdRange Uids, IdRange Gids)? ranges, List<(PublishSpec Spec, List<Socket> Sockets)> listeners)
     {
         var start = new ProcessStartInfo(setpriv ?? unshare) { UseShellExecute = false, RedirectStandardError = true };
         if (setpriv is not null)
@@ -64,7 +77,7 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
             // If this process dies, unshare gets SIGKILL, and with --kill-child its child (the sandbox's init) does too.
             foreach (string a in new[] { "--pdeathsig", "KILL", "--", unshare }) start.ArgumentList.Add(a);
         }
-        foreach (string a in UnshareArguments(root)) start.ArgumentList.Add(a);
+        foreach (string a in UnshareArguments(ranges)) start.ArgumentList.Add(a);
         // The network namespace is made by a second unshare, once the first one has written the uid map: the
         // kernel makes root of the namespace's user namespace the owner of its /proc/net and /proc/sys/net files
         // when the namespace is created, and falls back to the machine's root (nobody in the sandbox, so
@@ -77,12 +90,13 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         int userError = SandboxNative.DuplicateCloseOnExec(2);
         // The listening sockets keep their descriptor numbers in the init, which serves them.
         var ports = listeners.Select(l => new PublishedPort(l.Spec, l.Sockets.Select(s => (int)s.Handle).ToList())).ToList();
-        // Only what the init needs is inherited (every other descriptor of this process is close-on-exec).
-        foreach (int fd in ports.SelectMany(p => p.Descriptors).Prepend(userError).Prepend(controlRead).Prepend(statusWrite))
-            SandboxNative.SetCloseOnExec(fd, false);
-        foreach (string a in new[] { "sandbox", "--inside", string.Join(',', statusWrite, controlRead, userError) }) start.ArgumentList.Add(a);
+        int[] handedOver = [statusWrite, controlRead, userError];
+        int[] sockets = [.. ports.SelectMany(p => p.Descriptors)];
+        foreach (string a in new[] { "sandbox", "--inside", string.Join(',', handedOver) }) start.ArgumentList.Add(a);
 
         Process helper;
+        // Only what the init needs is inherited, only by it (every other descriptor of this process is close-on-exec).
+        foreach (int fd in handedOver.Concat(sockets)) SandboxNative.SetCloseOnExec(fd, false);
         try
         {
             // Started from this (the main) thread, which lives as long as the sandbox: a parent-death signal is
@@ -91,8 +105,8 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         }
         finally
         {
-            foreach (int fd in new[] { statusWrite, controlRead, userError }) SandboxNative.Close(fd);
-            foreach (var socket in listeners.SelectMany(l => l.Sockets)) socket.Dispose();
+            foreach (int fd in handedOver) SandboxNative.Close(fd);
+            foreach (int fd in sockets) SandboxNative.SetCloseOnExec(fd, true);
         }
         using (helper)
         using (var status = new StreamReader(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(statusRead, true), FileAccess.Read, 1)))
@@ -103,11 +117,14 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
             if (report is null || !report.StartsWith("pid ", StringComparison.Ordinal))
             {
                 helper.WaitForExit();
-                return Fail(Explain(helperError.Result, helper.ExitCode));
+                string said = helperError.Result;
+                if (ranges is not null && (said.Contains("newuidmap", StringComparison.Ordinal) || said.Contains("newgidmap", StringComparison.Ordinal)))
+                    return new Outcome(CommonOptions.ErrorExitCode, OneLine(said));
+                return new Outcome(Fail(Explain(said, helper.ExitCode)));
             }
             int init = int.Parse(report[4..], CultureInfo.InvariantCulture);
             SandboxRecord? record = null;
-            Process? uplink = null;
+            Uplink? uplink = null;
             var relays = new List<PosixSignalRegistration>();
             try
             {
@@ -117,21 +134,36 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
                         request.Publish.Select(p => p.ToString()).ToList(), request.Uplink);
                     _records.Write(record);
                 }
-                if (pasta is not null) uplink = StartPasta(pasta, setpriv, init);
-                var plan = new SandboxPlan(request.Name, request.Command, ports, request.Uplink);
-                control.Write(plan.ToJsonLine());
+                if (pasta is not null) uplink = Uplink.Start(pasta, setpriv, init, error);
+                control.Write(new SandboxPlan(request.Name, request.Command, ports, request.Uplink).ToJsonLine());
                 control.Flush();
-                _ = helperError.ContinueWith(t => { if (t.Result.Length > 0) error.Write(t.Result); }, TaskScheduler.Default);
                 relays.AddRange(new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
                     .Select(s => PosixSignalRegistration.Create(s, context => Relay(context, init))));
                 helper.WaitForExit();
-                return helper.ExitCode;
+                string rest = helperError.Result;
+                // util-linux's unshare, its child killed by SIGKILL, cannot re-raise it and says only this (exit 1).
+                const string KilledChild = "unshare: sigprocmask unblock failed: Invalid argument";
+                if (rest.Contains(KilledChild, StringComparison.Ordinal))
+                {
+                    error.Write(rest.Replace(KilledChild + "\n", "", StringComparison.Ordinal).Replace(KilledChild, "", StringComparison.Ordinal));
+                    error.WriteLine("vnet sandbox: the sandbox was killed (its init got SIGKILL); everything in it is gone");
+                    return new Outcome(128 + 9);
+                }
+                error.Write(rest);
+                return new Outcome(helper.ExitCode);
+            }
+            catch (IOException e)
+            {
+                // The init is gone before it got the plan (it said why on stderr).
+                helper.WaitForExit();
+                error.Write(helperError.Result);
+                return new Outcome(helper.ExitCode != 0 ? helper.ExitCode : Fail($"error: vnet sandbox: {e.Message}"));
             }
             finally
             {
                 relays.ForEach(r => r.Dispose());
                 if (record is not null) _records.Delete(record);
-                StopPasta(uplink);
+                uplink?.Stop();
             }
         }
     }
@@ -150,12 +182,10 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         });
     }
 
-    private List<string> UnshareArguments(bool root)
+    private static List<string> UnshareArguments((IdRange Uids, IdRange Gids)? ranges)
     {
         var arguments = new List<string> { "--user", "--map-root-user" };
-        string user = Environment.UserName;
-        if (!root && Programs.Find("newuidmap") is not null && Programs.Find("newgidmap") is not null
-            && SubordinateIds.Of(user, SandboxNative.RealUserId) is var (uids, gids) && UnshareMapsRanges())
+        if (ranges is var (uids, gids))
         {
             arguments.Add($"--map-users={uids.Start.ToString(CultureInfo.InvariantCulture)},1,{uids.Count.ToString(CultureInfo.InvariantCulture)}");
             arguments.Add($"--map-groups={gids.Start.ToString(CultureInfo.InvariantCulture)},1,{gids.Count.ToString(CultureInfo.InvariantCulture)}");
@@ -163,6 +193,13 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         arguments.AddRange(["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--"]);
         return arguments;
     }
+
+    /// <summary>The user's subordinate ranges, when the user has both, newuidmap and newgidmap exist, and unshare can use them.</summary>
+    private static (IdRange Uids, IdRange Gids)? SubordinateRanges() =>
+        Programs.Find("newuidmap") is not null && Programs.Find("newgidmap") is not null
+            && SubordinateIds.Of(Environment.UserName, SandboxNative.RealUserId) is { } ranges && UnshareMapsRanges()
+            ? ranges
+            : null;
 
     /// <summary>Whether this unshare maps id ranges (--map-users and --map-groups came with util-linux 2.38).</summary>
     private static bool UnshareMapsRanges()
@@ -180,50 +217,6 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         return Path.GetFileNameWithoutExtension(path) == "dotnet"
             ? [path, Path.Combine(AppContext.BaseDirectory, "vnet.dll")]
             : [path];
-    }
-
-    /// <summary>pasta attached to the sandbox (its user and network namespaces, by the init's pid): a tap with the machine's addresses and routes, outbound only.</summary>
-    private static Process StartPasta(string pasta, string? setpriv, int init)
-    {
-        var start = new ProcessStartInfo(setpriv ?? pasta) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (setpriv is not null) foreach (string a in new[] { "--pdeathsig", "KILL", "--", pasta }) start.ArgumentList.Add(a);
-        // -f: stay a child of vnet (pasta would outlive the sandbox in the background, holding its network namespace);
-        // no port forwarding in either direction (-t/-u/-T/-U none): --publish is vnet's own, per lab address.
-        foreach (string a in new[] { "--config-net", "--quiet", "--foreground", "-t", "none", "-u", "none", "-T", "none", "-U", "none", init.ToString(CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
-        process.StandardOutput.ReadToEndAsync();
-        process.EnableRaisingEvents = true;
-        var output = process.StandardError.ReadToEndAsync();
-        process.Exited += (_, _) =>
-        {
-            // pasta gave up (it could not open /dev/net/tun, say): without its uplink the sandbox is not what was asked for.
-            if (process.ExitCode == 0) return;
-            Console.Error.WriteLine($"error: vnet sandbox --uplink: pasta failed: {string.Join("; ", output.Result.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("Failed to send", StringComparison.Ordinal)))}");
-            SandboxNative.SendSignal(init, 9);
-        };
-        return process;
-    }
-
-    private static void StopPasta(Process? pasta)
-    {
-        if (pasta is null) return;
-        using (pasta)
-        {
-            try
-            {
-                if (!pasta.HasExited)
-                {
-                    pasta.EnableRaisingEvents = false;
-                    pasta.Kill();
-                }
-                pasta.WaitForExit();
-            }
-            catch (InvalidOperationException)
-            {
-                // Already reaped.
-            }
-        }
     }
 
     /// <summary>Listening sockets on 127.0.0.1 (required) and ::1 (where the machine has it) for one --publish.</summary>
@@ -276,6 +269,9 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         text.Append(CultureInfo.InvariantCulture, $"error: vnet sandbox: the sandbox's init did not start (exit code {exitCode})");
         return text.ToString();
     }
+
+    private static string OneLine(string text) =>
+        string.Join("; ", text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 
     private int Fail(string message)
     {

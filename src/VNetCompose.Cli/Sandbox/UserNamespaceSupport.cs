@@ -48,7 +48,7 @@ internal sealed class UserNamespaceSupport(Func<string, string?> readSetting)
         string quoted = said.Length > 0 ? $" ({said})" : "";
         if (readSetting(MaxUserNamespaces) is "0" || said.Contains("No space left on device", StringComparison.Ordinal))
         {
-            return $"{Lead}{quoted}: {MaxUserNamespaces} is {readSetting(MaxUserNamespaces) ?? "unknown"}, the number of user namespaces allowed in this one and those below it, and it is 0 or used up. "
+            return $"{Lead}{quoted}: {MaxUserNamespaces} is {readSetting(MaxUserNamespaces) ?? "unknown"}, the number of user namespaces a user may have in this one and below it, and yours are used up. "
                 + $"Raise it with 'sudo sysctl -w {MaxUserNamespaces}=15000' (and '{MaxUserNamespaces} = 15000' in a file under /etc/sysctl.d/). {Otherwise}";
         }
         if (readSetting(UnprivilegedClone) is "0")
@@ -61,6 +61,12 @@ internal sealed class UserNamespaceSupport(Func<string, string?> readSetting)
             return $"{Lead}{quoted}: {AppArmorRestriction} is 1 (Ubuntu 23.10 and later), so a program may use a user namespace only under an AppArmor profile that says 'userns,'. "
                 + $"Either turn the restriction off with 'sudo sysctl -w {AppArmorRestriction}=0' (and '{AppArmorRestriction} = 0' in a file under /etc/sysctl.d/), "
                 + "or give unshare such a profile (see \"Without root\" in the README). " + Otherwise;
+        }
+        if (said.Contains("newuidmap", StringComparison.Ordinal) || said.Contains("newgidmap", StringComparison.Ordinal))
+        {
+            return $"{Lead}{quoted}: the setuid helpers newuidmap and newgidmap (package uidmap) could not write the namespace's id maps. "
+                + "Check that they are setuid root (ls -l /usr/bin/newuidmap) and that /etc/subuid and /etc/subgid give you a range (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER), "
+                + "and that vnet is not being traced (ptrace drops the setuid bit). " + Otherwise;
         }
         if (said.Contains("Operation not permitted", StringComparison.Ordinal))
         {

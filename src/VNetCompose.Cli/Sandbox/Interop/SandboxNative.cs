@@ -152,6 +152,16 @@ internal static unsafe partial class SandboxNative
         return pid < 0 ? -Marshal.GetLastPInvokeError() : pid;
     }
 
+    /// <summary>waitpid(pid, &amp;status, 0), retried when a signal interrupts it; <c>-errno</c> on failure.</summary>
+    public static int WaitFor(int pid, out int status)
+    {
+        int s, rc;
+        do rc = waitpid(pid, &s, 0);
+        while (rc < 0 && Marshal.GetLastPInvokeError() == EINTR);
+        status = s;
+        return rc < 0 ? -Marshal.GetLastPInvokeError() : rc;
+    }
+
     /// <summary>The exit status a shell reports for a wait status: the exit code, or 128 + the signal that ended it.</summary>
     public static int ShellExitCode(int status) => (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
 
