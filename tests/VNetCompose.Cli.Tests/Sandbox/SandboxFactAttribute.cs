@@ -16,12 +16,23 @@ public sealed class SandboxFactAttribute : FactAttribute
         Skip = Reason(needs);
     }
 
+    private static readonly string User = Environment.GetEnvironmentVariable("VNET_TEST_USER") is { Length: > 0 } u ? u : UnprivilegedUser.DefaultName;
+
+    /// <summary>What every sandbox test needs, checked once.</summary>
+    private static readonly Lazy<string?> Basics = new(() =>
+    {
+        if (Environment.UserName != "root") return "the sandbox tests run as root (to play an unprivileged user and look from outside)";
+        if (ProcessRunner.Run("id", "-u", User).ExitCode != 0)
+            return $"no user {User} on this machine: ./test.sh creates it (useradd -m {User}), or set VNET_TEST_USER to an unprivileged user";
+        if (ProcessRunner.Run("setpriv", $"--reuid={User}", $"--regid={User}", "--init-groups", "--", "dotnet", "--list-runtimes").ExitCode != 0)
+            return $"{User} cannot run dotnet (the runtime must be readable by all, as in /usr/share/dotnet)";
+        return null;
+    });
+
     private static string? Reason(string[] needs)
     {
-        string user = Environment.GetEnvironmentVariable("VNET_TEST_USER") is { Length: > 0 } u ? u : UnprivilegedUser.DefaultName;
-        if (Environment.UserName != "root") return "the sandbox tests run as root (to play an unprivileged user and look from outside)";
-        if (ProcessRunner.Run("id", "-u", user).ExitCode != 0)
-            return $"no user {user} on this machine: ./test.sh creates it (useradd -m {user}), or set VNET_TEST_USER to an unprivileged user";
+        string user = User;
+        if (Basics.Value is { } basic) return basic;
         foreach (string need in needs)
         {
             string? missing = need switch

@@ -101,6 +101,7 @@ public sealed class SandboxTests(UnprivilegedUser user)
         var machineBefore = MachineNamespaceNames();
         using var sandbox = user.Start([user.Vnet, "sandbox", "--name", name, "--", "sh", "-c",
             $"vnet up -q {user.Topology("two-namespaces.yaml")} && touch {ready} && sleep 600"]);
+        using var killer = new KillOnDispose(sandbox);
         var stderr = sandbox.StandardError.ReadToEndAsync();
         WaitFor(() => File.Exists(ready) || sandbox.HasExited, TimeSpan.FromSeconds(60));
         sandbox.HasExited.Should().BeFalse(stderr.IsCompleted ? stderr.Result : "");
@@ -141,6 +142,7 @@ public sealed class SandboxTests(UnprivilegedUser user)
         ProcessRunner.RunChecked("chmod", "644", script);
         using var sandbox = user.Start([user.Vnet, "sandbox", "--publish", $"{port}:net1:10.0.1.2:8080", "--", "sh", "-c",
             $"vnet up -q {user.Topology("two-namespaces.yaml")} && ip netns exec net1 python3 {script}"]);
+        using var killer = new KillOnDispose(sandbox);
         var stderr = sandbox.StandardError.ReadToEndAsync();
         string? answer = null;
         WaitFor(() => (answer = TryRead(port)) is { Length: > 0 } || sandbox.HasExited, TimeSpan.FromSeconds(60));
@@ -253,6 +255,22 @@ public sealed class SandboxTests(UnprivilegedUser user)
         catch (Exception e) when (e is SocketException or IOException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Kills the sandbox (SIGKILL: it and everything in it go) when a test ends early, failing.</summary>
+    private sealed class KillOnDispose(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                if (!process.HasExited) process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
         }
     }
 
