@@ -140,12 +140,9 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
                 relays.AddRange(new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
                     .Select(s => PosixSignalRegistration.Create(s, context => Relay(context, init))));
                 helper.WaitForExit();
-                string rest = helperError.Result;
-                // util-linux's unshare, its child killed by SIGKILL, cannot re-raise it and says only this (exit 1).
-                const string KilledChild = "unshare: sigprocmask unblock failed: Invalid argument";
-                if (rest.Contains(KilledChild, StringComparison.Ordinal))
+                if (WithoutKilledChildLine(helperError.Result, out string rest))
                 {
-                    error.Write(rest.Replace(KilledChild + "\n", "", StringComparison.Ordinal).Replace(KilledChild, "", StringComparison.Ordinal));
+                    error.Write(rest);
                     error.WriteLine("vnet sandbox: the sandbox was killed (its init got SIGKILL); everything in it is gone");
                     return new Outcome(128 + 9);
                 }
@@ -154,9 +151,12 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
             }
             catch (IOException e)
             {
-                // The init is gone before it got the plan (it said why on stderr).
+                // The init is gone before it got the plan (it said why on stderr), or the outside could not be
+                // made ready (pasta could not be run): the init, still waiting for its plan, is ended.
+                SandboxNative.SendSignal(init, 9);
                 helper.WaitForExit();
-                error.Write(helperError.Result);
+                WithoutKilledChildLine(helperError.Result, out string rest);
+                error.Write(rest);
                 return new Outcome(helper.ExitCode != 0 ? helper.ExitCode : Fail($"error: vnet sandbox: {e.Message}"));
             }
             finally
@@ -268,6 +268,19 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         var text = new StringBuilder(helperError);
         text.Append(CultureInfo.InvariantCulture, $"error: vnet sandbox: the sandbox's init did not start (exit code {exitCode})");
         return text.ToString();
+    }
+
+    /// <summary>
+    /// util-linux's unshare, its child killed by SIGKILL, cannot re-raise that signal and says only
+    /// "sigprocmask unblock failed" (exit 1): that line is dropped, and whether it was there returned.
+    /// </summary>
+    private static bool WithoutKilledChildLine(string helperError, out string rest)
+    {
+        const string KilledChild = "unshare: sigprocmask unblock failed: Invalid argument";
+        var lines = helperError.Split('\n').ToList();
+        int removed = lines.RemoveAll(l => l.Trim() == KilledChild);
+        rest = string.Join('\n', lines);
+        return removed > 0;
     }
 
     private static string OneLine(string text) =>
