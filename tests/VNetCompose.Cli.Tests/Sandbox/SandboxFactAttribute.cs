@@ -5,8 +5,8 @@ namespace VNetCompose.Cli.Tests.Sandbox;
 /// <summary>
 /// A test run as an unprivileged user in <c>vnet sandbox</c>: skipped, saying why, when the tests do not run as root,
 /// when the user does not exist (./test.sh creates it), or when something the test needs is missing here:
-/// <c>tun</c> (the user may open /dev/net/tun), <c>pasta</c> (package passt), <c>subuid</c> (newuidmap and a range
-/// of the user in /etc/subuid and /etc/subgid).
+/// <c>tun</c> (the user may open /dev/net/tun), <c>pasta</c> (package passt), <c>ovs</c> (Open vSwitch's programs),
+/// <c>subuid</c> (newuidmap and a range of the user in /etc/subuid and /etc/subgid).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class SandboxFactAttribute : FactAttribute
@@ -41,6 +41,9 @@ public sealed class SandboxFactAttribute : FactAttribute
                     ? null
                     : $"{user} may not open /dev/net/tun (distributions make it 0666; ./test.sh grants it with setfacl -m u:{user}:rw /dev/net/tun)",
                 "pasta" => FactWhenInstalledAttribute.Find("pasta") is null ? "pasta is not installed (apt-get install passt)" : null,
+                "ovs" => new[] { "ovsdb-server", "ovs-vswitchd", "ovsdb-tool", "ovs-vsctl" }.FirstOrDefault(t => FactWhenInstalledAttribute.Find(t) is null) is { } tool
+                    ? $"{tool} is not installed (apt-get install openvswitch-switch)"
+                    : null,
                 "subuid" => FactWhenInstalledAttribute.Find("newuidmap") is null || !File.Exists("/etc/subuid")
                         || !File.ReadAllText("/etc/subuid").Contains(user + ":", StringComparison.Ordinal)
                     ? $"newuidmap (package uidmap) or a range of {user} in /etc/subuid is missing (./test.sh adds both)"
