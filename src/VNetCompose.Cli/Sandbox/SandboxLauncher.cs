@@ -16,9 +16,9 @@ internal sealed record SandboxRequest(string? Name, IReadOnlyList<string> Comman
 /// The outside half of <c>vnet sandbox</c>. A .NET process has several threads, and the kernel lets only a
 /// single-threaded process create a user namespace (unshare(2): EINVAL), so the namespaces are made by util-linux's
 /// <c>unshare</c>: a user namespace mapping the user to root (and the user's /etc/subuid and /etc/subgid ranges to
-/// 1..N through newuidmap and newgidmap when the user has both), a network namespace that plays <c>host</c>, a mount
-/// namespace with private propagation and a pid namespace whose init is <c>vnet sandbox --inside</c>
-/// (<see cref="SandboxInit"/>). unshare runs under <c>setpriv --pdeathsig KILL</c> and with <c>--kill-child</c>: if
+/// 1..N through newuidmap and newgidmap when the user has both), a mount namespace with private propagation, a pid
+/// namespace, then (a second unshare, see <see cref="Start"/>) a network namespace that plays <c>host</c>, whose
+/// process is the pid namespace's init: <c>vnet sandbox --inside</c> (<see cref="SandboxInit"/>). unshare runs under <c>setpriv --pdeathsig KILL</c> and with <c>--kill-child</c>: if
 /// this process dies, even of SIGKILL, unshare and then the sandbox's init are killed, and the kernel removes the
 /// rest. This process stays to relay SIGTERM, SIGHUP and SIGQUIT to the init, to keep the record that
 /// <c>--join</c> reads, to run pasta for <c>--uplink</c>, and to return the command's exit status.
@@ -36,8 +36,15 @@ internal sealed class SandboxLauncher(SandboxRequest request, TextWriter error)
         string? pasta = null;
         if (request.Uplink && (pasta = Programs.Find("pasta")) is null)
             return Fail("error: vnet sandbox --uplink needs pasta, of the passt project (apt-get install passt; dnf install passt)");
-        if (request.Name is { } name && _records.Running(name) is { } running)
-            return Fail($"error: a sandbox named {name} is already running (pid {running.Pid}): enter it with 'vnet sandbox --join {name}', or choose another --name");
+        try
+        {
+            if (request.Name is { } name && _records.Running(name) is { } running)
+                return Fail($"error: a sandbox named {name} is already running (pid {running.Pid}): enter it with 'vnet sandbox --join {name}', or choose another --name");
+        }
+        catch (IOException e)
+        {
+            return Fail($"error: {e.Message}");
+        }
 
         var listeners = new List<(PublishSpec Spec, List<Socket> Sockets)>();
         try

@@ -73,7 +73,7 @@ public sealed class SandboxTests(UnprivilegedUser user)
     public void Sandbox_IsRootOfItsOwnNamespaces_WithPrivateRunAndStateDirectory_AndTheMachineSeesNone()
     {
         var result = user.Sandbox("id -u; ip -o link | wc -l; ip netns add rl-probe; ip netns list; stat -c '%a %u' /run/vnet; "
-            + "echo \"$VNET_SANDBOX $VNET_STATE_DIR\"; ls /sys/class/net; ps -o pid= -p 1");
+            + "echo \"$VNET_SANDBOX $VNET_STATE_DIR\"; ls /sys/class/net; ps -o pid= -p 1; stat -c %u /proc/sys/net/ipv4/ip_forward /proc/net/ip_tables_names");
         result.ExitCode.Should().Be(0, result.StandardError);
         var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines[0].Should().Be("0", "the user is root in the sandbox");
@@ -83,6 +83,7 @@ public sealed class SandboxTests(UnprivilegedUser user)
         lines[4].Should().Be("- /run/vnet");
         lines[5].Should().Be("lo", "/sys is the sandbox's");
         lines[6].Trim().Should().Be("1", "the sandbox has a pid namespace of its own");
+        lines[7..].Should().Equal(["0", "0"], "host's /proc/sys/net and /proc/net are root's of the sandbox (its network namespace is made after the uid map)");
         MachineNamespaceNames().Should().NotContain("rl-probe", "the sandbox's /run/netns is its own");
     }
 
@@ -102,6 +103,23 @@ public sealed class SandboxTests(UnprivilegedUser user)
         result.StandardError.Should().Contain("needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)")
             .And.Contain($"vnet sandbox -- vnet up {user.Topology("two-namespaces.yaml")}").And.Contain("sudo vnet up");
         MachineNamespaceNames().Should().NotContain(["net0", "net1"]);
+    }
+
+    [SandboxFact]
+    public void SandboxRecords_InADirectoryOthersMayWrite_AreRefused_InOneLine_ByNameAndByJoin()
+    {
+        // Another user able to write the records could point --join at a process of theirs: the directory is checked.
+        string runtime = Path.Combine(user.Scratch, "unsafe-runtime"), records = Path.Combine(runtime, "vnet", "sandboxes");
+        var setup = user.Run(["sh", "-c", $"mkdir -p {records} && touch {records}/lab.json && chmod 777 {records}"]);
+        setup.ExitCode.Should().Be(0, setup.StandardError);
+        var environment = new Dictionary<string, string> { ["XDG_RUNTIME_DIR"] = runtime };
+        foreach (string[] command in new[] { new[] { user.Vnet, "sandbox", "--name", "lab", "--", "true" }, [user.Vnet, "sandbox", "--join", "lab", "--", "true"] })
+        {
+            var result = user.Run(command, environment: environment);
+            result.ExitCode.Should().Be(1, string.Join(' ', command));
+            result.StandardError.Trim().Split('\n').Should().ContainSingle("one line, no stack trace");
+            result.StandardError.Should().Be($"error: sandbox records: {records} is writable by others (mode 777): chmod go-w {records}\n");
+        }
     }
 
     [SandboxFact("subuid")]
