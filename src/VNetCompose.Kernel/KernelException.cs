@@ -34,7 +34,7 @@ public static class Errnos
     public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7, EBADF = 9,
         EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19,
         ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOSPC = 28, EROFS = 30,
-        ERANGE = 34, ENAMETOOLONG = 36, ENOTEMPTY = 39, ELOOP = 40, ENODATA = 61, EMSGSIZE = 90, EPROTONOSUPPORT = 93,
+        ERANGE = 34, ENAMETOOLONG = 36, ENOTEMPTY = 39, ELOOP = 40, ENODATA = 61, EBADMSG = 74, EMSGSIZE = 90, EPROTONOSUPPORT = 93,
         EOPNOTSUPP = 95, EAFNOSUPPORT = 97, EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENETUNREACH = 101,
         ENOBUFS = 105, ETIMEDOUT = 110, EHOSTUNREACH = 113;
 
@@ -67,6 +67,7 @@ public static class Errnos
         [ENOTEMPTY] = ("ENOTEMPTY", "Directory not empty"),
         [ELOOP] = ("ELOOP", "Too many levels of symbolic links"),
         [ENODATA] = ("ENODATA", "No data available"),
+        [EBADMSG] = ("EBADMSG", "Bad message"),
         [EMSGSIZE] = ("EMSGSIZE", "Message too long"),
         [EPROTONOSUPPORT] = ("EPROTONOSUPPORT", "Protocol not supported"),
         [EOPNOTSUPP] = ("EOPNOTSUPP", "Operation not supported"),

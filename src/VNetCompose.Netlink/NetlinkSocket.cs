@@ -100,7 +100,7 @@ internal sealed class NetlinkSocket : IDisposable
                 while (!replies.IsComplete)
                 {
                     int length = ReceiveDatagram(datagram, operation, dontWait: false);
-                    ConsumeOrRetire(() => replies.Consume(datagram.AsSpan(0, length)));
+                    ConsumeOrRetire(operation, () => replies.Consume(datagram.AsSpan(0, length)));
                 }
             }
             finally
@@ -130,7 +130,7 @@ internal sealed class NetlinkSocket : IDisposable
                     // request once it failed, in case the kernel stopped before acknowledging the others.
                     int length = ReceiveDatagram(datagram, describe(0), dontWait: batch || replies.HasFailed);
                     if (length < 0) break; // nothing more queued
-                    ConsumeOrRetire(() => replies.Consume(datagram.AsSpan(0, length)));
+                    ConsumeOrRetire(describe(0), () => replies.Consume(datagram.AsSpan(0, length)));
                 }
             }
             finally
@@ -142,12 +142,18 @@ internal sealed class NetlinkSocket : IDisposable
     }
 
     /// <summary>Parses a datagram; if that throws (a handler's error, a malformed answer), the rest of
-    /// the answer stays unread, so the socket is retired.</summary>
-    private void ConsumeOrRetire(Action consume)
+    /// the answer stays unread, so the socket is retired. A malformed answer becomes a
+    /// <see cref="KernelException"/> (EBADMSG) naming the operation, so it reaches the user as one line.</summary>
+    private void ConsumeOrRetire(string operation, Action consume)
     {
         try
         {
             consume();
+        }
+        catch (InvalidDataException e)
+        {
+            IsBroken = true;
+            throw new KernelException(Errnos.EBADMSG, operation, $"malformed netlink answer: {e.Message}", e);
         }
         catch
         {

@@ -564,6 +564,7 @@ public sealed partial class InMemoryKernel : IKernel
         {
             RequireNat(ns);
             string op = $"replacing nftables table {table.Name} in {In(ns)}";
+            RefuseForeignTable(Find(ns, op), table.Name, op);
             Write(op);
             Find(ns, op).NatTables[table.Name] = table with { Rules = table.Rules.ToList() };
         }
@@ -575,9 +576,19 @@ public sealed partial class InMemoryKernel : IKernel
         {
             RequireNat(ns);
             string op = $"deleting nftables table {name} in {In(ns)}";
+            var netns = Find(ns, op);
+            RefuseForeignTable(netns, name, op);
+            if (!netns.NatTables.ContainsKey(name)) return; // already gone: as the driver, success without a write
             Write(op);
-            if (!Find(ns, op).NatTables.Remove(name)) throw new KernelException(Errnos.ENOENT, op);
+            netns.NatTables.Remove(name);
         }
+    }
+
+    /// <summary>As the driver: a table of that name without vnet's marker is another tool's, never replaced nor deleted (EPERM).</summary>
+    private static void RefuseForeignTable(Netns ns, string name, string operation)
+    {
+        if (ns.ForeignTables.Any(t => t.Family == "inet" && t.Name == name))
+            throw new KernelException(Errnos.EPERM, operation, $"table inet {name} exists and was not created by vnet; it is left untouched");
     }
 
     /// <summary>Adds a table vnet does not own (as another tool would), for conflict-warning tests.</summary>

@@ -3,13 +3,15 @@ using System.Net;
 using CsCheck;
 using VNetCompose.Testing;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Links;
+using VNetCompose.Kernel.Links.Kinds;
 using VNetCompose.Model;
 using static VNetCompose.Core.Tests.Topologies;
 
 namespace VNetCompose.Core.Tests;
 
 /// <summary>
-/// Random topologies from random starting states (empty, partial after a crash, drifted by hand, with
+/// Random topologies (every link kind, parents across namespaces) from random starting states (empty, partial after a crash, drifted by hand, with
 /// foreign objects): up converges with zero writes the second time, down leaves nothing owned and every
 /// foreign object as it was, and a fault at any kernel write rolls back to the starting state.
 /// </summary>
@@ -76,6 +78,41 @@ public sealed class PropertyTests
                 pick.Chance(50) ? [$"10.{50 + i}.0.1/24"] : null, owner: pick.Chance(30) ? 1000 : null));
         }
 
+        // Links of the other kinds, on parents anywhere in the lab (a veth end or a bridge, often in another namespace).
+        var parents = veths.SelectMany(v => new[] { (v.A.Namespace, v.A.Name), (v.B.Namespace, v.B.Name) })
+            .Concat(bridges.Select(b => (b.Namespace, b.Name))).ToList();
+        var links = new List<LinkSpec>();
+        int linkCount = pick.Next(4);
+        for (int i = 0; i < linkCount; i++)
+        {
+            string ns = all[pick.Next(all.Count)];
+            string? Parent(bool sameNamespace)
+            {
+                var candidates = sameNamespace ? parents.Where(p => p.Namespace == ns).ToList() : parents;
+                if (candidates.Count == 0) return null;
+                var (parentNs, parentName) = candidates[pick.Next(candidates.Count)];
+                return parentNs == ns ? parentName : $"{parentNs}/{parentName}";
+            }
+            string[]? addresses = pick.Chance(40) ? [$"10.{150 + i}.0.1/24"] : null;
+            LinkData data = pick.Next(6) switch
+            {
+                0 => new MacvlanData(pick.Chance(50) ? "bridge" : "private"),
+                1 => new MacvtapData(Owner: pick.Chance(50) ? 1000 : null),
+                2 => new IpvlanData(pick.Chance(50) ? "l2" : "l3"),
+                3 => new VlanData(10 + i),
+                4 => new VxlanData((uint)(100 + i), Remote: IPAddress.Parse($"198.51.100.{2 + i}"), Learning: pick.Chance(50)),
+                _ => new DummyData(),
+            };
+            string? parent = data.Kind.Parent switch
+            {
+                ParentUse.Required => Parent(sameNamespace: false),
+                ParentUse.Optional when pick.Chance(50) => Parent(sameNamespace: true),
+                _ => null,
+            };
+            if (data.Kind.Parent == ParentUse.Required && parent is null) continue;
+            links.Add(Link($"lk{i}", data, ns, parent, addresses));
+        }
+
         var namespaces = namespaceNames.Select(ns =>
         {
             var routes = new List<RouteSpec>();
@@ -91,13 +128,14 @@ public sealed class PropertyTests
         }).ToList();
 
         var nat = all.Where(_ => pick.Chance(25)).Select(ns => (NatRule)Masquerade(ns, "10.0.0.0/8", pick.Chance(50) ? "!br" : null)).ToList();
-        return Topology(name, namespaces, bridges, veths, taps, nat);
+        return Topology(name, namespaces, bridges, veths, taps, nat, links);
     }
 
     private static string Describe(Topology t) =>
         $"namespaces [{string.Join(",", t.Namespaces.Select(n => n.Name))}] bridges [{string.Join(",", t.Bridges.Select(b => b.Namespace))}] "
         + $"veths [{string.Join(",", t.Veths.Select(v => $"{v.A.Namespace}/{v.A.Name}-{v.B.Namespace}/{v.B.Name}"))}] "
-        + $"taps [{string.Join(",", t.Taps.Select(x => $"{x.Namespace}/{x.Name}:{x.Kind}"))}] nat {t.Nat.Count}";
+        + $"taps [{string.Join(",", t.Taps.Select(x => $"{x.Namespace}/{x.Name}:{x.Kind}"))}] "
+        + $"links [{string.Join(",", t.Links.Where(l => !l.Kind.IsSwitch && l.Data is not TunData).Select(x => $"{x.Namespace}/{x.Name}:{x.Kind}@{x.Parent}"))}] nat {t.Nat.Count}";
 
     /// <summary>A kernel and state directory holding the case's starting state (deterministic: same case, same state).</summary>
     private sealed class World : IDisposable

@@ -13,7 +13,7 @@ public sealed class ExampleTopologyTests
     {
         TestFiles.ExampleTopologies().Select(Path.GetFileName).Should().Equal(
             "bridge-switch.yaml", "docker0.yaml", "macvlan.yaml", "ovs-vlans.yaml", "router.yaml", "slow-link.yaml",
-            "tuntap.yaml", "two-namespaces.yaml", "vxlan-two-sites.yaml");
+            "tuntap.yaml", "two-namespaces.yaml", "vm-bridge.yaml", "vxlan-two-sites.yaml");
     }
 
     [Fact]

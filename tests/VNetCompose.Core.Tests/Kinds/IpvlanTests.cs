@@ -14,13 +14,9 @@ namespace VNetCompose.Core.Tests.Kinds;
 /// </summary>
 public sealed class IpvlanTests : IDisposable
 {
-    private readonly TempStateDir _state = new();
-    private readonly InMemoryKernel _kernel = new();
-    private readonly VNetEngine _engine;
+    private readonly InMemoryLab _lab = new();
 
-    public IpvlanTests() => _engine = new VNetEngine(_kernel, _state.Settings);
-
-    public void Dispose() => _state.Dispose();
+    public void Dispose() => _lab.Dispose();
 
     private static Topology Lab(string mode = "l2") => Topology("i", [Ns("c1"), Ns("c2"), Ns("lan")],
         veths: [Veth(End("host", "up0"), End("lan", "eth0", ["192.0.2.1/24"]))],
@@ -33,9 +29,9 @@ public sealed class IpvlanTests : IDisposable
     [Fact]
     public void WhereTheKernelHasIt_ItIsCreatedOnItsParent_AndTheModeChangesInPlace()
     {
-        _engine.Up(Lab(), LabOptions.Default).Status.Should().Be(UpStatus.Applied);
-        _engine.Plan(Lab(), LabOptions.Default).HasChanges.Should().BeFalse();
-        PlanTextRenderer.Render(_engine.Plan(Lab("l3"), LabOptions.Default)).Should().StartWith("""
+        _lab.Engine.Up(Lab(), LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+        _lab.Engine.Plan(Lab(), LabOptions.Default).HasChanges.Should().BeFalse();
+        PlanTextRenderer.Render(_lab.Engine.Plan(Lab("l3"), LabOptions.Default)).Should().StartWith("""
             ~ link c1/eth0
                 mode: l2 -> l3
             """.Replace("\r", ""));
@@ -44,13 +40,13 @@ public sealed class IpvlanTests : IDisposable
     [Fact]
     public void WhereTheKernelLacksIt_ThePlanRefusesIt_NamingTheKey_AndNothingChanges()
     {
-        _kernel.UnsupportedLinkKinds.Add("ipvlan");
-        var result = _engine.Up(Lab(), LabOptions.Default);
+        _lab.Kernel.UnsupportedLinkKinds.Add("ipvlan");
+        var result = _lab.Engine.Up(Lab(), LabOptions.Default);
         result.Status.Should().Be(UpStatus.Refused);
         result.Plan.Errors.Select(e => e.ToString()).Distinct().Should().Equal(
             "t.yaml:1:1: error: links.c1-eth0.kind: this kernel has no 'ipvlan' link type (rtnetlink: Unknown device type)",
             "t.yaml:1:1: error: links.c2-eth0.kind: this kernel has no 'ipvlan' link type (rtnetlink: Unknown device type)");
-        _kernel.Writes.Should().Be(0);
+        _lab.Kernel.Writes.Should().Be(0);
     }
 
     private const string Yaml = """

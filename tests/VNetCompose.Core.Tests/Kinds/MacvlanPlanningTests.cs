@@ -12,21 +12,17 @@ namespace VNetCompose.Core.Tests.Kinds;
 public sealed class MacvlanPlanningTests : IDisposable
 {
     private static readonly NetnsId C1 = NetnsId.Named("c1");
-    private readonly TempStateDir _state = new();
-    private readonly InMemoryKernel _kernel = new();
-    private readonly VNetEngine _engine;
+    private readonly InMemoryLab _lab = new();
 
-    public MacvlanPlanningTests() => _engine = new VNetEngine(_kernel, _state.Settings);
-
-    public void Dispose() => _state.Dispose();
+    public void Dispose() => _lab.Dispose();
 
     private static Topology Lab(string mode = "bridge", string parent = "host/up0", int? parentMtu = null) => Topology("m", [Ns("c1")],
         veths: [Veth(End("host", "up0", mtu: parentMtu), End("host", "up1", mtu: parentMtu))],
         links: [Link("mv0", new MacvlanData(mode), ns: "c1", parent: parent, addresses: ["192.0.2.10/24"])]);
 
-    private string PlanText(Topology topology) => PlanTextRenderer.Render(_engine.Plan(topology, LabOptions.Default));
+    private string PlanText(Topology topology) => _lab.PlanText(topology);
 
-    private void Up(Topology topology) => _engine.Up(topology, LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+    private void Up(Topology topology) => _lab.Up(topology);
 
     [Fact]
     public void Create_NamesTheParent_AndCreatesItAfterTheParent()
@@ -37,12 +33,12 @@ public sealed class MacvlanPlanningTests : IDisposable
                 parent = host/up0
 
             """.Replace("\r", ""));
-        var steps = _engine.Plan(Lab(), LabOptions.Default).Steps.Select(s => s.Describe()).ToList();
+        var steps = _lab.Engine.Plan(Lab(), LabOptions.Default).Steps.Select(s => s.Describe()).ToList();
         steps.IndexOf("create macvlan c1/mv0 on host/up0").Should().BeGreaterThan(steps.IndexOf("create veth host/up0 <-> host/up1"));
         Up(Lab());
-        var mv0 = _kernel.Observe([C1, NetnsId.Current])[C1].FindLink("mv0")!;
+        var mv0 = _lab.Kernel.Observe([C1, NetnsId.Current])[C1].FindLink("mv0")!;
         (mv0.Data, mv0.Mtu, mv0.IfLink!.Namespace).Should().Be((new MacvlanData("bridge"), 1500, NetnsId.Current));
-        _engine.Plan(Lab(), LabOptions.Default).HasChanges.Should().BeFalse();
+        _lab.Engine.Plan(Lab(), LabOptions.Default).HasChanges.Should().BeFalse();
     }
 
     [Fact]
@@ -57,7 +53,7 @@ public sealed class MacvlanPlanningTests : IDisposable
 
             """.Replace("\r", ""));
         Up(Lab("private"));
-        _kernel.Observe([C1])[C1].FindLink("mv0")!.Data.Should().Be(new MacvlanData("private"));
+        _lab.Kernel.Observe([C1])[C1].FindLink("mv0")!.Data.Should().Be(new MacvlanData("private"));
     }
 
     [Fact]
@@ -74,7 +70,7 @@ public sealed class MacvlanPlanningTests : IDisposable
 
             """.Replace("\r", ""));
         Up(Lab(parent: "host/up1"));
-        _engine.Plan(Lab(parent: "host/up1"), LabOptions.Default).HasChanges.Should().BeFalse();
+        _lab.Engine.Plan(Lab(parent: "host/up1"), LabOptions.Default).HasChanges.Should().BeFalse();
     }
 
     [Fact]
@@ -82,28 +78,28 @@ public sealed class MacvlanPlanningTests : IDisposable
     {
         Up(Lab());
         var movedParent = Lab() with { Veths = [Veth(End("host", "up0"), End("c1", "up1"))] };
-        var plan = _engine.Plan(movedParent, LabOptions.Default);
+        var plan = _lab.Engine.Plan(movedParent, LabOptions.Default);
         PlanTextRenderer.Render(plan).Should().Contain("""
             -/+ link c1/mv0
                 (it goes with its parent host/up0, which is recreated)
             """.Replace("\r", ""));
         Up(movedParent);
-        _engine.Plan(movedParent, LabOptions.Default).HasChanges.Should().BeFalse();
+        _lab.Engine.Plan(movedParent, LabOptions.Default).HasChanges.Should().BeFalse();
     }
 
     [Fact]
     public void UndeclaredMtu_IsTheParents()
     {
         Up(Lab(parentMtu: 9000));
-        _kernel.Observe([C1])[C1].FindLink("mv0")!.Mtu.Should().Be(9000);
-        _kernel.UpdateLink(C1, "mv0", new LinkUpdate(Mtu: 1400));
+        _lab.Kernel.Observe([C1])[C1].FindLink("mv0")!.Mtu.Should().Be(9000);
+        _lab.Kernel.UpdateLink(C1, "mv0", new LinkUpdate(Mtu: 1400));
         PlanText(Lab(parentMtu: 9000)).Should().Contain("mtu: 1400 -> 9000");
     }
 
     [Fact]
     public void AForeignParentThatDoesNotExist_IsAPlanError_NamingTheKey()
     {
-        var plan = _engine.Plan(Lab(parent: "host/eth9"), LabOptions.Default);
+        var plan = _lab.Engine.Plan(Lab(parent: "host/eth9"), LabOptions.Default);
         plan.CanApply.Should().BeFalse();
         plan.Errors.Select(e => e.ToString()).Should().Equal(
             "t.yaml:1:1: error: links.mv0.parent: parent host/eth9 does not exist, and the topology does not declare it");
@@ -112,12 +108,12 @@ public sealed class MacvlanPlanningTests : IDisposable
     [Fact]
     public void AKernelWithoutMacvlan_IsRefusedAtPlanTime_AndNothingChanges()
     {
-        _kernel.UnsupportedLinkKinds.Add("macvlan");
-        var result = _engine.Up(Lab(), LabOptions.Default);
+        _lab.Kernel.UnsupportedLinkKinds.Add("macvlan");
+        var result = _lab.Engine.Up(Lab(), LabOptions.Default);
         result.Status.Should().Be(UpStatus.Refused);
         result.Plan.Errors.Select(e => e.ToString()).Should().Equal(
             "t.yaml:1:1: error: links.mv0.kind: this kernel has no 'macvlan' link type (rtnetlink: Unknown device type)");
-        _kernel.Writes.Should().Be(0);
+        _lab.Kernel.Writes.Should().Be(0);
     }
 
     [Fact]
@@ -136,7 +132,7 @@ public sealed class MacvlanPlanningTests : IDisposable
             Plan: 0 to create, 0 to change, 2 to delete.
 
             """.Replace("\r", ""));
-        _engine.Down(inHost, LabOptions.Default).Status.Should().Be(DownStatus.Removed);
-        _kernel.Observe([NetnsId.Current])[NetnsId.Current].Links.Select(l => l.Name).Should().Equal("lo");
+        _lab.Engine.Down(inHost, LabOptions.Default).Status.Should().Be(DownStatus.Removed);
+        _lab.Kernel.Observe([NetnsId.Current])[NetnsId.Current].Links.Select(l => l.Name).Should().Equal("lo");
     }
 }

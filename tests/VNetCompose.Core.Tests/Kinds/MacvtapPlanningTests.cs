@@ -11,13 +11,9 @@ namespace VNetCompose.Core.Tests.Kinds;
 /// <summary>macvtap planned through its descriptor: its device node's owner changes in place.</summary>
 public sealed class MacvtapPlanningTests : IDisposable
 {
-    private readonly TempStateDir _state = new();
-    private readonly InMemoryKernel _kernel = new();
-    private readonly VNetEngine _engine;
+    private readonly InMemoryLab _lab = new();
 
-    public MacvtapPlanningTests() => _engine = new VNetEngine(_kernel, _state.Settings);
-
-    public void Dispose() => _state.Dispose();
+    public void Dispose() => _lab.Dispose();
 
     private static Topology Lab(int? owner) => Topology("t", veths: [Veth(End("host", "up0"), End("host", "up1"))],
         links: [Link("vtap0", new MacvtapData(Owner: owner), parent: "up0")]);
@@ -25,8 +21,8 @@ public sealed class MacvtapPlanningTests : IDisposable
     [Fact]
     public void OwnerAndMode_ChangeInPlace()
     {
-        _engine.Up(Lab(null), LabOptions.Default).Status.Should().Be(UpStatus.Applied);
-        PlanTextRenderer.Render(_engine.Plan(Lab(1000) with { Links = [Link("vtap0", new MacvtapData("private", 1000), parent: "up0")] },
+        _lab.Engine.Up(Lab(null), LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+        PlanTextRenderer.Render(_lab.Engine.Plan(Lab(1000) with { Links = [Link("vtap0", new MacvtapData("private", 1000), parent: "up0")] },
             LabOptions.Default)).Should().Be("""
             ~ link host/vtap0
                 mode: bridge -> private

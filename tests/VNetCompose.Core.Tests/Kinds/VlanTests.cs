@@ -13,13 +13,9 @@ namespace VNetCompose.Core.Tests.Kinds;
 /// </summary>
 public sealed class VlanTests : IDisposable
 {
-    private readonly TempStateDir _state = new();
-    private readonly InMemoryKernel _kernel = new();
-    private readonly VNetEngine _engine;
+    private readonly InMemoryLab _lab = new();
 
-    public VlanTests() => _engine = new VNetEngine(_kernel, _state.Settings);
-
-    public void Dispose() => _state.Dispose();
+    public void Dispose() => _lab.Dispose();
 
     private static Topology Lab(int id) => Topology("v", veths: [Veth(End("host", "trunk0"), End("host", "trunk1"))],
         links: [Link("trunk0.10", new VlanData(id), parent: "trunk0")]);
@@ -27,8 +23,8 @@ public sealed class VlanTests : IDisposable
     [Fact]
     public void TheId_IsFixedWhenCreated()
     {
-        _engine.Up(Lab(10), LabOptions.Default).Status.Should().Be(UpStatus.Applied);
-        PlanTextRenderer.Render(_engine.Plan(Lab(11), LabOptions.Default)).Should().StartWith("""
+        _lab.Engine.Up(Lab(10), LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+        PlanTextRenderer.Render(_lab.Engine.Plan(Lab(11), LabOptions.Default)).Should().StartWith("""
             -/+ link host/trunk0.10
                 id: 10 -> 11
                 (a vlan's id is fixed when it is created)

@@ -13,13 +13,9 @@ namespace VNetCompose.Core.Tests.Kinds;
 public sealed class VxlanPlanningTests : IDisposable
 {
     private static readonly NetnsId S = NetnsId.Named("s");
-    private readonly TempStateDir _state = new();
-    private readonly InMemoryKernel _kernel = new();
-    private readonly VNetEngine _engine;
+    private readonly InMemoryLab _lab = new();
 
-    public VxlanPlanningTests() => _engine = new VNetEngine(_kernel, _state.Settings);
-
-    public void Dispose() => _state.Dispose();
+    public void Dispose() => _lab.Dispose();
 
     private static Topology Site(VxlanData vxlan, string dev = "u0", int? underlayMtu = null) => Topology("v", [Ns("s")],
         veths: [Veth(End("s", "u0", mtu: underlayMtu), End("s", "u1", mtu: underlayMtu))],
@@ -28,11 +24,11 @@ public sealed class VxlanPlanningTests : IDisposable
     private static VxlanData Vni42(bool learning = true, uint vni = 42) =>
         new(vni, Remote: IPAddress.Parse("198.51.100.2"), Local: IPAddress.Parse("198.51.100.1"), Learning: learning);
 
-    private string PlanText(Topology topology) => PlanTextRenderer.Render(_engine.Plan(topology, LabOptions.Default));
+    private string PlanText(Topology topology) => _lab.PlanText(topology);
 
-    private void Up(Topology topology) => _engine.Up(topology, LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+    private void Up(Topology topology) => _lab.Up(topology);
 
-    private LinkState Vx0() => _kernel.Observe([S])[S].FindLink("vx0")!;
+    private LinkState Vx0() => _lab.Kernel.Observe([S])[S].FindLink("vx0")!;
 
     [Fact]
     public void Create_ShowsTheNonDefaultAttributes_AndTheUnderlay()
@@ -49,7 +45,7 @@ public sealed class VxlanPlanningTests : IDisposable
             """.Replace("\r", ""));
         Up(Site(Vni42()));
         Vx0().Mtu.Should().Be(1450, "50 bytes less than the underlay, as the kernel makes it");
-        _engine.Plan(Site(Vni42()), LabOptions.Default).HasChanges.Should().BeFalse();
+        _lab.Engine.Plan(Site(Vni42()), LabOptions.Default).HasChanges.Should().BeFalse();
     }
 
     [Fact]
@@ -77,10 +73,10 @@ public sealed class VxlanPlanningTests : IDisposable
             Plan: 0 to create, 1 to change, 0 to delete.
 
             """.Replace("\r", ""));
-        int writes = _kernel.Writes;
+        int writes = _lab.Kernel.Writes;
         Up(Site(Vni42(learning: false), dev: "u1"));
-        _kernel.Writes.Should().Be(writes + 1, "one in-place change");
-        _engine.Plan(Site(Vni42(learning: false), dev: "u1"), LabOptions.Default).HasChanges.Should().BeFalse();
+        _lab.Kernel.Writes.Should().Be(writes + 1, "one in-place change");
+        _lab.Engine.Plan(Site(Vni42(learning: false), dev: "u1"), LabOptions.Default).HasChanges.Should().BeFalse();
     }
 
     [Fact]
@@ -88,6 +84,6 @@ public sealed class VxlanPlanningTests : IDisposable
     {
         Up(Site(Vni42(), underlayMtu: 9000));
         Vx0().Mtu.Should().Be(8950);
-        _engine.Plan(Site(Vni42(), underlayMtu: 9000), LabOptions.Default).HasChanges.Should().BeFalse();
+        _lab.Engine.Plan(Site(Vni42(), underlayMtu: 9000), LabOptions.Default).HasChanges.Should().BeFalse();
     }
 }
