@@ -47,6 +47,13 @@ public sealed class SandboxTests(UnprivilegedUser user)
     [SandboxFact("tun")]
     public void Tuntap_UpPingDown() => UpPingDown("tuntap.yaml", ("netns1", "10.0.2.1"));
 
+    /// <summary>vm-bridge.yaml: the VM's tap is owned by uid 1000 of the sandbox (a subordinate uid of the user on the machine).</summary>
+    [SandboxFact("tun", "subuid")]
+    public void VmBridge_UpPingDown_TheTapOwnedByAnotherUidOfTheSandbox() =>
+        UpPingDown("vm-bridge.yaml", [("lan1", "192.168.122.1")],
+            "test \"$(cat /sys/class/net/vm0/owner)\" = 1000 && ip -d link show vm0 | grep -q 'vnet_hdr on multi_queue' "
+            + "|| { echo 'vm0 is not the VM tap of the topology:' >&2; ip -d link show vm0 >&2; exit 1; }");
+
     /// <summary>
     /// ovs-vlans.yaml with an Open vSwitch of the sandbox's own, started inside as the README's recipe does:
     /// ovsdb-server and ovs-vswitchd (userspace datapath) with their files in the sandbox's /run.
