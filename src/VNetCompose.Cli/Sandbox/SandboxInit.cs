@@ -113,6 +113,7 @@ internal static class SandboxInit
             environment[(string)e.Key] = (string?)e.Value ?? "";
         environment[SandboxVariable] = plan.Name ?? "-";
         environment[StateVariable] = SandboxMounts.StateDirectory;
+        SandboxMounts.SetTemporaryDirectory(environment);
         IReadOnlyList<string> command = plan.Command;
         if (command.Count == 0)
         {

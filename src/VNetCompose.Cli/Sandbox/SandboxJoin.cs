@@ -56,6 +56,7 @@ internal static class SandboxJoin
             environment[(string)e.Key] = (string?)e.Value ?? "";
         environment[SandboxInit.SandboxVariable] = record.Name;
         environment[SandboxInit.StateVariable] = SandboxMounts.StateDirectory;
+        SandboxMounts.SetTemporaryDirectory(environment);
         IReadOnlyList<string> program = command;
         if (program.Count == 0)
         {

@@ -9,7 +9,8 @@ namespace VNetCompose.Cli.Sandbox;
 /// <list type="bullet">
 /// <item>/run: a tmpfs holding everything the machine's /run holds (each entry bound back, with the mounts
 /// below it: /run/user/UID, sockets, /run/systemd/resolve...) except <c>netns</c> and <c>vnet</c>, which are new
-/// and empty: the sandbox's named namespaces and vnet's state directory (mode 0700, the user's, as vnet requires);</item>
+/// and empty: the sandbox's named namespaces and vnet's state directory (mode 0700, the user's, as vnet requires);
+/// and a new <c>/run/tmp</c> (mode 1777, as /tmp) that the sandbox's programs get as TMPDIR (see <see cref="TemporaryDirectory"/>);</item>
 /// <item>/sys: a new sysfs, which shows the devices of the sandbox's network namespace (/sys/class/net), with the
 /// mounts that were below the machine's /sys (cgroup, ...) bound back;</item>
 /// <item>/proc: a new proc of the sandbox's pid namespace.</item>
@@ -19,7 +20,23 @@ namespace VNetCompose.Cli.Sandbox;
 internal static class SandboxMounts
 {
     public const string NetnsDirectory = "/run/netns", StateDirectory = "/run/vnet";
-    private static readonly HashSet<string> Fresh = new(StringComparer.Ordinal) { "netns", "vnet" };
+
+    /// <summary>
+    /// The sandbox's TMPDIR. In the sandbox the user is uid 0, so tools naming their folder of /tmp after the user
+    /// (NuGet's /tmp/NuGetScratchroot) find the machine's root's, which they may not use: "unable to set
+    /// permission to 700 while creating /tmp/NuGetScratchroot". A folder of the sandbox's own avoids that, and goes
+    /// with the sandbox.
+    /// </summary>
+    public const string TemporaryDirectory = "/run/tmp";
+
+    private static readonly HashSet<string> Fresh = new(StringComparer.Ordinal) { "netns", "vnet", "tmp" };
+
+    /// <summary>TMPDIR for a program of the sandbox: <see cref="TemporaryDirectory"/>, unless the user chose a folder.</summary>
+    public static void SetTemporaryDirectory(Dictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        if (environment.GetValueOrDefault("TMPDIR") is not { Length: > 0 }) environment["TMPDIR"] = TemporaryDirectory;
+    }
 
     /// <summary>Makes all three; returns the warnings (one line each).</summary>
     public static List<string> Make()
@@ -67,6 +84,10 @@ internal static class SandboxMounts
             Directory.CreateDirectory(NetnsDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             Directory.CreateDirectory(StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.CreateDirectory(TemporaryDirectory);
+            // Set after creating, the umask does not apply: rwx for all, sticky (only a file's owner removes it), as /tmp.
+            File.SetUnixFileMode(TemporaryDirectory, UnixFileMode.StickyBit | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
         }
         finally
         {

@@ -95,6 +95,32 @@ public sealed class SandboxTests(UnprivilegedUser user)
     }
 
     [SandboxFact]
+    public void Sandbox_GivesItsProgramsATemporaryFolderOfItsOwn_SoToolsNamingTheirsAfterRootWork()
+    {
+        // In the sandbox the user is uid 0, "root": NuGet's folder would be /tmp/NuGetScratchroot, which the machine's
+        // root has wherever it ran dotnet, and which the sandbox's root may not use (made here when missing).
+        const string RootsScratch = "/tmp/NuGetScratchroot";
+        bool made = !Directory.Exists(RootsScratch);
+        if (made) ProcessRunner.RunChecked("install", "-d", "-m", "700", RootsScratch);
+        try
+        {
+            var result = user.Sandbox("echo \"$TMPDIR\"; stat -c '%a %u' \"$TMPDIR\"; mktemp; dotnet nuget locals temp --list");
+            result.ExitCode.Should().Be(0, result.StandardOutput + result.StandardError);
+            var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            lines[0].Should().Be("/run/tmp");
+            lines[1].Should().Be("1777 0", "open to every uid of the sandbox, sticky, as /tmp");
+            lines[2].Should().StartWith("/run/tmp/tmp.");
+            lines[3].Should().Be("temp: /run/tmp/NuGetScratchroot");
+            user.Run([user.Vnet, "sandbox", "--", "sh", "-c", "echo \"$TMPDIR\""], environment: new Dictionary<string, string> { ["TMPDIR"] = user.Scratch })
+                .StandardOutput.Should().Be(user.Scratch + "\n", "a folder the user chose is kept");
+        }
+        finally
+        {
+            if (made) Directory.Delete(RootsScratch);
+        }
+    }
+
+    [SandboxFact]
     public void ExitStatus_IsTheCommands()
     {
         user.Sandbox("exit 7").ExitCode.Should().Be(7);
@@ -158,9 +184,10 @@ public sealed class SandboxTests(UnprivilegedUser user)
         namespaces.Should().HaveCount(4).And.OnlyContain(n => n.Length > 0);
 
         var joined = user.Run([user.Vnet, "sandbox", "--join", name, "--", "sh", "-c",
-            "ip netns list; ip netns exec net0 ping -c 1 -w 5 10.0.1.2 >/dev/null && echo ping-ok; echo $VNET_SANDBOX; vnet ls"]);
+            "ip netns list; ip netns exec net0 ping -c 1 -w 5 10.0.1.2 >/dev/null && echo ping-ok; echo $VNET_SANDBOX; echo \"tmpdir $TMPDIR\"; vnet ls"]);
         joined.ExitCode.Should().Be(0, joined.StandardError);
-        joined.StandardOutput.Should().Contain("net0").And.Contain("net1").And.Contain("ping-ok").And.Contain(name).And.Contain("two-namespaces");
+        joined.StandardOutput.Should().Contain("net0").And.Contain("net1").And.Contain("ping-ok").And.Contain(name).And.Contain("two-namespaces")
+            .And.Contain("tmpdir /run/tmp");
         MachineNamespaceNames().Except(machineBefore).Should().NotContain(["net0", "net1"], "the lab's namespaces are bound in the sandbox's own /run/netns");
 
         NamespaceHolders.Holding(namespaces).Should().NotBeEmpty("the oracle sees the running sandbox's namespaces");
