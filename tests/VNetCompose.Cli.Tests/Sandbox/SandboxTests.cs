@@ -18,8 +18,16 @@ public sealed class SandboxTests(UnprivilegedUser user)
 {
     // The example topologies, each brought up, pinged across and brought down in a sandbox of its own (none needs
     // a kind this kernel lacks: slow-link shapes with tbf and ifb, not netem).
+    /// <summary>two-namespaces.yaml, with the other commands on the running lab: plan (nothing to do), status, exec.</summary>
     [SandboxFact]
-    public void TwoNamespaces_UpPingDown() => UpPingDown("two-namespaces.yaml", ("net0", "10.0.1.2"), ("net1", "10.0.1.1"));
+    public void TwoNamespaces_UpPingDown_AndPlanStatusExecInside()
+    {
+        string file = user.Topology("two-namespaces.yaml");
+        var result = UpPingDown("two-namespaces.yaml", [("net0", "10.0.1.2"), ("net1", "10.0.1.1")],
+            $"vnet plan --detailed-exitcode {file} >/dev/null && vnet status {file} >/dev/null && vnet exec net0 {file} -- ip -br addr | grep -q 10.0.1.1/24 "
+            + "&& echo commands-ok");
+        result.StandardOutput.Should().Contain("commands-ok");
+    }
 
     [SandboxFact]
     public void BridgeSwitch_UpPingDown() => UpPingDown("bridge-switch.yaml", ("net0", "10.0.1.2"));
@@ -118,6 +126,20 @@ public sealed class SandboxTests(UnprivilegedUser user)
         {
             if (made) Directory.Delete(RootsScratch);
         }
+    }
+
+    [SandboxFact]
+    public void WithoutCommand_RunsTheUsersShell_ItsPromptMarked_AndSaysWhereItIs()
+    {
+        using var shell = user.Start([user.Vnet, "sandbox"]);
+        shell.StandardInput.Write("echo \"prompt $PS1\"; id -u; exit 3\n");
+        shell.StandardInput.Close();
+        var stdout = shell.StandardOutput.ReadToEndAsync();
+        var stderr = shell.StandardError.ReadToEndAsync();
+        shell.WaitForExit(TimeSpan.FromSeconds(60)).Should().BeTrue();
+        shell.ExitCode.Should().Be(3, stderr.Result);
+        stdout.Result.Should().Contain("prompt (vnet:sandbox) ").And.Contain("\n0\n");
+        stderr.Result.Should().Contain("vnet sandbox: you are root of a network of your own");
     }
 
     [SandboxFact]
