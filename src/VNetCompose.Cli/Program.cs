@@ -16,6 +16,8 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     ExecCommand.Create(),
     CompletionCommand.Create(),
     WatchCommand.Create(),
+    GraphCommand.Create(),
+    ExportCommand.Create(),
     SandboxCommand.Create(),
 };
 // -h and --help only: the DOS spellings (/h, /?, -?) would only crowd the shell's completion lists.

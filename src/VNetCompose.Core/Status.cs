@@ -42,11 +42,12 @@ public sealed record StatusReport(string Instance, IReadOnlyList<StatusRow> Rows
         return new StatusReport(plan.Instance, rows, plan);
     }
 
-    /// <summary>Rows for an instance known only by its state file: every owned object present.</summary>
-    public static StatusReport ForInstance(Plan teardown)
+    /// <summary>Rows for an instance known only by its state file: the objects it owns (<see cref="OwnedObjects"/>) or, without
+    /// that list, what its teardown would delete; then what it cannot delete (foreign).</summary>
+    public static StatusReport ForInstance(Plan teardown, IReadOnlyList<StatusRow>? owned = null)
     {
         ArgumentNullException.ThrowIfNull(teardown);
-        var rows = teardown.Changes.Select(c => new StatusRow(c.Object, ObjectState.Ok, "owned")).ToList();
+        var rows = owned?.ToList() ?? teardown.Changes.Select(c => new StatusRow(c.Object, ObjectState.Ok, "owned")).ToList();
         rows.AddRange(teardown.Conflicts.Select(c => new StatusRow(c.Object, ObjectState.Foreign, c.Detail)));
         return new StatusReport(teardown.Instance, rows, teardown);
     }

@@ -241,11 +241,14 @@ public sealed partial class VNetEngine
     /// <summary>Each declared object: ok, missing, drifted (with the difference) or foreign.</summary>
     public StatusReport Status(Topology topology, LabOptions options) => StatusReport.ForTopology(Plan(topology, options));
 
-    /// <summary>Every object an instance known by its state file owns.</summary>
+    /// <summary>Every object an instance known by its state file owns (<see cref="OwnedObjects"/>).</summary>
     public StatusReport Status(string instance)
     {
         var previous = _store.Read(instance) ?? throw new UnknownInstanceException(instance, _store.Directory);
-        return StatusReport.ForInstance(TeardownPlan(instance, previous, []));
+        var desired = DesiredState.Teardown(instance);
+        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, [], _ovs));
+        var teardown = _clock.Time("plan", () => Planner.Plan(desired, observed));
+        return StatusReport.ForInstance(teardown, OwnedObjects.Of(_kernel, observed, instance));
     }
 
     /// <summary>Instances with a state file: the topologies that are up.</summary>

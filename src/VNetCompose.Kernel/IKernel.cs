@@ -59,6 +59,13 @@ public interface IKernel : IDisposable
     string? ReadSysctl(NetnsId ns, string key);
     void WriteSysctl(NetnsId ns, string key, string value);
 
+    /// <summary>
+    /// The values the sysctls <paramref name="keys"/> have in a namespace just created (null for a key that does not
+    /// exist), found without creating one anyone can see; null when this driver cannot tell. <c>vnet export</c> writes
+    /// only the sysctls whose value differs.
+    /// </summary>
+    IReadOnlyDictionary<string, string?>? ReadNewNamespaceSysctls(IReadOnlyCollection<string> keys) => null;
+
     /// <summary>All nftables tables of the namespace with their base chains.</summary>
     IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns);
 
@@ -71,6 +78,19 @@ public interface IKernel : IDisposable
 
     /// <summary>The inet table <paramref name="name"/> decoded into NAT rules; null if absent.</summary>
     NatTableState? ReadNatTable(NetnsId ns, string name);
+
+    /// <summary>
+    /// Every nftables table of the namespace with its chains and rules, each rule of a nat chain decoded into a NAT rule
+    /// when vnet's vocabulary expresses it (<c>vnet export</c>). A driver that cannot read whole rulesets gives the
+    /// tables it lists, vnet's own NAT tables with their rules.
+    /// </summary>
+    IReadOnlyList<NftTableContents> ReadNftRuleset(NetnsId ns) =>
+        ListNftTables(ns).Select(t => new NftTableContents(t.Family, t.Name, t.OwnedByVnet, false,
+            t.Family == "inet" && t.OwnedByVnet && ReadNatTable(ns, t.Name) is { } nat
+                ? nat.Rules.GroupBy(r => r.Chain).Select(g => new NftChainContents(g.Key.ToString().ToLowerInvariant(), "nat",
+                    g.Key.ToString().ToLowerInvariant(), g.Key == NatChain.Postrouting ? 100 : -100, "accept",
+                    g.Select((r, i) => new NftRuleContents((ulong)i + 1, r.Describe(), r.Unrecognized is null ? r : null, r.Unrecognized)).ToList())).ToList()
+                : t.BaseChains.Select(c => new NftChainContents(c.Name, c.Type, c.Hook, c.Priority, "accept", [])).ToList())).ToList();
 
     /// <summary>Deletes (if present) and creates the table with its chains and rules in one nf_tables transaction.</summary>
     void ReplaceNatTable(NetnsId ns, NatTableState table);

@@ -277,6 +277,9 @@ public sealed partial class InMemoryKernel : IKernel
             var link = FindLink(netns, name, op);
             if (update.NewName is { } newName && newName != name) CheckNewName(netns, newName, op);
             if (update.Mtu is { } mtu && (mtu < 68 || mtu > 65535)) throw new KernelException(Errnos.EINVAL, op, "mtu out of range");
+            // A macvlan, vlan or ipvlan may not exceed its parent's MTU (macvlan_change_mtu: EINVAL; vlan_dev_change_mtu: ERANGE).
+            if (update.Mtu is { } above && link.Data?.Kind.FollowsParentMtu == true && link.Parent is { } parentLink && above > parentLink.Link.Mtu)
+                throw new KernelException(link.Kind == "vlan" ? Errnos.ERANGE : Errnos.EINVAL, op, "mtu greater than the parent's");
             if (update.Kind is { } change) CheckKindChange(link, change, op);
             int? master = null;
             if (update.Master is { } masterName)

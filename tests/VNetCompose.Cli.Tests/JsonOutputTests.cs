@@ -45,16 +45,18 @@ public sealed class JsonOutputTests : IDisposable
         OutputSchemas.IsValid(Down("applied"), "down").Should().BeFalse("applied is an up status");
         OutputSchemas.IsValid(Down("applied"), "up").Should().BeTrue();
         OutputSchemas.IsValid(Down("removed").Replace("\"create\":0", "\"create\":-1", StringComparison.Ordinal), "down").Should().BeFalse();
-        const string status = """{"instance":"i","all_ok":true,"objects":[{"kind":"KIND","object":"namespace a","state":"ok","detail":""}],"problems":[]}""";
+        const string status = """{"instance":"i","all_ok":true,"objects":[{"kind":"KIND","object":"namespace a","state":"ok","detail":"","namespace":"a","name":"a"}],"problems":[]}""";
         OutputSchemas.IsValid(status.Replace("KIND", "namespace", StringComparison.Ordinal), "status").Should().BeTrue();
         OutputSchemas.IsValid(status.Replace("KIND", "Not a kind", StringComparison.Ordinal), "status").Should().BeFalse("kinds are lower-case words (plan.schema.json#kind)");
         // The identity fields typed object addresses fill (namespace, name, the kind's key fields as strings).
         string identity = "\"namespace\":\"ubuntu1\",\"name\":\"eth0\",\"fields\":{\"a\":\"ubuntu1/eth0\",\"b\":\"host/veth1\"}";
         string WithIdentity(string fields) => status.Replace("KIND", "veth", StringComparison.Ordinal)
-            .Replace("\"detail\":\"\"", "\"detail\":\"\"," + fields, StringComparison.Ordinal);
+            .Replace("\"detail\":\"\",\"namespace\":\"a\",\"name\":\"a\"", "\"detail\":\"\"," + fields, StringComparison.Ordinal);
         OutputSchemas.IsValid(WithIdentity(identity), "status").Should().BeTrue();
         OutputSchemas.IsValid(WithIdentity(identity.Replace("\"host/veth1\"", "7", StringComparison.Ordinal)), "status").Should().BeFalse("key fields are strings");
         OutputSchemas.IsValid(WithIdentity("\"name\":\"eth0\""), "status").Should().BeFalse("a name belongs to a namespace");
+        OutputSchemas.IsValid(status.Replace("KIND", "namespace", StringComparison.Ordinal).Replace(",\"namespace\":\"a\",\"name\":\"a\"", "", StringComparison.Ordinal),
+            "status").Should().BeFalse("every object is identified by namespace and name");
         OutputSchemas.IsValid(WithIdentity("\"address\":\"x\""), "status").Should().BeFalse("no field the schema does not declare");
         string change = $$"""{"action":"create","kind":"veth","object":"veth ubuntu1/eth0 <-> host/veth1",{{identity}},"attributes":[],"reason":null}""";
         OutputSchemas.IsValid(plan.Replace("\"changes\":[]", $"\"changes\":[{change}]", StringComparison.Ordinal), "plan").Should().BeTrue();

@@ -46,6 +46,14 @@ public sealed class UsageErrorTests : IDisposable
         { "completion", "error: required argument missing for command: 'completion' (see 'vnet completion --help')" },
         { "completion tcsh", "error: argument 'tcsh' not recognized. Must be one of: 'bash', 'zsh', 'fish' (see 'vnet completion --help')" },
         { "down --all true", "error: give one of FILE, --name INSTANCE or --all (see 'vnet down --help')" },
+        { "graph", "error: give either FILE or --name INSTANCE (see 'vnet graph --help')" },
+        { "graph x.yaml -f png", "error: argument 'png' not recognized. Must be one of: 'mermaid', 'dot', 'svg', 'json' (see 'vnet graph --help')" },
+        { "graph --name x --host-netns h", "error: --name takes the prefix and host mapping from the instance's state file; leave out --prefix and --host-netns (see 'vnet graph --help')" },
+        { "graph --live", "error: give either FILE or --name INSTANCE (see 'vnet graph --help')" },
+        { "export", "error: name the namespaces to export, or give --all-named, --host or --host-netns (see 'vnet export --help')" },
+        { "export --host --host-netns h", "error: give --host (the namespace vnet runs in) or --host-netns NAME, not both (see 'vnet export --help')" },
+        { "export ns -o", "error: required argument missing for option: '-o' (see 'vnet export --help')" },
+        { "export ns --prefx p-", "error: unrecognized option '--prefx'; did you mean '--prefix'? (write ./--prefx for a file of that name) (see 'vnet export --help')" },
         { "uup", "error: unrecognized command or argument 'uup'; did you mean 'up'? (see 'vnet --help')" },
         { "", "error: required command was not provided (see 'vnet --help')" },
     };
@@ -70,6 +78,8 @@ public sealed class UsageErrorTests : IDisposable
     [InlineData("ls")]
     [InlineData("exec")]
     [InlineData("completion")]
+    [InlineData("graph")]
+    [InlineData("export")]
     public void Help_NamesValuesByWhatTheyAre_NotByTheCompletionsOfTheMoment(string command)
     {
         // System.CommandLine shows completion values as the value's name unless it has a HelpName:

@@ -208,7 +208,8 @@ public sealed class PropertyTests
     private static void UpConverges(World world, Topology topology)
     {
         var up = world.Engine.Up(topology, Options);
-        up.Status.Should().BeOneOf([UpStatus.Applied, UpStatus.Unchanged], up.Outcome?.Failure?.Error.Message);
+        up.Status.Should().BeOneOf([UpStatus.Applied, UpStatus.Unchanged], up.Outcome?.Failure?.Error.Message ?? "left to change: " + string.Join("; ",
+            world.Engine.Plan(topology, Options).Changes.Select(c => $"{c.Object} {string.Join(", ", c.Attributes.Select(a => $"{a.Name} {a.Before} -> {a.After}"))}")));
         world.Engine.Plan(topology, Options).HasChanges.Should().BeFalse();
         int writes = world.Kernel.Writes;
         var again = world.Engine.Up(topology, Options);

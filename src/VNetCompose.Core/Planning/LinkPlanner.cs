@@ -118,16 +118,42 @@ internal sealed class LinkPlanning(PlanContext context)
 
     /// <summary>
     /// The MTU the link should have: the declared one, or what a fresh link of its kind gets (a veth 1500, a
-    /// macvlan its parent's); null when the kernel derives it and vnet leaves it alone (a bridge).
+    /// macvlan its parent's); null when the kernel derives it and vnet leaves it alone (a bridge, a link on a bridge).
     /// </summary>
-    public int? ExpectedMtu(DesiredLink d) => d.Mtu ?? d.Kind.DefaultMtu(d.Data, ParentMtu(d));
+    public int? ExpectedMtu(DesiredLink d)
+    {
+        if (d.Mtu is { } declared) return declared;
+        int? parentMtu = ParentMtu(d);
+        return d.Parent is not null && parentMtu is null ? null : d.Kind.DefaultMtu(d.Data, parentMtu);
+    }
 
     private int? ParentMtu(DesiredLink d)
     {
         if (d.Parent is not { } parent) return null;
-        if (context.DesiredLinks.TryGetValue(parent, out var declared))
-            return ExpectedMtu(declared) ?? context.FindLive(parent.Namespace, parent.Name)?.Mtu;
-        return context.FindLive(parent.Namespace, parent.Name)?.Mtu;
+        if (!context.DesiredLinks.TryGetValue(parent, out var declared)) return context.FindLive(parent.Namespace, parent.Name)?.Mtu;
+        // A bridge without a declared MTU follows its ports, up and down, unless someone once set it (a flag netlink
+        // does not report), so what it will have after the plan is unknown: the MTU of a link on it is left alone too.
+        if (declared.Kind.IsSwitch && declared.Mtu is null) return null;
+        return ExpectedMtu(declared) ?? context.FindLive(parent.Namespace, parent.Name)?.Mtu;
+    }
+
+    private IEnumerable<DesiredLink> DeclaredPorts(DesiredLink bridge) =>
+        (_ports ??= context.DesiredLinks.Values.Where(l => l.Master is not null).ToLookup(l => new LinkPath(l.Namespace, l.Master!)))
+        [new LinkPath(bridge.Namespace, bridge.Name)];
+
+    private ILookup<LinkPath, DesiredLink>? _ports;
+
+    /// <summary>
+    /// What an MTU change of a link on a parent waits for: the parent's own changes and, for a bridge whose MTU
+    /// follows its ports, theirs (the kernel refuses a macvlan or vlan above its parent's MTU: EINVAL, ERANGE).
+    /// </summary>
+    private IEnumerable<ObjectAddress> MtuNeeds(DesiredLink d)
+    {
+        if (d.Parent is not { } parent || !context.DesiredLinks.TryGetValue(parent, out var declared)) return [];
+        var needs = new List<ObjectAddress> { LinkObject.Of(parent) };
+        if (declared.Kind.IsSwitch && declared.Mtu is null)
+            needs.AddRange(DeclaredPorts(declared).Select(p => (ObjectAddress)new LinkObject(p.Namespace, p.Name)));
+        return needs;
     }
 
     /// <summary>The observed link's parent, as namespace and name (null: none; a name of "#N" when it cannot be found).</summary>
@@ -224,6 +250,7 @@ internal sealed class LinkPlanning(PlanContext context)
             attributes.Add(new("mtu", Text(o.Mtu), Text(mtu)));
             configure = configure with { Mtu = mtu };
             configureBefore = configureBefore with { Mtu = o.Mtu };
+            configureNeeds.AddRange(MtuNeeds(d));
         }
         if (d.Mac is { } mac && !string.Equals(o.Mac, mac, StringComparison.OrdinalIgnoreCase))
         {

@@ -15,9 +15,12 @@ namespace VNetCompose.Netlink.Nftables;
 internal static class NatRuleDecoder
 {
     /// <summary>The decoded rule, or null with <paramref name="problem"/> saying why it is not one.</summary>
-    public static NatRuleState? TryDecode(NatChain chain, IReadOnlyList<NftExpression> program, out string? problem)
+    /// <param name="tableFamily">The family of a table that holds one family only (ip, ip6): its rules match addresses
+    /// without <c>meta nfproto</c>. Null for an inet table.</param>
+    public static NatRuleState? TryDecode(NatChain chain, IReadOnlyList<NftExpression> program, out string? problem,
+        AddressFamily? tableFamily = null)
     {
-        var decoding = new Decoding(chain);
+        var decoding = new Decoding(chain, tableFamily);
         problem = decoding.Run(program);
         if (problem is not null) return null;
         var rule = decoding.Result();
@@ -25,10 +28,11 @@ internal static class NatRuleDecoder
         return problem is null ? rule : null;
     }
 
-    private sealed class Decoding(NatChain chain)
+    private sealed class Decoding(NatChain chain, AddressFamily? tableFamily)
     {
         private readonly Dictionary<uint, NftBytes> _registers = [];
-        private AddressFamily? _family;
+        private readonly bool _familyFromTable = tableFamily is not null;
+        private AddressFamily? _family = tableFamily;
         private IPNetwork? _source, _destination;
         private NatInterface? _in, _out;
         private byte? _protocol;
@@ -99,7 +103,7 @@ internal static class NatRuleDecoder
             }
             if (_verdict is null) return "no masquerade, snat or dnat statement";
             if (_registers.Count > 0) return "a value loaded into a register that no statement uses";
-            if (_family is not null && _source is null && _destination is null) return "meta nfproto without an address match";
+            if (_family is not null && !_familyFromTable && _source is null && _destination is null) return "meta nfproto without an address match";
             if (_to is not null && _family is not null && _to.AddressFamily != _family) return "the NAT address is of another family than the matches";
             return null;
         }

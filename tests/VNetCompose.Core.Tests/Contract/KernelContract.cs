@@ -90,6 +90,8 @@ public abstract class KernelContract : IDisposable
         snapshot.FindLink("br0")!.Data.Should().Be(new BridgeData(Stp: false));
         snapshot.FindLink("p0")!.MasterIndex.Should().Be(snapshot.FindLink("br0")!.Index);
         snapshot.FindLink("br0")!.Mtu.Should().Be(1400, "a bridge follows its smallest port (br_mtu_auto_adjust)");
+        Kernel.UpdateLink(a, "p0", new LinkUpdate(Mtu: 1500));
+        Link(a, "br0").Mtu.Should().Be(1500, "and follows it back up");
         Errno(() => Kernel.UpdateLink(a, "p1", new LinkUpdate(Master: "nobridge"))).Should().Be(Errnos.ENODEV);
         Kernel.UpdateLink(a, "p0", new LinkUpdate(Master: ""));
         Link(a, "p0").MasterIndex.Should().Be(0);
@@ -121,6 +123,11 @@ public abstract class KernelContract : IDisposable
         Kernel.UpdateLink(b, "mv0", new LinkUpdate(Kind: new KindChange(new MacvlanData("bridge"), ["mode"])));
         Link(b, "mv0").Data.Should().Be(new MacvlanData("bridge"));
         Errno(() => Kernel.CreateLink(b, new LinkRequest("mv1", new MacvlanData(), new LinkPath(a, "nothing")))).Should().Be(Errnos.ENODEV);
+        Errno(() => Kernel.UpdateLink(b, "mv0", new LinkUpdate(Mtu: 1500))).Should().Be(Errnos.EINVAL, "not above its parent's MTU");
+        Kernel.UpdateLink(a, "up0", new LinkUpdate(Mtu: 1300));
+        Link(b, "mv0", a).Mtu.Should().Be(1300, "a macvlan follows its parent down");
+        Kernel.UpdateLink(a, "up0", new LinkUpdate(Mtu: 1500));
+        Link(b, "mv0", a).Mtu.Should().Be(1300, "but not back up");
 
         Kernel.DeleteLink(a, "up0");
         Find(b, "mv0").Should().BeNull("a macvlan goes with its parent");

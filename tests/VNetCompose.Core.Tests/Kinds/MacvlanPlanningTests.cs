@@ -97,6 +97,40 @@ public sealed class MacvlanPlanningTests : IDisposable
     }
 
     [Fact]
+    public void RaisingTheParentsMtu_RaisesTheMacvlansAfterIt()
+    {
+        Up(Lab(parentMtu: 1400));
+        var steps = _lab.Engine.Plan(Lab(parentMtu: 9000), LabOptions.Default).Steps.Select(s => s.Describe()).ToList();
+        steps.Should().Contain("set c1/mv0 mtu 9000");
+        steps.IndexOf("set c1/mv0 mtu 9000").Should().BeGreaterThan(steps.IndexOf("set host/up0 mtu 9000"),
+            "the kernel refuses a macvlan above its parent's MTU (EINVAL)");
+        _lab.Engine.Up(Lab(parentMtu: 9000), LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+        _lab.Kernel.Observe([C1])[C1].FindLink("mv0")!.Mtu.Should().Be(9000);
+    }
+
+    [Fact]
+    public void OnABridgeWithoutADeclaredMtu_TheMtuIsLeftToTheKernel()
+    {
+        // The bridge follows its smallest port, up and down, unless its MTU was once set: what it has after a plan is
+        // not knowable, so neither is its macvlan's. A port lowered by hand drags both down; up restores the port only.
+        var onBridge = Topology("m", [Ns("c1")], bridges: [Bridge("br0")],
+            veths: [Veth(End("host", "p0", bridge: "br0"), End("c1", "p1"))],
+            links: [Link("mv0", new MacvlanData(), ns: "c1", parent: "host/br0")]);
+        Up(onBridge);
+        _lab.Kernel.UpdateLink(NetnsId.Current, "p0", new LinkUpdate(Mtu: 1280));
+        _lab.Kernel.Observe([C1])[C1].FindLink("mv0")!.Mtu.Should().Be(1280, "a macvlan follows its parent down");
+        PlanText(onBridge).Should().Be("""
+            ~ link host/p0
+                mtu: 1280 -> 1500
+
+            Plan: 0 to create, 1 to change, 0 to delete.
+
+            """.Replace("\r", ""));
+        _lab.Engine.Up(onBridge, LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+        _lab.Engine.Plan(onBridge, LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
     public void AForeignParentThatDoesNotExist_IsAPlanError_NamingTheKey()
     {
         var plan = _lab.Engine.Plan(Lab(parent: "host/eth9"), LabOptions.Default);
