@@ -5,14 +5,14 @@ using VNetCompose.Cli.Commands;
 namespace VNetCompose.Cli.Sandbox;
 
 /// <summary>
-/// The commands that work on the kernel (plan, up, down, status, watch, exec) need CAP_NET_ADMIN (links, addresses,
+/// The commands that work on the kernel (plan, up, down, status, watch, exec, export, graph --live) need CAP_NET_ADMIN (links, addresses,
 /// nftables) and CAP_SYS_ADMIN (namespaces and their mounts) over the network vnet runs in: root on the machine,
 /// or root of a sandbox. Run by anyone else, they say so, and how, before the first kernel call, instead of
 /// failing at it with "Operation not permitted".
 /// </summary>
 internal static class RootlessGuard
 {
-    private static readonly HashSet<string> KernelCommands = new(StringComparer.Ordinal) { "plan", "up", "down", "status", "watch", "exec" };
+    private static readonly HashSet<string> KernelCommands = new(StringComparer.Ordinal) { "plan", "up", "down", "status", "watch", "exec", "export" };
     // <linux/capability.h>
     private const int CapNetAdmin = 12, CapSysAdmin = 21;
 
@@ -22,7 +22,7 @@ internal static class RootlessGuard
         ArgumentNullException.ThrowIfNull(parse);
         var command = parse.CommandResult.Command;
         // Only the command's own action: --help and completion work for anyone.
-        if (!KernelCommands.Contains(command.Name) || parse.Action != command.Action) return null;
+        if (!ReadsTheKernel(parse, command) || parse.Action != command.Action) return null;
         ulong? capabilities = (effectiveCapabilities ?? ReadEffectiveCapabilities)();
         if (capabilities is not { } held) return null;
         var missing = new List<string>();
@@ -35,6 +35,11 @@ internal static class RootlessGuard
             + $"run it in a sandbox of your own, no sudo needed: vnet sandbox -- {line} (or start 'vnet sandbox' and work in its shell; see \"Without root\" in the README), or as root: sudo {line}");
         return CommonOptions.ErrorExitCode;
     }
+
+    /// <summary>A kernel command, or graph with --live (without it, graph draws the file only).</summary>
+    private static bool ReadsTheKernel(ParseResult parse, Command command) =>
+        KernelCommands.Contains(command.Name)
+        || command.Name == "graph" && command.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == "--live") is { } live && parse.GetValue(live);
 
     /// <summary>CapEff of /proc/self/status; null when it cannot be read (then nothing is refused here).</summary>
     private static ulong? ReadEffectiveCapabilities()
