@@ -7,8 +7,16 @@
 # The sandbox tests run vnet as an unprivileged user: `vnettest` ($VNET_TEST_USER) is created when missing
 # (useradd, with /etc/subuid and /etc/subgid ranges), and given read-write access to /dev/net/tun with an ACL
 # when it has none (distributions make /dev/net/tun 0666; machines without udev leave it 0600).
+# After the test projects, tests/packaging.sh packs the packages and uses them as a user would
+# (the vnet .NET tool, an xunit v3 sample project); --no-packaging skips that step.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+packaging=1
+args=()
+for a in "$@"; do
+  if [ "$a" = --no-packaging ]; then packaging=0; else args+=("$a"); fi
+done
 
 need=()
 command -v nft >/dev/null 2>&1 || need+=(nftables)
@@ -58,8 +66,13 @@ dotnet build VNetCompose.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-dotnet test VNetCompose.sln -c Release --no-build -nologo "$@" | tee "$log" || status=$?
-# One closing line over all test projects: "N passed, N failed".
+dotnet test VNetCompose.sln -c Release --no-build -nologo "${args[@]}" | tee "$log" || status=$?
+if [ $packaging = 1 ]; then
+  tests/packaging.sh | tee -a "$log" || status=$?
+fi
+# One closing line over all test projects (VSTest's "Passed!" lines, the sample's Microsoft.Testing.Platform
+# summary): "N passed, N failed".
 awk '/^(Passed|Failed)! / { for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
+     /^  succeeded: [0-9]+$/ { p += $NF } /^  failed: [0-9]+$/ { f += $NF }
      END { printf "%d passed, %d failed\n", p, f }' FS='[ ,]+' "$log"
 exit $status

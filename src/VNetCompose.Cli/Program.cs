@@ -13,6 +13,7 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     DownCommand.Create(),
     StatusCommand.Create(),
     LsCommand.Create(),
+    GcCommand.Create(),
     ExecCommand.Create(),
     CompletionCommand.Create(),
     WatchCommand.Create(),

@@ -1,35 +1,25 @@
+using Microsoft.Extensions.Logging;
+
 namespace VNetCompose.Core;
 
-public enum VNetLogLevel { Debug, Information, Warning, Error }
-
 /// <summary>
-/// The library's logging seam: message templates with named holes (<c>"created {Link}"</c>), values in
-/// order. The CLI forwards it to Serilog; the library itself depends on no logging framework.
+/// The library logs through <see cref="ILogger"/> (Microsoft.Extensions.Logging.Abstractions only): message
+/// templates with named holes (<c>"created {Link}"</c>), values in order. The CLI sinks it into Serilog, a
+/// test into its own logger or xunit's output. These shorthands keep the call sites short.
 /// </summary>
-public interface IVNetLog
+internal static class VNetLoggerExtensions
 {
-    bool IsEnabled(VNetLogLevel level);
-    void Write(VNetLogLevel level, string template, params object?[] values);
-}
+    public static void Debug(this ILogger log, string template, params object?[] values) => log.Write(LogLevel.Debug, template, values);
 
-/// <summary>Discards everything.</summary>
-public sealed class NullVNetLog : IVNetLog
-{
-    public static NullVNetLog Instance { get; } = new();
-    public bool IsEnabled(VNetLogLevel level) => false;
-    public void Write(VNetLogLevel level, string template, params object?[] values) { }
-}
+    public static void Info(this ILogger log, string template, params object?[] values) => log.Write(LogLevel.Information, template, values);
 
-internal static class VNetLogExtensions
-{
-    public static void Debug(this IVNetLog log, string template, params object?[] values)
+    public static void Warn(this ILogger log, string template, params object?[] values) => log.Write(LogLevel.Warning, template, values);
+
+    /// <summary>Logs when <paramref name="level"/> is enabled: nothing is formatted or allocated otherwise.</summary>
+    public static void Write(this ILogger log, LogLevel level, string template, params object?[] values)
     {
-        if (log.IsEnabled(VNetLogLevel.Debug)) log.Write(VNetLogLevel.Debug, template, values);
+#pragma warning disable CA2254 // the template is the caller's constant, passed through
+        if (log.IsEnabled(level)) log.Log(level, template, values);
+#pragma warning restore CA2254
     }
-
-    public static void Info(this IVNetLog log, string template, params object?[] values) =>
-        log.Write(VNetLogLevel.Information, template, values);
-
-    public static void Warn(this IVNetLog log, string template, params object?[] values) =>
-        log.Write(VNetLogLevel.Warning, template, values);
 }

@@ -2,7 +2,18 @@ using VNetCompose.Core.Planning;
 
 namespace VNetCompose.Core;
 
-public enum ObjectState { Ok, Missing, Drifted, Foreign }
+/// <summary>What <c>vnet status</c> says of an object.</summary>
+public enum ObjectState
+{
+    /// <summary>As the topology says.</summary>
+    Ok,
+    /// <summary>Declared but absent.</summary>
+    Missing,
+    /// <summary>Present with other attributes (or owned and no longer declared).</summary>
+    Drifted,
+    /// <summary>Its name is held by something vnet did not create.</summary>
+    Foreign,
+}
 
 /// <summary>One row of <c>vnet status</c>: an object, its state and what differs.</summary>
 public sealed record StatusRow(ObjectAddress Object, ObjectState State, string Detail)
@@ -14,6 +25,7 @@ public sealed record StatusRow(ObjectAddress Object, ObjectState State, string D
 /// <summary>The state of every object of an instance, derived from the plan that would repair it.</summary>
 public sealed record StatusReport(string Instance, IReadOnlyList<StatusRow> Rows, Plan Plan)
 {
+    /// <summary>Every object is ok.</summary>
     public bool AllOk => Rows.All(r => r.State == ObjectState.Ok);
 
     /// <summary>Rows for a topology: each declared object, then owned objects the topology no longer declares (drifted).</summary>

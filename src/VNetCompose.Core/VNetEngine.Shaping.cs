@@ -14,19 +14,22 @@ public sealed partial class VNetEngine
     /// <summary>
     /// Changes the shaping of one direction of one link of an instance that is up (a test degrading a link mid-run and
     /// restoring it): the up of <paramref name="topology"/> with that link's shaping replaced by <paramref name="impairment"/>
-    /// (null: none), planned, applied and verified as <see cref="Up"/> does, but with every plan narrowed to that
+    /// (null: none), planned, applied and verified as <see cref="Up(Topology, LabOptions, UpOptions?, CancellationToken)"/> does, but with every plan narrowed to that
     /// shaping (the qdisc, and for ingress the ifb and its redirect), so nothing else is touched, and qdiscs changed in
     /// place. A teardown removes what it made, with the links. A kernel lacking a feature the impairment needs refuses
     /// it (<see cref="UpStatus.Refused"/>) with the key named and nothing changed.
-    /// <para>For the test fixture (branch <c>fixtures</c>, not on main when this was written), the methods to add are
-    /// <c>LabNamespace.SetEgressAsync(string link, Impairment? egress, CancellationToken ct = default) =&gt;
-    /// _lab.ShapeAsync(TopologyName, link, ShapedDirection.Egress, egress, ct)</c> (and <c>SetIngressAsync</c> alike), with
-    /// <c>LabFixture.ShapeAsync</c> calling this method with the lab's current <c>Topology</c> and <c>Options</c> on a
-    /// worker thread and keeping <see cref="ShapeResult.Topology"/> as the lab's topology, so that teardown and a later
-    /// <c>UpAsync</c> start from it.</para>
+    /// <para>A test fixture of the VNetCompose package does this with <c>LabFixture.ShapeAsync</c> or
+    /// <c>lab["h1"].SetEgressAsync(link, impairment)</c> / <c>SetIngressAsync</c>, which keep
+    /// <see cref="ShapeResult.Topology"/> as the lab's topology, so that its teardown and later changes start from it.</para>
     /// </summary>
+    /// <param name="topology">The topology the lab was brought up from (or the last <see cref="ShapeResult.Topology"/>).</param>
+    /// <param name="options">Where the lab lives.</param>
     /// <param name="ns">The link's namespace as the topology names it (<c>h1</c>, <c>host</c>).</param>
     /// <param name="link">The link's name: a veth end, a bridge, a tap or a <c>links:</c> entry.</param>
+    /// <param name="direction">Egress (the link's root qdisc) or ingress (through an ifb).</param>
+    /// <param name="impairment">The new shaping of that direction; null removes it.</param>
+    /// <param name="up">As for <see cref="Up(Topology, LabOptions, UpOptions?, CancellationToken)"/>: rollback, waiting, the owner.</param>
+    /// <param name="cancellationToken">Stops between steps, undoing what was done.</param>
     /// <exception cref="ArgumentException">The topology declares no such link, or the impairment breaks a rule.</exception>
     public ShapeResult Shape(Topology topology, LabOptions options, string ns, string link, ShapedDirection direction, Impairment? impairment,
         UpOptions? up = null, CancellationToken cancellationToken = default)

@@ -19,8 +19,11 @@ public sealed partial class VNetEngine
     ///     if (e is DriftReported { Ok: false } drift) Assert.Fail(string.Join("\n", drift.Lines.Select(l => l.Text)));
     /// </code>
     /// </summary>
+    /// <param name="topology">The lab's topology.</param>
+    /// <param name="options">Where the lab lives.</param>
     /// <param name="heal">Repair drift with the plan <c>up</c> would apply for it, only while the instance is up
     /// (its state file exists): a <c>down</c> from another process is never undone.</param>
+    /// <param name="cancellationToken">Ends the stream (without an exception).</param>
     public IAsyncEnumerable<WatchEvent> WatchAsync(Topology topology, LabOptions options, bool heal = false,
         CancellationToken cancellationToken = default)
     {

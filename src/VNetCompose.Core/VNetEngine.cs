@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using VNetCompose.Core.Apply;
 using VNetCompose.Core.Desired;
 using VNetCompose.Core.Observation;
@@ -15,7 +17,17 @@ public sealed record VNetEngineSettings
 {
     /// <summary>Default: <c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
     public string StateDirectory { get; init; } = StateStore.DefaultDirectory;
+    /// <summary>Retries and waits.</summary>
     public ReconcileTimings Timings { get; init; } = ReconcileTimings.Default;
+
+    /// <summary>
+    /// Whether state files are flushed to disk (fsync) before they replace the old ones (default), so they
+    /// survive a power loss. A lab fixture turns it off: its labs live no longer than its process, a process
+    /// crash loses nothing from the page cache, and where <c>/run</c> is not a tmpfs each flush costs a disk
+    /// write (~12 ms on this machine's ext4, two per <c>up</c>).
+    /// </summary>
+    public bool DurableStateFiles { get; init; } = true;
+
     /// <summary>How <see cref="VNetEngine.WatchAsync"/> groups events and subscribes.</summary>
     public Watching.WatchSettings Watch { get; init; } = Watching.WatchSettings.Default;
 }
@@ -24,15 +36,24 @@ public sealed record VNetEngineSettings
 /// <param name="NoRollback">Keep what a failed run created (default: undo it).</param>
 /// <param name="NoWait">Fail at once when another vnet process holds the instance (default: wait).</param>
 /// <param name="OnPlanned">Called with the plan before anything is applied (the CLI prints it).</param>
+/// <param name="Progress">Told of each kernel step as it is applied.</param>
+/// <param name="Owner">
+/// The process the lab belongs to (a test fixture's), recorded in the state file from the first write so the
+/// lab is reaped when it dies. With an owner, up refuses an instance made by <c>vnet up</c>; anyone's up
+/// refuses an instance whose recorded owner is another process that still runs.
+/// </param>
 public sealed record UpOptions(
     bool NoRollback = false,
     bool NoWait = false,
     Action<Plan>? OnPlanned = null,
-    IProgress<ApplyProgress>? Progress = null)
+    IProgress<ApplyProgress>? Progress = null,
+    LabOwner? Owner = null)
 {
+    /// <summary>Roll back on failure, wait for the lock, no owner.</summary>
     public static UpOptions Default { get; } = new();
 }
 
+/// <summary>How an <c>up</c> ended.</summary>
 public enum UpStatus
 {
     /// <summary>The plan was applied and the kernel now matches the topology.</summary>
@@ -47,7 +68,12 @@ public enum UpStatus
     NotConverged,
 }
 
+/// <summary>What an <c>up</c> did.</summary>
+/// <param name="Status">How it ended.</param>
+/// <param name="Plan">The plan it applied (or refused).</param>
 /// <param name="KernelWrites">Mutating driver calls made by this run (rollback included).</param>
+/// <param name="Outcome">What applying the plan did; null when nothing was applied.</param>
+/// <param name="Remaining">After applying: the plan of what still differs (empty when converged).</param>
 /// <param name="NotReady">Links that should be operationally up and were not within the readiness wait.</param>
 public sealed record UpResult(
     UpStatus Status,
@@ -57,13 +83,34 @@ public sealed record UpResult(
     Plan? Remaining,
     IReadOnlyList<string> NotReady)
 {
+    /// <summary>The kernel matches the topology.</summary>
     public bool Succeeded => Status is UpStatus.Applied or UpStatus.Unchanged;
 }
 
-public enum DownStatus { Removed, NothingToDo, Refused, Failed, NotConverged }
+/// <summary>How a <c>down</c> ended.</summary>
+public enum DownStatus
+{
+    /// <summary>Everything owned was removed and is gone.</summary>
+    Removed,
+    /// <summary>Nothing owned was left.</summary>
+    NothingToDo,
+    /// <summary>Conflicts or errors in the teardown plan: nothing was touched.</summary>
+    Refused,
+    /// <summary>A step failed (see <see cref="DownResult.Outcome"/>).</summary>
+    Failed,
+    /// <summary>Applied, but owned objects were still there when the wait was over (see <see cref="DownResult.Remaining"/>).</summary>
+    NotConverged,
+}
 
+/// <summary>What a <c>down</c> did.</summary>
+/// <param name="Status">How it ended.</param>
+/// <param name="Plan">The teardown plan.</param>
+/// <param name="KernelWrites">Mutating driver calls made.</param>
+/// <param name="Outcome">What applying the plan did; null when nothing was applied.</param>
+/// <param name="Remaining">After applying: what is still owned (empty when gone).</param>
 public sealed record DownResult(DownStatus Status, Plan Plan, int KernelWrites, ApplyOutcome? Outcome, Plan? Remaining)
 {
+    /// <summary>Nothing owned is left.</summary>
     public bool Succeeded => Status is DownStatus.Removed or DownStatus.NothingToDo;
 }
 
@@ -71,6 +118,7 @@ public sealed record DownResult(DownStatus Status, Plan Plan, int KernelWrites, 
 public sealed class UnknownInstanceException(string instance, string directory)
     : Exception($"no instance {instance} is known (no state file in {directory})")
 {
+    /// <summary>The instance asked for.</summary>
     public string Instance { get; } = instance;
 }
 
@@ -83,26 +131,37 @@ public sealed partial class VNetEngine
 {
     private readonly IKernel _kernel;
     private readonly IOvsDriver? _ovs;
-    private readonly IVNetLog _log;
+    private readonly ILogger _log;
     private readonly VNetEngineSettings _settings;
     private readonly StateStore _store;
     private readonly PhaseClock _clock;
 
+    /// <summary>An engine over <paramref name="kernel"/>.</summary>
+    /// <param name="kernel">The driver: the netlink one, or an in-memory one for tests.</param>
+    /// <param name="settings">State directory and timings; defaults otherwise.</param>
+    /// <param name="log">Receives every kernel step at Debug level, waits at Information, problems at Warning.</param>
     /// <param name="ovs">The Open vSwitch driver for topologies with <c>ovs_bridges</c> (owned by the caller); without one
     /// such a topology's plan says so.</param>
-    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, IVNetLog? log = null, IOvsDriver? ovs = null)
+    public VNetEngine(IKernel kernel, VNetEngineSettings? settings = null, ILogger? log = null, IOvsDriver? ovs = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
         _ovs = ovs;
         _settings = settings ?? new VNetEngineSettings();
-        _log = log ?? NullVNetLog.Instance;
-        _store = new StateStore(_settings.StateDirectory);
+        _log = log ?? NullLogger.Instance;
+        _store = new StateStore(_settings.StateDirectory, _settings.DurableStateFiles);
         _clock = new PhaseClock(_log);
     }
 
+    /// <summary>The state files of its state directory.</summary>
     public StateStore Store => _store;
 
-    /// <summary>What <see cref="Up"/> would do. Reads only.</summary>
+    /// <summary>The Open vSwitch driver it was made with, if any.</summary>
+    internal IOvsDriver? Ovs => _ovs;
+
+    /// <summary>The same engine (kernel, settings, log) with another Open vSwitch driver.</summary>
+    internal VNetEngine WithOvs(IOvsDriver ovs) => new(_kernel, _settings, _log, ovs);
+
+    /// <summary>What <see cref="Up(Topology, LabOptions, UpOptions?, CancellationToken)"/> would do. Reads only.</summary>
     public Plan Plan(Topology topology, LabOptions options)
     {
         var desired = DesiredStateBuilder.Build(topology, options);
@@ -136,7 +195,12 @@ public sealed partial class VNetEngine
     public UpResult Up(Topology topology, LabOptions options, UpOptions? up = null, CancellationToken cancellationToken = default) =>
         Up(topology, options, up, focus: null, cancellationToken);
 
+    /// <summary>Up, with every plan narrowed by <paramref name="focus"/> (<see cref="Shape"/>).</summary>
+    /// <param name="topology">The topology.</param>
+    /// <param name="options">Where the lab lives.</param>
+    /// <param name="up">Rollback, waiting, the owner.</param>
     /// <param name="focus">Narrows every plan (the one applied and those verifying it) to some of its objects; null for all.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
     private UpResult Up(Topology topology, LabOptions options, UpOptions? up, Func<Plan, Plan>? focus, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(topology);
@@ -145,14 +209,15 @@ public sealed partial class VNetEngine
         var desired = DesiredStateBuilder.Build(topology, options);
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
+        CheckHolder(desired.Instance, previous, up.Owner);
         var plan = focus(PlanAgainstKernel(desired, previous));
         up.OnPlanned?.Invoke(plan);
         if (!plan.CanApply) return new UpResult(UpStatus.Refused, plan, 0, null, null, []);
 
-        var final = Record(desired.Instance, topology, options, plan.Holdings);
+        var final = Record(desired.Instance, topology, options, plan.Holdings) with { Owner = up.Owner };
         if (!plan.HasChanges)
         {
-            if (previous is null || !previous.Holdings.Equivalent(final.Holdings)) _store.Write(final);
+            if (previous is null || !previous.Holdings.Equivalent(final.Holdings) || previous.Owner != final.Owner) _store.Write(final);
             _log.Debug("no changes: {Writes} kernel writes", 0);
             return new UpResult(UpStatus.Unchanged, plan, 0, null, null, []);
         }
@@ -164,7 +229,7 @@ public sealed partial class VNetEngine
             new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
         if (!outcome.Succeeded)
         {
-            RecordAfterFailure(final, plan, previous, outcome);
+            if (RecordAfterFailure(final, plan, previous, outcome)) held.DeleteFile();
             return new UpResult(UpStatus.Failed, plan, counting.Writes, outcome, null, []);
         }
 
@@ -181,6 +246,15 @@ public sealed partial class VNetEngine
         return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady);
     }
 
+    /// <summary>A lab held by another process that still runs is never adopted, nor a <c>vnet up</c> lab by a fixture.</summary>
+    private static void CheckHolder(string instance, InstanceRecord? previous, LabOwner? owner)
+    {
+        if (previous is null) return;
+        if (previous.Owner is { } holder && holder != owner && holder.Liveness() != OwnerLiveness.Dead)
+            throw new InstanceHeldException(instance, holder);
+        if (owner is not null && previous.Owner is null) throw new InstanceHeldException(instance, null);
+    }
+
     private InstanceRecord Record(string instance, Topology topology, LabOptions options, Holdings holdings) =>
         new(instance, topology.Name, string.IsNullOrEmpty(topology.SourcePath) ? null : Path.GetFullPath(topology.SourcePath),
             options, holdings, DateTimeOffset.UtcNow);
@@ -188,9 +262,9 @@ public sealed partial class VNetEngine
     /// <summary>
     /// After a failure the state file must still name every namespace vnet created and still exists
     /// (a rolled-back one is gone); with nothing recorded before and every step cleanly undone (no
-    /// deletes, which cannot be) it is removed.
+    /// deletes, which cannot be) it is removed. Returns whether it was removed.
     /// </summary>
-    private void RecordAfterFailure(InstanceRecord final, Plan plan, InstanceRecord? previous, ApplyOutcome outcome)
+    private bool RecordAfterFailure(InstanceRecord final, Plan plan, InstanceRecord? previous, ApplyOutcome outcome)
     {
         var existing = _kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
         var union = plan.Holdings.Union(previous?.Holdings ?? Holdings.None);
@@ -199,6 +273,7 @@ public sealed partial class VNetEngine
             && !plan.Steps.Any(s => s.IsDelete);
         if (nothingHeld) _store.Delete(final.Instance);
         else _store.Write(final with { Holdings = held });
+        return nothingHeld;
     }
 
     /// <summary>Removes everything the instance owns: found from the topology and its state file.</summary>
@@ -224,6 +299,7 @@ public sealed partial class VNetEngine
         if (!plan.HasChanges)
         {
             _store.Delete(instance);
+            held.DeleteFile();
             return new DownResult(DownStatus.NothingToDo, plan, 0, null, null);
         }
 
@@ -235,6 +311,7 @@ public sealed partial class VNetEngine
         var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared, declaresOvs), cancellationToken));
         if (remaining.HasChanges) return new DownResult(DownStatus.NotConverged, plan, counting.Writes, outcome, remaining);
         _store.Delete(instance);
+        held.DeleteFile();
         return new DownResult(DownStatus.Removed, plan, counting.Writes, outcome, remaining);
     }
 

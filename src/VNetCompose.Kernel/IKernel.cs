@@ -45,18 +45,24 @@ public interface IKernel : IDisposable
     /// </summary>
     bool? HasGenericNetlinkFamily(string family) => null;
 
+    /// <summary>Changes attributes of a link (<c>ip link set</c>); fields left null are not touched.</summary>
     void UpdateLink(NetnsId ns, string name, LinkUpdate update);
+    /// <summary>Deletes a link; a veth's peer goes with it (<c>ip link del</c>). ENODEV if missing.</summary>
     void DeleteLink(NetnsId ns, string name);
 
+    /// <summary>Adds an address (<c>ip addr add</c>); IPv6 without duplicate address detection.</summary>
     void AddAddress(NetnsId ns, string link, IPAddress address, int prefixLength);
+    /// <summary>Deletes an address (<c>ip addr del</c>).</summary>
     void DeleteAddress(NetnsId ns, string link, IPAddress address, int prefixLength);
 
     /// <summary>Adds or replaces (NLM_F_REPLACE) a main-table route.</summary>
     void ReplaceRoute(NetnsId ns, RouteRequest route);
+    /// <summary>Deletes a main-table route (<c>ip route del</c>).</summary>
     void DeleteRoute(NetnsId ns, RouteRequest route);
 
     /// <summary>Reads /proc/sys/KEY (dotted form) inside the namespace; null if the key does not exist.</summary>
     string? ReadSysctl(NetnsId ns, string key);
+    /// <summary>Writes /proc/sys/KEY (dotted form) inside the namespace.</summary>
     void WriteSysctl(NetnsId ns, string key, string value);
 
     /// <summary>
@@ -95,6 +101,7 @@ public interface IKernel : IDisposable
     /// <summary>Deletes (if present) and creates the table with its chains and rules in one nf_tables transaction.</summary>
     void ReplaceNatTable(NetnsId ns, NatTableState table);
 
+    /// <summary>Deletes the inet table <paramref name="name"/>; refused for a table without vnet's marker.</summary>
     void DeleteNatTable(NetnsId ns, string name);
 
     /// <summary>Qdiscs and ingress redirects (link shaping), or null when this driver has no traffic control.</summary>

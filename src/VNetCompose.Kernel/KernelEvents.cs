@@ -37,6 +37,7 @@ public interface IKernelEventSubscription : IDisposable, IAsyncDisposable
 /// <summary>How a subscription reads the kernel.</summary>
 public sealed record KernelWatchOptions
 {
+    /// <summary>A 1 MiB receive buffer per socket, 16384 queued events, nf_tables included.</summary>
     public static KernelWatchOptions Default { get; } = new();
 
     /// <summary>
@@ -55,7 +56,15 @@ public sealed record KernelWatchOptions
 /// <summary>What happened to an object. A link, address or route changed in place counts as <see cref="Changed"/>
 /// only when the kernel says so (a link's notification of its registration, a route's NLM_F_REPLACE);
 /// an address notification is always <see cref="Added"/>.</summary>
-public enum KernelChange { Added, Changed, Removed }
+public enum KernelChange
+{
+    /// <summary>The object appeared (RTM_NEW* / NFT_MSG_NEW*).</summary>
+    Added,
+    /// <summary>The object changed in place (RTM_NEWLINK of a known link, a route replaced).</summary>
+    Changed,
+    /// <summary>The object went away (RTM_DEL* / NFT_MSG_DEL*).</summary>
+    Removed,
+}
 
 /// <summary>One change in one namespace.</summary>
 /// <param name="Namespace">Where it happened, as the subscriber named it.</param>
@@ -68,8 +77,9 @@ public abstract record KernelEvent(NetnsId Namespace)
 /// <summary>A named namespace of the subscription appeared (and is now subscribed) or was deleted.</summary>
 public sealed record NamespaceEvent(NetnsId Namespace, KernelChange Change) : KernelEvent(Namespace);
 
-/// <summary>RTM_NEWLINK / RTM_DELLINK. A veth's <see cref="VethPeer.PeerNamespace"/> is set when the driver
-/// already knows which namespace the peer's namespace id means, null otherwise.</summary>
+/// <summary>RTM_NEWLINK / RTM_DELLINK. A veth's peer namespace (<see cref="Links.IfLink.Namespace"/> of
+/// <see cref="LinkState.IfLink"/>) is set when the driver already knows which namespace the peer's namespace id
+/// means, null otherwise.</summary>
 public sealed record LinkEvent(NetnsId Namespace, KernelChange Change, LinkState Link) : KernelEvent(Namespace);
 
 /// <summary>RTM_NEWADDR / RTM_DELADDR, IPv4 and IPv6.</summary>
@@ -79,10 +89,30 @@ public sealed record AddressEvent(NetnsId Namespace, KernelChange Change, Addres
 public sealed record RouteEvent(NetnsId Namespace, KernelChange Change, RouteState Route) : KernelEvent(Namespace);
 
 /// <summary>The kinds of nf_tables objects a notification is about.</summary>
-public enum NftObjectKind { Table, Chain, Rule, Set, SetElement, Object, Flowtable }
+public enum NftObjectKind
+{
+    /// <summary>NFT_MSG_NEWTABLE / DELTABLE.</summary>
+    Table,
+    /// <summary>NFT_MSG_NEWCHAIN / DELCHAIN.</summary>
+    Chain,
+    /// <summary>NFT_MSG_NEWRULE / DELRULE.</summary>
+    Rule,
+    /// <summary>NFT_MSG_NEWSET / DELSET.</summary>
+    Set,
+    /// <summary>NFT_MSG_NEWSETELEM / DELSETELEM.</summary>
+    SetElement,
+    /// <summary>NFT_MSG_NEWOBJ / DELOBJ (stateful objects: counters, quotas, ...).</summary>
+    Object,
+    /// <summary>NFT_MSG_NEWFLOWTABLE / DELFLOWTABLE.</summary>
+    Flowtable,
+}
 
 /// <summary>An nf_tables object was added or removed (NFT_MSG_NEW*/DEL*).</summary>
+/// <param name="Namespace">Where it happened, as the subscriber named it.</param>
+/// <param name="Change">Added or removed.</param>
+/// <param name="Object">What kind of object.</param>
 /// <param name="Family">The table's family as nft names it: inet, ip, ip6, ...</param>
+/// <param name="Table">The table's name (for a table: the table itself).</param>
 /// <param name="Name">The chain, set, object or flowtable name; for a rule or a set element, its chain or set; null for a table.</param>
 public sealed record NftEvent(NetnsId Namespace, KernelChange Change, NftObjectKind Object, string Family, string Table, string? Name)
     : KernelEvent(Namespace);

@@ -6,6 +6,11 @@ namespace VNetCompose.Kernel;
 /// </summary>
 public sealed class KernelException : Exception
 {
+    /// <summary>A refusal of <paramref name="operation"/> with <paramref name="errno"/> and the kernel's own text.</summary>
+    /// <param name="errno">The positive errno.</param>
+    /// <param name="operation">What was being done, e.g. "creating veth eth0 in namespace net0".</param>
+    /// <param name="kernelMessage">The extended-ack text, when the kernel sent one.</param>
+    /// <param name="inner">The exception that caused it, if any.</param>
     public KernelException(int errno, string operation, string? kernelMessage = null, Exception? inner = null)
         : base(Format(errno, operation, kernelMessage), inner)
     {
@@ -14,8 +19,11 @@ public sealed class KernelException : Exception
         KernelMessage = kernelMessage;
     }
 
+    /// <summary>The positive errno (EEXIST = 17, ...).</summary>
     public int Errno { get; }
+    /// <summary>The errno's symbolic name: <c>EEXIST</c>.</summary>
     public string ErrnoName => Errnos.Name(Errno);
+    /// <summary>What was being done when the kernel refused.</summary>
     public string Operation { get; }
     /// <summary>The kernel's NLMSGERR_ATTR_MSG text, when it sent one.</summary>
     public string? KernelMessage { get; }
@@ -31,6 +39,7 @@ public sealed class KernelException : Exception
 /// <summary>errno values used by the project (include/uapi/asm-generic/errno-base.h, errno.h).</summary>
 public static class Errnos
 {
+    /// <summary>errno values.</summary>
     public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7, EBADF = 9,
         EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19,
         ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOSPC = 28, EROFS = 30,
@@ -80,6 +89,8 @@ public static class Errnos
         [EHOSTUNREACH] = ("EHOSTUNREACH", "No route to host"),
     };
 
+    /// <summary>The symbolic name (<c>EEXIST</c>), or <c>errno N</c> for one not listed.</summary>
     public static string Name(int errno) => Known.TryGetValue(errno, out var e) ? e.Name : $"errno {errno}";
+    /// <summary>The C library's text (<c>File exists</c>), or <c>Unknown error N</c>.</summary>
     public static string Describe(int errno) => Known.TryGetValue(errno, out var e) ? e.Text : $"Unknown error {errno}";
 }

@@ -11,7 +11,9 @@ public sealed record NamespaceSnapshot(
     IReadOnlyList<AddressState> Addresses,
     IReadOnlyList<RouteState> Routes)
 {
+    /// <summary>The link named <paramref name="name"/>, or null.</summary>
     public LinkState? FindLink(string name) => Links.FirstOrDefault(l => l.Name == name);
+    /// <summary>The link with ifindex <paramref name="index"/>, or null.</summary>
     public LinkState? FindLink(int index) => Links.FirstOrDefault(l => l.Index == index);
 }
 
@@ -23,6 +25,12 @@ public sealed record NamespaceSnapshot(
 /// <param name="IfLink">IFLA_LINK: a veth's peer, a macvlan's parent; null when the link names none.</param>
 /// <param name="Data">The kind's attributes decoded by its descriptor (<see cref="Links.LinkKinds"/>); null for a
 /// kind vnet does not know.</param>
+/// <param name="Index">The ifindex.</param>
+/// <param name="Name">The interface name.</param>
+/// <param name="Mtu">IFLA_MTU.</param>
+/// <param name="Mac">IFLA_ADDRESS as <c>aa:bb:...</c>; null when it has none.</param>
+/// <param name="Alias">IFLA_IFALIAS (vnet's ownership marker <c>vnet:INSTANCE</c>); null when unset.</param>
+/// <param name="Group">IFLA_GROUP.</param>
 public sealed record LinkState(
     int Index,
     string Name,
@@ -55,13 +63,25 @@ public enum TunMode
     Tap,
 }
 
+/// <summary>An address of a link (RTM_NEWADDR).</summary>
+/// <param name="LinkIndex">The ifindex of its link.</param>
+/// <param name="Address">The address.</param>
+/// <param name="PrefixLength">Its prefix length.</param>
 public sealed record AddressState(int LinkIndex, IPAddress Address, int PrefixLength)
 {
+    /// <summary>IPv4 or IPv6.</summary>
     public AddressFamily Family => Address.AddressFamily;
 }
 
 /// <summary>A route of the main table. Destination/PrefixLength 0.0.0.0/0 or ::/0 is the default route.</summary>
 /// <param name="Protocol">rtm_protocol; <see cref="RouteProtocols.VNet"/> marks routes vnet created.</param>
+/// <param name="Destination">The destination prefix's address.</param>
+/// <param name="PrefixLength">Its length.</param>
+/// <param name="Gateway">RTA_GATEWAY; null for a direct route.</param>
+/// <param name="OutputIndex">RTA_OIF; 0 when none.</param>
+/// <param name="Metric">RTA_PRIORITY; null when unset.</param>
+/// <param name="Scope">rtm_scope.</param>
+/// <param name="Type">rtm_type (RTN_UNICAST, ...).</param>
 public sealed record RouteState(
     IPAddress Destination,
     int PrefixLength,
@@ -72,9 +92,11 @@ public sealed record RouteState(
     byte Scope,
     byte Type)
 {
+    /// <summary>IPv4 or IPv6.</summary>
     public AddressFamily Family => Destination.AddressFamily;
 }
 
+/// <summary>rtm_protocol values (include/uapi/linux/rtnetlink.h), and the one vnet marks its routes with.</summary>
 public static class RouteProtocols
 {
     /// <summary>RTPROT_KERNEL: routes the kernel adds for connected prefixes.</summary>

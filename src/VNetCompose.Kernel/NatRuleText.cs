@@ -14,6 +14,7 @@ namespace VNetCompose.Kernel;
 /// </summary>
 public static class NatRuleText
 {
+    /// <summary>The rule in the words of a topology file.</summary>
     public static string Describe(this NatRuleState rule)
     {
         ArgumentNullException.ThrowIfNull(rule);

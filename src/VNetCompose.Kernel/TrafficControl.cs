@@ -89,14 +89,19 @@ public readonly record struct TcHandle(uint Value)
     /// <inheritdoc cref="VNetRootA"/>
     public static TcHandle VNetRootB => Of(0x5602);
 
+    /// <summary>The handle <c>major:minor</c> (TC_H_MAKE, include/uapi/linux/pkt_sched.h).</summary>
     public static TcHandle Of(ushort major, ushort minor = 0) => new(((uint)major << 16) | minor);
 
+    /// <summary>The upper 16 bits (TC_H_MAJ): the qdisc's number.</summary>
     public ushort Major => (ushort)(Value >> 16);
+
+    /// <summary>The lower 16 bits (TC_H_MIN): a class of the qdisc, 0 for the qdisc itself.</summary>
     public ushort Minor => (ushort)Value;
 
     /// <summary>One of vnet's root handles.</summary>
     public bool IsVNetRoot => this == VNetRootA || this == VNetRootB;
 
+    /// <summary>As tc prints it: <c>root</c>, <c>none</c>, <c>5601:</c>, <c>1:10</c> (hexadecimal).</summary>
     public override string ToString() => Value switch
     {
         0xFFFF_FFFF => "root",
@@ -112,6 +117,7 @@ public readonly record struct TcHandle(uint Value)
 /// </summary>
 public readonly record struct Probability(uint Scaled)
 {
+    /// <summary>Never (0 %).</summary>
     public static Probability Zero => default;
 
     /// <summary>From a percentage between 0 and 100.</summary>
@@ -121,8 +127,10 @@ public readonly record struct Probability(uint Scaled)
         return new((uint)Math.Round(percent / 100.0 * uint.MaxValue, MidpointRounding.ToEven));
     }
 
+    /// <summary>As a percentage between 0 and 100.</summary>
     public double Percent => Scaled * 100.0 / uint.MaxValue;
 
+    /// <summary>Whether it is 0 (the feature is off).</summary>
     public bool IsZero => Scaled == 0;
 
     /// <summary>As tc prints it (<c>%g%%</c>): <c>0.5%</c>, <c>25%</c>.</summary>
@@ -131,7 +139,17 @@ public readonly record struct Probability(uint Scaled)
 
 /// <summary>netem's delay distributions: the table of a non-uniform one is sent with the qdisc
 /// (TCA_NETEM_DELAY_DIST); uniform is netem's own default and needs none.</summary>
-public enum NetemDistribution { Uniform, Normal, Pareto, ParetoNormal }
+public enum NetemDistribution
+{
+    /// <summary>Evenly spread within delay ± jitter (netem's own default, no table).</summary>
+    Uniform,
+    /// <summary>The normal table of iproute2 (netem/normal.c).</summary>
+    Normal,
+    /// <summary>The pareto table of iproute2 (netem/pareto.c).</summary>
+    Pareto,
+    /// <summary>The paretonormal table of iproute2 (netem/paretonormal.c).</summary>
+    ParetoNormal,
+}
 
 /// <summary>A qdisc's kind and parameters, as set and as read back.</summary>
 public abstract record QdiscParameters
@@ -148,6 +166,7 @@ public abstract record QdiscParameters
 /// </summary>
 public sealed record TbfParameters(ulong RateBytesPerSecond, uint BurstBytes, uint LimitBytes) : QdiscParameters
 {
+    /// <inheritdoc/>
     public override string Kind => "tbf";
 
     /// <summary>
@@ -170,25 +189,46 @@ public sealed record TbfParameters(ulong RateBytesPerSecond, uint BurstBytes, ui
 /// </summary>
 public sealed record NetemParameters : QdiscParameters
 {
+    /// <inheritdoc/>
     public override string Kind => "netem";
 
     /// <summary>Packets the qdisc holds, delayed ones included (netem's default 1000).</summary>
     public uint Limit { get; init; } = 1000;
 
+    /// <summary>Added to every packet's time in the queue (<c>delay</c>).</summary>
     public TimeSpan Delay { get; init; }
+
+    /// <summary>Random variation of the delay, ± (<c>delay D J</c>).</summary>
     public TimeSpan Jitter { get; init; }
+
+    /// <summary>How much a packet's delay follows the previous packet's.</summary>
     public Probability DelayCorrelation { get; init; }
+
+    /// <summary>How the jitter is distributed (<c>distribution</c>).</summary>
     public NetemDistribution Distribution { get; init; }
 
+    /// <summary>The share of packets dropped at random (<c>loss random</c>).</summary>
     public Probability Loss { get; init; }
+
+    /// <summary>How much a packet's loss follows the previous packet's.</summary>
     public Probability LossCorrelation { get; init; }
+
+    /// <summary>The share of packets sent twice (<c>duplicate</c>).</summary>
     public Probability Duplicate { get; init; }
+
+    /// <summary>How much a packet's duplication follows the previous packet's.</summary>
     public Probability DuplicateCorrelation { get; init; }
+
+    /// <summary>The share of packets with one random bit flipped (<c>corrupt</c>).</summary>
     public Probability Corrupt { get; init; }
+
+    /// <summary>How much a packet's corruption follows the previous packet's.</summary>
     public Probability CorruptCorrelation { get; init; }
 
     /// <summary>The share of packets sent at once instead of delayed (needs a delay).</summary>
     public Probability Reorder { get; init; }
+
+    /// <summary>How much a packet's reordering follows the previous packet's.</summary>
     public Probability ReorderCorrelation { get; init; }
 
     /// <summary>Reordering picks only every Gap-th packet; 0 with <see cref="Reorder"/> set means 1, as tc.</summary>
@@ -196,14 +236,25 @@ public sealed record NetemParameters : QdiscParameters
 
     /// <summary>Emulated link rate in bytes/s; 0 is none.</summary>
     public ulong RateBytesPerSecond { get; init; }
+
+    /// <summary>Bytes added to (or, negative, taken from) each packet's size for the rate (<c>rate R PACKETOVERHEAD</c>).</summary>
     public int PacketOverhead { get; init; }
+
+    /// <summary>The rate counts whole cells of this size (ATM: 53); 0 is none (<c>rate R P CELLSIZE</c>).</summary>
     public uint CellSize { get; init; }
+
+    /// <summary>Bytes added to each cell for the rate (<c>rate R P C CELLOVERHEAD</c>).</summary>
     public int CellOverhead { get; init; }
 }
 
 /// <summary>A qdisc the kernel reports on a link.</summary>
 /// <param name="Link">The link's name, or its index as text if it vanished during the dump.</param>
+/// <param name="LinkIndex">The link's ifindex.</param>
+/// <param name="Kind">TCA_KIND: <c>tbf</c>, <c>netem</c>, <c>noqueue</c>, <c>ingress</c>, ...</param>
+/// <param name="Handle">The qdisc's handle (<see cref="TcHandle.None"/> for the kernel's default qdisc).</param>
+/// <param name="Parent">Where it hangs: <see cref="TcHandle.Root"/>, the ingress parent, or a class.</param>
 /// <param name="Parameters">Decoded for tbf and netem, null for other kinds.</param>
+/// <param name="Statistics">Its counters.</param>
 public sealed record QdiscState(
     string Link,
     int LinkIndex,
@@ -213,6 +264,7 @@ public sealed record QdiscState(
     QdiscParameters? Parameters,
     QdiscStatistics Statistics)
 {
+    /// <summary>The link's root (egress) qdisc.</summary>
     public bool IsRoot => Parent == TcHandle.Root;
 
     /// <summary>The kernel's default root qdisc (noqueue, pfifo_fast, mq...) has handle 0.</summary>
@@ -221,18 +273,24 @@ public sealed record QdiscState(
     /// <summary>The ingress or clsact qdisc.</summary>
     public bool IsIngress => Parent == TcHandle.IngressParent;
 
+    /// <summary>A root qdisc vnet made (one of its two root handles).</summary>
     public bool IsVNetRoot => IsRoot && Handle.IsVNetRoot;
 }
 
 /// <summary>A qdisc's counters (TCA_STATS2: gnet_stats_basic and gnet_stats_queue).</summary>
 public sealed record QdiscStatistics(ulong Bytes, ulong Packets, uint Drops, uint Overlimits, uint BacklogBytes, uint QueueLength)
 {
+    /// <summary>All zero: nothing sent (or no TCA_STATS2 in the answer).</summary>
     public static QdiscStatistics None { get; } = new(0, 0, 0, 0, 0, 0);
 }
 
 /// <summary>An ingress filter redirecting a link's received packets to another device's egress.</summary>
+/// <param name="Link">The link whose received packets are redirected.</param>
+/// <param name="LinkIndex">Its ifindex.</param>
 /// <param name="QdiscKind"><c>ingress</c> or <c>clsact</c>.</param>
+/// <param name="Priority">The filter's priority (<c>tc filter ... prio P</c>).</param>
 /// <param name="Target">The device the packets go to (by name; its index as text if unknown).</param>
+/// <param name="TargetIndex">The target's ifindex (0 when the target was deleted).</param>
 /// <param name="IsVNet">Whether the filter's action carries vnet's cookie.</param>
 public sealed record IngressRedirectState(string Link, int LinkIndex, string QdiscKind, ushort Priority, string Target, int TargetIndex, bool IsVNet);
 
@@ -243,10 +301,15 @@ public sealed record IngressRedirectState(string Link, int LinkIndex, string Qdi
 /// </summary>
 public sealed record TrafficControlSupport(bool Tbf, bool Netem, bool Ingress, bool U32, bool Mirred)
 {
+    /// <summary>The refusal when netem is missing.</summary>
     public const string NoNetem = "this kernel has no netem qdisc (sch_netem)";
+    /// <summary>The refusal when tbf is missing.</summary>
     public const string NoTbf = "this kernel has no tbf qdisc (sch_tbf)";
+    /// <summary>The refusal when the ingress qdisc is missing.</summary>
     public const string NoIngress = "this kernel has no ingress qdisc (sch_ingress)";
+    /// <summary>The refusal when the u32 classifier is missing.</summary>
     public const string NoU32 = "this kernel has no u32 classifier (cls_u32)";
+    /// <summary>The refusal when the mirred action is missing.</summary>
     public const string NoMirred = "this kernel has no mirred action (act_mirred)";
 
     /// <summary>Ingress shaping needs the ingress qdisc, the u32 classifier and the mirred action (plus an ifb device).</summary>

@@ -1,6 +1,13 @@
 namespace VNetCompose.Model;
 
-public enum DiagnosticSeverity { Error, Warning }
+/// <summary>How bad a diagnostic is.</summary>
+public enum DiagnosticSeverity
+{
+    /// <summary>The file cannot be used.</summary>
+    Error,
+    /// <summary>A likely mistake; the file still loads (an error with <c>vnet validate --strict</c>).</summary>
+    Warning,
+}
 
 /// <summary>
 /// A problem found in a topology file, with its position (1-based) and the key path (<c>veths[1].a.name</c>).
@@ -18,7 +25,11 @@ public sealed record Diagnostic(DiagnosticSeverity Severity, string File, int Li
 /// <summary>The outcome of loading a topology: the model when there is no error, and every diagnostic.</summary>
 public sealed record LoadResult(Topology? Topology, IReadOnlyList<Diagnostic> Diagnostics)
 {
+    /// <summary>The file loaded: no error (warnings may remain).</summary>
     public bool Succeeded => Topology is not null;
+
+    /// <summary>The errors.</summary>
     public IEnumerable<Diagnostic> Errors => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
+    /// <summary>The warnings.</summary>
     public IEnumerable<Diagnostic> Warnings => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning);
 }

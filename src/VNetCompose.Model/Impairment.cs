@@ -27,17 +27,28 @@ public sealed record Impairment
     /// <summary>Queue bound in time at the rate (tbf's <c>latency</c>); exclusive with <see cref="LimitPackets"/>.</summary>
     public TimeSpan? Latency { get; init; }
 
+    /// <summary>Added to every packet's time (netem <c>delay</c>).</summary>
     public TimeSpan? Delay { get; init; }
+
+    /// <summary>Random variation of <see cref="Delay"/>, ± (tc's second <c>delay</c> argument); needs a delay.</summary>
     public TimeSpan? Jitter { get; init; }
 
     /// <summary>Correlation of successive delays, percent (tc's third <c>delay</c> argument).</summary>
     public double? Correlation { get; init; }
 
+    /// <summary>How the jitter is distributed (netem <c>distribution</c>); needs a jitter.</summary>
     public DelayDistribution? Distribution { get; init; }
 
+    /// <summary>Packets dropped at random (netem <c>loss</c>).</summary>
     public ChanceImpairment? Loss { get; init; }
+
+    /// <summary>Packets sent twice (netem <c>duplicate</c>).</summary>
     public ChanceImpairment? Duplicate { get; init; }
+
+    /// <summary>Packets with a random bit flipped (netem <c>corrupt</c>).</summary>
     public ChanceImpairment? Corrupt { get; init; }
+
+    /// <summary>Packets sent at once instead of delayed, so they overtake others (netem <c>reorder</c>); needs a delay.</summary>
     public Reordering? Reorder { get; init; }
 
     /// <summary>Where the mapping was written; null for an impairment made in code.</summary>
@@ -120,7 +131,17 @@ public sealed record Impairment
 }
 
 /// <summary>netem's delay distributions; uniform is its default.</summary>
-public enum DelayDistribution { Uniform, Normal, Pareto, ParetoNormal }
+public enum DelayDistribution
+{
+    /// <summary>Evenly spread within delay ± jitter.</summary>
+    Uniform,
+    /// <summary>A normal (Gaussian) distribution.</summary>
+    Normal,
+    /// <summary>A Pareto distribution (long tail).</summary>
+    Pareto,
+    /// <summary>A mix of Pareto and normal.</summary>
+    ParetoNormal,
+}
 
 /// <summary>A random event (loss, duplication, corruption): its chance and the correlation with the previous packet's, percent.</summary>
 public sealed record ChanceImpairment(double Percent, double Correlation = 0);

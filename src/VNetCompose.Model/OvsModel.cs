@@ -24,7 +24,13 @@ public enum OvsBridgeFailMode
 /// An Open vSwitch bridge declared under <c>ovs_bridges:</c>, made through OVSDB. Its internal port (a network
 /// device named as the bridge, in the namespace where ovs-vswitchd runs) takes <see cref="Addresses"/>.
 /// </summary>
+/// <param name="Name">The bridge's name, also its internal port's (at most 15 bytes, as a network device).</param>
 /// <param name="Namespace">Where the ovs-vswitchd that vnet talks to runs; its ports must be there too.</param>
+/// <param name="Datapath"><c>netdev</c> (userspace) or <c>system</c> (the kernel's openvswitch module).</param>
+/// <param name="Addresses">Addresses of the internal port.</param>
+/// <param name="Stp">Whether the bridge runs the spanning tree protocol.</param>
+/// <param name="FailMode">What the bridge does without an OpenFlow controller.</param>
+/// <param name="Location">Where it is declared.</param>
 public sealed record OvsBridgeSpec(
     string Name,
     string Namespace,

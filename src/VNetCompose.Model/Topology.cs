@@ -30,12 +30,14 @@ public sealed record Topology(
 /// <summary>Where a value came from in the YAML file, for diagnostics raised after loading (plan, apply).</summary>
 public sealed record SourceLocation(string File, int Line, int Column, string KeyPath)
 {
+    /// <summary><c>file:line:column (key.path)</c>.</summary>
     public override string ToString() => $"{File}:{Line}:{Column} ({KeyPath})";
 }
 
 /// <summary>An interface address: a host address with its prefix length, e.g. 172.17.0.2/16.</summary>
 public readonly record struct IfAddress(IPAddress Address, int PrefixLength)
 {
+    /// <summary>CIDR notation: <c>172.17.0.2/16</c>.</summary>
     public override string ToString() => $"{Address}/{PrefixLength}";
 }
 
@@ -53,7 +55,10 @@ public sealed record SysctlSpec(string Key, string Value, SourceLocation Locatio
 /// <summary>A route in the main table. <see cref="To"/> is 0.0.0.0/0 or ::/0 for "default".</summary>
 public sealed record RouteSpec(IPNetwork To, IPAddress? Via, string? Dev, int? Metric, SourceLocation Location)
 {
+    /// <summary>The default route (prefix length 0).</summary>
     public bool IsDefault => To.PrefixLength == 0;
+
+    /// <summary>As iproute2 writes it: <c>default via 172.17.0.1 dev eth0 metric 100</c>.</summary>
     public override string ToString() =>
         (IsDefault ? "default" : To.ToString())
         + (Via is null ? "" : $" via {Via}")
@@ -66,7 +71,16 @@ public sealed record RouteSpec(IPNetwork To, IPAddress? Via, string? Dev, int? M
 /// Its kind's own attributes are in <see cref="Data"/> (<see cref="BridgeData"/>, <see cref="TunData"/>,
 /// ...), read and checked by the kind's descriptor.
 /// </summary>
+/// <param name="Name">The interface name.</param>
+/// <param name="Kind">Its kind's descriptor.</param>
+/// <param name="Namespace">Its topology namespace (default <c>host</c>).</param>
+/// <param name="Addresses">Its addresses.</param>
+/// <param name="Mtu">MTU; null: the kind's default.</param>
+/// <param name="Mac">MAC address; null: chosen by the kernel.</param>
 /// <param name="Bridge">The bridge (same namespace) it is a port of.</param>
+/// <param name="Up">Whether it is set up (default true).</param>
+/// <param name="Data">The kind's own attributes.</param>
+/// <param name="Location">Where the topology declares it.</param>
 /// <param name="Parent">The link it is created on, when its kind has one (a macvlan's parent, a vxlan's dev).</param>
 public sealed record LinkSpec(
     string Name,
@@ -93,6 +107,8 @@ public sealed record LinkSpec(
 
 /// <summary>A link's parent in the topology's words: <c>eth0</c> (its own namespace) or <c>host/eth0</c>.</summary>
 /// <param name="Namespace">A topology namespace name (<c>host</c> or a declared one).</param>
+/// <param name="Name">The parent's interface name.</param>
+/// <param name="Location">Where the topology names it.</param>
 public sealed record LinkParentSpec(string Namespace, string Name, SourceLocation Location)
 {
     /// <inheritdoc/>
@@ -131,10 +147,18 @@ public sealed record VethEnd(
 /// <summary>An interface name match in a NAT rule; <c>"!docker0"</c> is <c>Negated</c>.</summary>
 public sealed record InterfaceMatch(string Name, bool Negated)
 {
+    /// <summary>The name, with <c>!</c> in front when negated.</summary>
     public override string ToString() => Negated ? "!" + Name : Name;
 }
 
-public enum NatProtocol { Tcp, Udp }
+/// <summary>The transport protocol of a port forward.</summary>
+public enum NatProtocol
+{
+    /// <summary>TCP.</summary>
+    Tcp,
+    /// <summary>UDP.</summary>
+    Udp,
+}
 
 /// <summary>A NAT rule; every rule of a topology in one namespace lives in one nftables table owned by the topology.</summary>
 public abstract record NatRule(string Namespace, SourceLocation Location);

@@ -16,6 +16,7 @@ public static class TopologyLoader
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>Loads and validates the file at <paramref name="path"/> (at most 16 MiB of UTF-8): the topology and every diagnostic.</summary>
     public static LoadResult LoadFile(string path)
     {
         var diagnostics = new DiagnosticBag(path);
@@ -25,6 +26,7 @@ public static class TopologyLoader
         return Load(text, diagnostics);
     }
 
+    /// <summary>Loads and validates YAML text; <paramref name="fileName"/> is the name diagnostics give.</summary>
     public static LoadResult LoadText(string yaml, string fileName)
     {
         ArgumentNullException.ThrowIfNull(yaml);

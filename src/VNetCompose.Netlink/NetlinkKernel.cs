@@ -19,5 +19,6 @@ public sealed partial class NetlinkKernel : IKernel
     /// <summary>"namespace NAME" or "the current namespace", for operation descriptions.</summary>
     private static string In(NetnsId id) => NamespaceHandle.Describe(id);
 
+    /// <summary>Closes every socket and namespace handle of the driver (so nothing of ours keeps a namespace alive).</summary>
     public void Dispose() => _namespaces.Dispose();
 }

@@ -31,6 +31,7 @@ public sealed partial class InMemoryKernel : IKernel
     private readonly List<(Netns Ns, Link Link, int ObservationsLeft)> _pendingCleanup = new();
     private int _macCounter;
 
+    /// <summary>An empty kernel: only the current namespace, with <c>lo</c> down and the default sysctls.</summary>
     public InMemoryKernel()
     {
         _current = new Netns(null);
@@ -90,11 +91,13 @@ public sealed partial class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- namespaces
 
+    /// <inheritdoc />
     public IReadOnlyList<string> ListNamespaces()
     {
         lock (_gate) return _named.Keys.Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <inheritdoc />
     public void CreateNamespace(string name)
     {
         lock (_gate)
@@ -116,6 +119,7 @@ public sealed partial class InMemoryKernel : IKernel
         lock (_gate) _named[name] = new Netns(name) { Broken = true };
     }
 
+    /// <inheritdoc />
     public void DeleteNamespace(string name)
     {
         lock (_gate)
@@ -143,6 +147,7 @@ public sealed partial class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- observation
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces)
     {
         lock (_gate)
@@ -200,6 +205,7 @@ public sealed partial class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- links
 
+    /// <inheritdoc />
     public void CreateLink(NetnsId ns, LinkRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -267,6 +273,7 @@ public sealed partial class InMemoryKernel : IKernel
         lock (_gate) return Unsupported(data);
     }
 
+    /// <inheritdoc />
     public void UpdateLink(NetnsId ns, string name, LinkUpdate update)
     {
         lock (_gate)
@@ -346,13 +353,17 @@ public sealed partial class InMemoryKernel : IKernel
             parentIndex);
     }
 
-    /// <summary>Bridges follow their ports, links on a parent follow it down (macvlan_device_event, vlan_device_event).</summary>
+    /// <summary>
+    /// Bridges follow their ports; links on a parent follow it down (macvlan_device_event, vlan_device_event), an
+    /// ipvlan both ways (ipvlan_adjust_mtu).
+    /// </summary>
     private void AdjustMtus(Netns ns)
     {
         foreach (var bridge in ns.Links.Where(l => l.Data?.Kind.IsSwitch == true)) AdjustBridgeMtu(ns, bridge);
         foreach (var (_, child) in AllLinks().Where(x => x.Link.Parent is { } p && p.Ns == ns && x.Link.Data?.Kind.FollowsParentMtu == true))
         {
-            if (child.Mtu > child.Parent!.Value.Link.Mtu) child.Mtu = child.Parent.Value.Link.Mtu;
+            int parentMtu = child.Parent!.Value.Link.Mtu;
+            if (child.Mtu > parentMtu || child.Kind == "ipvlan") child.Mtu = parentMtu;
         }
     }
 
@@ -384,6 +395,7 @@ public sealed partial class InMemoryKernel : IKernel
         to.Links.Add(link);
     }
 
+    /// <inheritdoc />
     public void DeleteLink(NetnsId ns, string name)
     {
         lock (_gate)
@@ -420,6 +432,7 @@ public sealed partial class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- addresses and routes
 
+    /// <inheritdoc />
     public void AddAddress(NetnsId ns, string link, IPAddress address, int prefixLength)
     {
         lock (_gate)
@@ -432,6 +445,7 @@ public sealed partial class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void DeleteAddress(NetnsId ns, string link, IPAddress address, int prefixLength)
     {
         lock (_gate)
@@ -444,6 +458,7 @@ public sealed partial class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void ReplaceRoute(NetnsId ns, RouteRequest route)
     {
         lock (_gate)
@@ -458,6 +473,7 @@ public sealed partial class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void DeleteRoute(NetnsId ns, RouteRequest route)
     {
         lock (_gate)
@@ -514,11 +530,13 @@ public sealed partial class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- sysctls
 
+    /// <inheritdoc />
     public string? ReadSysctl(NetnsId ns, string key)
     {
         lock (_gate) return Find(ns, $"reading sysctl {key} in {In(ns)}").Sysctls.GetValueOrDefault(key);
     }
 
+    /// <inheritdoc />
     public void WriteSysctl(NetnsId ns, string key, string value)
     {
         lock (_gate)
@@ -533,6 +551,7 @@ public sealed partial class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- NAT
 
+    /// <inheritdoc />
     public IReadOnlyList<NftTableInfo> ListNftTables(NetnsId ns)
     {
         lock (_gate)
@@ -552,6 +571,7 @@ public sealed partial class InMemoryKernel : IKernel
             _ => new NftBaseChainInfo("output", "nat", "output", -100),
         }).ToList();
 
+    /// <inheritdoc />
     public NatTableState? ReadNatTable(NetnsId ns, string name)
     {
         lock (_gate)
@@ -561,6 +581,7 @@ public sealed partial class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void ReplaceNatTable(NetnsId ns, NatTableState table)
     {
         lock (_gate)
@@ -573,6 +594,7 @@ public sealed partial class InMemoryKernel : IKernel
         }
     }
 
+    /// <inheritdoc />
     public void DeleteNatTable(NetnsId ns, string name)
     {
         lock (_gate)
@@ -600,6 +622,7 @@ public sealed partial class InMemoryKernel : IKernel
         lock (_gate) Find(ns, "adding a foreign table").ForeignTables.Add(table);
     }
 
+    /// <inheritdoc />
     public IReadOnlyList<IptablesLegacyTable> ListIptablesLegacyTables(NetnsId ns)
     {
         lock (_gate) return Find(ns, $"listing legacy iptables tables in {In(ns)}").LegacyTables.ToList();
@@ -663,6 +686,7 @@ public sealed partial class InMemoryKernel : IKernel
     private static string RouteText(Netns ns, RouteState r) =>
         $"{r.Destination}/{r.PrefixLength} via {r.Gateway?.ToString() ?? "-"} dev {ns.Links.FirstOrDefault(l => l.Index == r.OutputIndex)?.Name} metric {r.Metric?.ToString(CultureInfo.InvariantCulture) ?? "-"} proto {r.Protocol}";
 
+    /// <summary>Nothing to release.</summary>
     public void Dispose()
     {
     }

@@ -1,5 +1,7 @@
 using VNetCompose.TestSupport;
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using VNetCompose.Core.Apply;
 using VNetCompose.Core.State;
 using VNetCompose.Testing;
@@ -177,7 +179,7 @@ public sealed class EngineTests : IDisposable
     [Fact]
     public void SecondHolderOfTheInstanceLock_FailsWithNoWait()
     {
-        using var held = InstanceLock.Acquire(_state.Path, "p-docker0-lab", noWait: true, NullVNetLog.Instance);
+        using var held = InstanceLock.Acquire(_state.Path, "p-docker0-lab", noWait: true, NullLogger.Instance);
         var act = () => _engine.Up(Docker0(), Sandboxed, new UpOptions(NoWait: true));
         act.Should().Throw<InstanceBusyException>().WithMessage("another vnet process is working on p-docker0-lab*");
         _kernel.Writes.Should().Be(0);
@@ -186,7 +188,7 @@ public sealed class EngineTests : IDisposable
     [Fact]
     public async Task SecondHolderOfTheInstanceLock_WaitsUntilTheFirstReleasesIt()
     {
-        var held = InstanceLock.Acquire(_state.Path, "lab", noWait: true, NullVNetLog.Instance);
+        var held = InstanceLock.Acquire(_state.Path, "lab", noWait: true, NullLogger.Instance);
         var log = new RecordingLog();
         var engine = new VNetEngine(_kernel, _state.Settings, log);
         var up = Task.Run(() => engine.Up(TwoNamespaces(), LabOptions.Default));
@@ -228,13 +230,18 @@ public sealed class EngineTests : IDisposable
         writesWhenSeen.Should().Be(0);
     }
 
-    private sealed class RecordingLog : IVNetLog
+    private sealed class RecordingLog : ILogger
     {
         public List<string> Messages { get; } = [];
-        public bool IsEnabled(VNetLogLevel level) => level >= VNetLogLevel.Information;
-        public void Write(VNetLogLevel level, string template, params object?[] values)
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (level >= VNetLogLevel.Information) lock (Messages) Messages.Add(template);
+            // The template, as the structured state carries it ({OriginalFormat}).
+            var template = state is IReadOnlyList<KeyValuePair<string, object?>> values
+                ? values.FirstOrDefault(v => v.Key == "{OriginalFormat}").Value as string : null;
+            if (IsEnabled(logLevel)) lock (Messages) Messages.Add(template ?? formatter(state, exception));
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using VNetCompose.Core.Watching;
 using VNetCompose.Model;
 using VNetCompose.Netlink;
@@ -302,11 +303,14 @@ public sealed class WatchTests : IDisposable
         await watch.DisposeAsync(); // throws if the stream ended with an exception or did not end
     }
 
-    private sealed class RecordingLog : IVNetLog
+    /// <summary>Every message at any level, as rendered (the template with its values).</summary>
+    private sealed class RecordingLog : ILogger
     {
         public ConcurrentQueue<string> Messages { get; } = new();
-        public bool IsEnabled(VNetLogLevel level) => true;
-        public void Write(VNetLogLevel level, string template, params object?[] values) =>
-            Messages.Enqueue(template + " " + string.Join(" ", values));
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => Messages.Enqueue(formatter(state, exception));
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using VNetCompose.Cli.Output;
 using VNetCompose.Core;
 using VNetCompose.Core.State;
@@ -60,9 +61,12 @@ internal sealed class CommonOptions
 
     public LabOptions Lab(ParseResult parse) => new(parse.GetValue(HostNetns), parse.GetValue(Prefix));
 
-    /// <summary>Failures a command reports as one line (exit 1), not as a crash: the kernel's, a busy or unknown instance, state and I/O errors.</summary>
-    public static bool IsExpectedFailure(Exception e) => e is KernelException or OvsException or InstanceBusyException or UnknownInstanceException
-        or StateFileException or IOException or UnauthorizedAccessException;
+    /// <summary>
+    /// Failures a command reports as one line (exit 1), not as a crash: the kernel's, Open vSwitch's, a busy, held
+    /// (a live fixture's) or unknown instance, state and I/O errors.
+    /// </summary>
+    public static bool IsExpectedFailure(Exception e) => e is KernelException or OvsException or InstanceBusyException
+        or InstanceHeldException or UnknownInstanceException or StateFileException or IOException or UnauthorizedAccessException;
 
     /// <summary>
     /// Runs <paramref name="body"/> with a logger, the netlink driver and an engine; turns the expected
@@ -71,7 +75,8 @@ internal sealed class CommonOptions
     public int Run(ParseResult parse, Func<CommandSession, int> body)
     {
         var error = parse.InvocationConfiguration.Error;
-        using var log = new SerilogVNetLog(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
+        using var logging = new SerilogLogging(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
+        var log = logging.Logger;
         try
         {
             OvsdbDriver ovs;
@@ -105,7 +110,7 @@ internal sealed class CommonOptions
 }
 
 /// <summary>What a command body works with.</summary>
-internal sealed record CommandSession(VNetEngine Engine, IVNetLog Log, TextWriter Output, TextWriter Error)
+internal sealed record CommandSession(VNetEngine Engine, ILogger Log, TextWriter Output, TextWriter Error)
 {
     /// <summary>Loads a topology, printing every diagnostic on stderr; null when it has errors.</summary>
     public Topology? Load(string path)

@@ -2,10 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using VNetCompose.Cli.Output;
 using VNetCompose.Cli.Output.Json;
+using VNetCompose.Core.State;
 
 namespace VNetCompose.Cli.Commands;
 
-/// <summary><c>vnet ls</c>: the topology instances that are up (those with a state file).</summary>
+/// <summary>
+/// <c>vnet ls</c>: the topology instances that are up (those with a state file), with the process a fixture's
+/// lab belongs to and whether it still runs (<c>-</c> for labs of <c>vnet up</c>, which belong to no process).
+/// </summary>
 internal static class LsCommand
 {
     public static Command Create()
@@ -21,15 +25,24 @@ internal static class LsCommand
             {
                 JsonOutput.Write(session.Output, new LsDocument(records.Select(r => new InstanceJson(
                     r.Instance, r.TopologyName, r.Options.Prefix, r.Options.HostNetns, r.Holdings.Namespaces,
-                    r.Holdings.CreatedNamespaces, r.Holdings.UsesCurrentNamespace, r.UpdatedAt, r.TopologyPath)).ToList()), c => c.LsDocument);
+                    r.Holdings.CreatedNamespaces, r.Holdings.UsesCurrentNamespace, r.UpdatedAt, r.TopologyPath,
+                    r.Owner is { } owner ? OwnerJson.Of(owner) : null)).ToList()), c => c.LsDocument);
                 return 0;
             }
-            session.Output.Write(Tables.Format(["INSTANCE", "TOPOLOGY", "HOST-NETNS", "NAMESPACES", "UPDATED", "FILE"],
+            session.Output.Write(Tables.Format(["INSTANCE", "TOPOLOGY", "HOST-NETNS", "NAMESPACES", "UPDATED", "OWNER", "ALIVE", "FILE"],
                 records.Select(r => (IReadOnlyList<string>)
                 [
                     r.Instance, r.TopologyName, r.Options.HostNetns ?? "-",
                     r.Holdings.Namespaces.Count.ToString(CultureInfo.InvariantCulture),
                     r.UpdatedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                    r.Owner?.ToString() ?? "-",
+                    r.Owner?.Liveness() switch
+                    {
+                        null => "-",
+                        OwnerLiveness.Alive => "yes",
+                        OwnerLiveness.Dead => "no",
+                        _ => "?",
+                    },
                     r.TopologyPath ?? "-",
                 ])));
             return 0;

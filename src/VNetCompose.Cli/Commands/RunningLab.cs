@@ -8,6 +8,8 @@ using VNetCompose.Model.Loading;
 namespace VNetCompose.Cli.Commands;
 
 /// <summary>A namespace of a lab: as the topology names it, and as the kernel does.</summary>
+/// <param name="Name">As the topology names it (<c>host</c> included).</param>
+/// <param name="Kernel">The kernel's namespace it maps to.</param>
 /// <param name="Member">Part of the lab for <c>exec --all</c>: every namespace but an unmapped <c>host</c> that holds nothing of it.</param>
 internal sealed record LabNamespace(string Name, NetnsId Kernel, bool Member)
 {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 using VNetCompose.Core.Observation;
@@ -15,21 +17,25 @@ public sealed record ApplyProgress(int Done, int Total, string Step);
 public sealed record StepFailure(KernelStep Step, PlannedChange Change, Exception Error);
 
 /// <summary>What an apply did.</summary>
+/// <param name="Failure">The step that failed; null when every step succeeded.</param>
 /// <param name="StepsApplied">Kernel steps that succeeded before the end or the failure.</param>
 /// <param name="RolledBack">A failure was followed by undoing what this run did.</param>
 /// <param name="RollbackErrors">Undo steps the kernel refused (rollback is best effort; a rerun converges).</param>
 public sealed record ApplyOutcome(int StepsApplied, StepFailure? Failure, bool RolledBack, IReadOnlyList<string> RollbackErrors)
 {
+    /// <summary>Every step succeeded.</summary>
     public bool Succeeded => Failure is null;
 }
 
 /// <summary>Timing of retries and waits; tests shorten them.</summary>
 public sealed record ReconcileTimings
 {
+    /// <summary>The timings the CLI uses.</summary>
     public static ReconcileTimings Default { get; } = new();
 
     /// <summary>Attempts after the first for transient errors (EBUSY, EAGAIN, ENOBUFS, EINTR).</summary>
     public int TransientRetries { get; init; } = 5;
+    /// <summary>The first delay before a retry (doubling after each).</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(20);
     /// <summary>How long to wait for links that vanish with a deleted namespace or peer (asynchronous in the kernel).</summary>
     public TimeSpan VanishTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -37,6 +43,7 @@ public sealed record ReconcileTimings
     public TimeSpan ConvergenceTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>How long to wait for links that should be operationally up (a bridge port can take ~1 s).</summary>
     public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>The longest pause between two looks at the kernel while waiting (the first is 1 ms).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 }
 
@@ -49,14 +56,15 @@ public sealed class Reconciler
 {
     private static readonly int[] NotFound = [Errnos.ENODEV, Errnos.ENOENT, Errnos.ESRCH, Errnos.EADDRNOTAVAIL];
     private readonly IKernel _kernel;
-    private readonly IVNetLog _log;
+    private readonly ILogger _log;
     private readonly ReconcileTimings _timings;
     private readonly ResiliencePipeline _retry;
 
-    public Reconciler(IKernel kernel, IVNetLog? log = null, ReconcileTimings? timings = null)
+    /// <summary>A reconciler applying through <paramref name="kernel"/>, logging each step to <paramref name="log"/> at Debug level.</summary>
+    public Reconciler(IKernel kernel, ILogger? log = null, ReconcileTimings? timings = null)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
-        _log = log ?? NullVNetLog.Instance;
+        _log = log ?? NullLogger.Instance;
         _timings = timings ?? ReconcileTimings.Default;
         _retry = _timings.TransientRetries == 0 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
@@ -74,6 +82,11 @@ public sealed class Reconciler
             .Build();
     }
 
+    /// <summary>
+    /// Applies the plan's steps in order; on a failure stops and, with <paramref name="rollback"/>, undoes
+    /// what this run did. Cancellation is checked between steps (<see cref="OperationCanceledException"/>,
+    /// without undo: the caller decides).
+    /// </summary>
     public ApplyOutcome Apply(Plan plan, bool rollback = true, IProgress<ApplyProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -112,9 +125,9 @@ public sealed class Reconciler
     }
 
     /// <summary>Time and step count per phase of an apply, logged at debug level (<c>vnet -v</c>).</summary>
-    private sealed class PhaseTally(IVNetLog log)
+    private sealed class PhaseTally(ILogger log)
     {
-        private readonly bool _enabled = log.IsEnabled(VNetLogLevel.Debug);
+        private readonly bool _enabled = log.IsEnabled(LogLevel.Debug);
         private string? _phase;
         private int _steps;
         private long _start;
@@ -133,7 +146,7 @@ public sealed class Reconciler
         public void Finish()
         {
             if (_phase is not { } phase) return;
-            log.Write(VNetLogLevel.Debug, "apply {Phase}: {Steps} steps in {Milliseconds} ms", phase, _steps,
+            log.Write(LogLevel.Debug, "apply {Phase}: {Steps} steps in {Milliseconds} ms", phase, _steps,
                 Math.Round(Stopwatch.GetElapsedTime(_start).TotalMilliseconds, 1));
             _phase = null;
         }

@@ -7,6 +7,10 @@ namespace VNetCompose.Core.Desired;
 
 /// <summary>An Open vSwitch bridge the topology wants, namespace mapped.</summary>
 /// <param name="Namespace">Where ovs-vswitchd runs: its internal port appears there and takes <paramref name="Addresses"/>.</param>
+/// <param name="Name">The bridge's name (and its internal port's).</param>
+/// <param name="Settings">Datapath, STP and fail mode.</param>
+/// <param name="Addresses">Addresses of the internal port.</param>
+/// <param name="Location">Where the topology declares it.</param>
 public sealed record DesiredOvsBridge(
     NetnsId Namespace,
     string Name,

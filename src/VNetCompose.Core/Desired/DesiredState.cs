@@ -6,8 +6,15 @@ using VNetCompose.Model;
 namespace VNetCompose.Core.Desired;
 
 /// <summary>A link the topology wants, with its namespace already mapped (prefix, host mapping).</summary>
+/// <param name="Namespace">Its kernel namespace.</param>
+/// <param name="Name">The interface name.</param>
 /// <param name="Data">The kind's attributes; <see cref="Kind"/> is their descriptor.</param>
+/// <param name="Mtu">MTU; null: whatever the kernel chose.</param>
+/// <param name="Mac">MAC address; null: whatever the kernel chose.</param>
 /// <param name="Master">Name of the bridge (same namespace) the link is enslaved to; null for none.</param>
+/// <param name="Up">Whether it should be up.</param>
+/// <param name="Addresses">Its addresses.</param>
+/// <param name="Location">Where the topology declares it.</param>
 public sealed record DesiredLink(
     NetnsId Namespace,
     string Name,
@@ -53,12 +60,21 @@ public sealed record DesiredVeth(DesiredLink A, DesiredLink B, SourceLocation Lo
 /// <summary>A sysctl to hold in a namespace; <paramref name="Reason"/> says why when the topology did not declare it.</summary>
 public sealed record DesiredSysctl(string Key, string Value, SourceLocation? Location, string? Reason = null);
 
+/// <summary>A route to hold in a namespace.</summary>
+/// <param name="Route">The route, with the device named.</param>
+/// <param name="Location">Where the topology declares it.</param>
 public sealed record DesiredRoute(RouteRequest Route, SourceLocation Location);
 
 /// <summary>A namespace the topology uses.</summary>
 /// <param name="Creatable">vnet creates it when missing (then owns it); false only for the namespace vnet runs in.</param>
 /// <param name="LoopbackUp">bring <c>lo</c> up (false means "leave lo as it is").</param>
+/// <param name="Id">Its kernel namespace.</param>
+/// <param name="DeclaredName">Its name in the topology (<c>host</c> for the mapped host).</param>
+/// <param name="Sysctls">Sysctls to hold.</param>
+/// <param name="Routes">Routes to hold.</param>
 /// <param name="Nat">the instance's NAT table in this namespace, null when it has no NAT rule.</param>
+/// <param name="Location">Where the topology declares it; null for <c>host</c>.</param>
+/// <param name="NatLocation">Where its first NAT rule is declared.</param>
 public sealed record DesiredNamespace(
     NetnsId Id,
     string DeclaredName,
@@ -74,6 +90,11 @@ public sealed record DesiredNamespace(
 /// Everything one instance of a topology wants in the kernel. Built by <see cref="DesiredStateBuilder"/>;
 /// <see cref="Teardown"/> is the empty state a <c>down</c> plans towards.
 /// </summary>
+/// <param name="Instance">The instance: prefix + topology name.</param>
+/// <param name="TopologyName">The topology's name; null for a teardown.</param>
+/// <param name="Namespaces">The namespaces it uses.</param>
+/// <param name="Veths">The veth pairs.</param>
+/// <param name="Problems">Problems found while building it (kernel features missing, ...).</param>
 /// <param name="Links">Every link but veth ends, in declaration order (bridges, taps, then <c>links:</c>).</param>
 public sealed record DesiredState(
     string Instance,

@@ -8,9 +8,12 @@ namespace VNetCompose.Core.Desired;
 /// <summary>Resolves a validated <see cref="Topology"/> and <see cref="LabOptions"/> into a <see cref="DesiredState"/>.</summary>
 public static class DesiredStateBuilder
 {
+    /// <summary>The sysctl a namespace with IPv4 NAT rules needs set to 1.</summary>
     public const string IPv4Forwarding = "net.ipv4.ip_forward";
+    /// <summary>The sysctl a namespace with IPv6 NAT rules needs set to 1.</summary>
     public const string IPv6Forwarding = "net.ipv6.conf.all.forwarding";
 
+    /// <summary>What <paramref name="topology"/> placed by <paramref name="options"/> wants in the kernel; problems found on the way are in <see cref="DesiredState.Problems"/>.</summary>
     public static DesiredState Build(Topology topology, LabOptions options)
     {
         ArgumentNullException.ThrowIfNull(topology);

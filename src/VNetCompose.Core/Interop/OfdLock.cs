@@ -57,6 +57,27 @@ internal sealed unsafe class OfdLock : IDisposable
         throw new IOException($"cannot lock: errno {error}");
     }
 
+    /// <summary>
+    /// Whether <paramref name="path"/> still names the locked file. A holder may unlink the lock file while it
+    /// holds it (<see cref="Unlink"/>); whoever locks the unlinked file afterwards must open the path anew.
+    /// </summary>
+    public bool IsStillAt(string path)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        stat locked, named;
+        if (fstat(_fd, &locked) != 0) throw new IOException($"cannot stat lock file {path}: errno {errno}");
+        int rc;
+        fixed (byte* p = bytes) rc = LibC.stat(p, &named);
+        return rc == 0 && named.st_dev == locked.st_dev && named.st_ino == locked.st_ino;
+    }
+
+    /// <summary>Removes the lock file while holding it; processes waiting on it see <see cref="IsStillAt"/> false.</summary>
+    public static void Unlink(string path)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes) unlink(p);
+    }
+
     public void Dispose()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);

@@ -4,6 +4,9 @@ using VNetCompose.Kernel.Links;
 
 namespace VNetCompose.Core.Observation;
 
+/// <summary>A sysctl of a namespace.</summary>
+/// <param name="Namespace">The namespace.</param>
+/// <param name="Key">The key in dotted form: <c>net.ipv4.ip_forward</c>.</param>
 public readonly record struct SysctlKey(NetnsId Namespace, string Key);
 
 /// <summary>
@@ -16,6 +19,7 @@ public readonly record struct SysctlKey(NetnsId Namespace, string Key);
 /// <param name="NatTables">The instance's NAT table where present.</param>
 /// <param name="NftTables">Every nftables table of the namespaces where the instance has or had NAT (ownership
 /// of the instance's table, conflict warnings).</param>
+/// <param name="Previous">The instance's state file, if any.</param>
 /// <param name="NatUnavailable">Why NAT cannot be read or written (the kernel has no nf_tables), or null.</param>
 public sealed record ObservedState(
     IReadOnlySet<string> NamedNamespaces,
@@ -50,7 +54,9 @@ public sealed record ObservedState(
     /// <summary>The namespace exists and can be entered.</summary>
     public bool Exists(NetnsId ns) => ns.IsCurrent || (NamedNamespaces.Contains(ns.Name!) && !BrokenNamespaces.Contains(ns.Name!));
 
+    /// <summary>The namespace is listed but cannot be entered (see <see cref="BrokenNamespaces"/>).</summary>
     public bool IsBroken(NetnsId ns) => !ns.IsCurrent && BrokenNamespaces.Contains(ns.Name!);
 
+    /// <summary>What was read in <paramref name="ns"/>; null when it does not exist.</summary>
     public NamespaceSnapshot? Snapshot(NetnsId ns) => Snapshots.GetValueOrDefault(ns);
 }

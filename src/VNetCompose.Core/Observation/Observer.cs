@@ -11,15 +11,27 @@ namespace VNetCompose.Core.Observation;
 /// </summary>
 public static partial class Observer
 {
+    /// <summary>Reads what the kernel holds for the instance.</summary>
+    /// <param name="kernel">The driver.</param>
+    /// <param name="desired">What the instance wants (its namespaces, sysctls and NAT tables are read).</param>
+    /// <param name="previous">Its state file, if any (the namespaces it held are read too).</param>
     /// <param name="alsoConcerned">More namespaces to look in (a teardown by topology: the namespaces it declares,
     /// in case the state file is gone); their NAT tables are read too.</param>
     /// <param name="ovs">The Open vSwitch driver, read when the topology or the state file has OVS objects, or
     /// <paramref name="alsoOvs"/> (a teardown by a topology that declares OVS bridges).</param>
+    /// <param name="alsoOvs">Read Open vSwitch even when neither the topology nor the state file has OVS objects.</param>
     public static ObservedState Observe(IKernel kernel, DesiredState desired, InstanceRecord? previous,
         IReadOnlyCollection<NetnsId>? alsoConcerned = null, Kernel.Ovs.IOvsDriver? ovs = null, bool alsoOvs = false) =>
         Read(kernel, desired, previous, alsoConcerned, only: null, ovs, alsoOvs);
 
+    /// <summary>What <see cref="Observe"/> reads, or only some namespaces of it.</summary>
+    /// <param name="kernel">The driver.</param>
+    /// <param name="desired">What the instance wants.</param>
+    /// <param name="previous">Its state file, if any.</param>
+    /// <param name="alsoConcerned">More namespaces to look in.</param>
     /// <param name="only">Read only these of the concerned namespaces (<see cref="Refresh"/>); null: all of them.</param>
+    /// <param name="ovs">The Open vSwitch driver.</param>
+    /// <param name="alsoOvs">Read Open vSwitch even when nothing says the instance has OVS objects.</param>
     private static ObservedState Read(IKernel kernel, DesiredState desired, InstanceRecord? previous,
         IReadOnlyCollection<NetnsId>? alsoConcerned, IReadOnlySet<NetnsId>? only, Kernel.Ovs.IOvsDriver? ovs = null, bool alsoOvs = false)
     {

@@ -8,6 +8,8 @@ namespace VNetCompose.Core.Observation;
 /// qdiscs and ingress redirects of the namespaces where vnet's shaping is wanted or may be found.
 /// </summary>
 /// <param name="Support">The probed features; null when the topology shapes nothing (no probe was made).</param>
+/// <param name="Qdiscs">The qdiscs of each namespace read.</param>
+/// <param name="Redirects">The ingress redirects of each namespace read.</param>
 /// <param name="Unavailable">Why shaping cannot be planned (the driver has no traffic control), or null.</param>
 public sealed record ObservedTrafficControl(
     TrafficControlSupport? Support,

@@ -166,6 +166,11 @@ public sealed record CreateLinkStep(int Change, NetnsId Namespace, LinkRequest R
 }
 
 /// <summary>Changes attributes of an existing link; <see cref="Before"/> holds the values it replaces, for undo.</summary>
+/// <param name="Change">The index of the planned change it carries out.</param>
+/// <param name="Namespace">The link's namespace.</param>
+/// <param name="Name">The link.</param>
+/// <param name="After">The attributes to set.</param>
+/// <param name="Before">The values they replace.</param>
 /// <param name="StepRankValue">Which kind of change this is (<see cref="StepRank.ConfigureLink"/>, <see cref="StepRank.SetMaster"/>,
 /// <see cref="StepRank.SetUp"/>).</param>
 public sealed record UpdateLinkStep(int Change, int StepRankValue, NetnsId Namespace, string Name, LinkUpdate After, LinkUpdate Before)

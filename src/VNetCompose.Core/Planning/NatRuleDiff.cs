@@ -10,6 +10,7 @@ namespace VNetCompose.Core.Planning;
 /// </summary>
 public sealed record NatRuleDifference(NatRuleState? Before, NatRuleState? After, int BeforePosition, int AfterPosition)
 {
+    /// <summary>The same rule at another position.</summary>
     public bool IsMove => Before is not null && After is not null && Before == After;
 }
 
@@ -22,6 +23,7 @@ public sealed record NatRuleDifference(NatRuleState? Before, NatRuleState? After
 /// </summary>
 public static class NatRuleDiff
 {
+    /// <summary>The differences that turn <paramref name="have"/> into <paramref name="want"/>.</summary>
     public static IReadOnlyList<NatRuleDifference> Compare(IReadOnlyList<NatRuleState> have, IReadOnlyList<NatRuleState> want)
     {
         ArgumentNullException.ThrowIfNull(have);

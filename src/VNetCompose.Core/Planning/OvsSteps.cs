@@ -13,6 +13,7 @@ namespace VNetCompose.Core.Planning;
 /// <see cref="Namespace"/>. When not, it applies the inverse transaction itself and fails, so a failed step leaves
 /// nothing behind, as a refused kernel request does.</para>
 /// </summary>
+/// <param name="Change">The index of the first planned change it carries out.</param>
 /// <param name="Owner">The instance the rows belong to (their external_ids vnet-instance).</param>
 /// <param name="Namespace">Where ovs-vswitchd runs: the bridges' internal ports appear there.</param>
 /// <param name="Changes">The transaction.</param>

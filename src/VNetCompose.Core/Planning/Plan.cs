@@ -4,12 +4,24 @@ using VNetCompose.Model;
 namespace VNetCompose.Core.Planning;
 
 /// <summary>What a planned change does to its object; the symbol is what users see.</summary>
-public enum ChangeAction { Create, Change, Delete, Replace }
+public enum ChangeAction
+{
+    /// <summary><c>+</c>: the object is created.</summary>
+    Create,
+    /// <summary><c>~</c>: attributes change in place.</summary>
+    Change,
+    /// <summary><c>-</c>: the object is deleted.</summary>
+    Delete,
+    /// <summary><c>-/+</c>: deleted and created again (an attribute the kernel cannot change in place).</summary>
+    Replace,
+}
 
 /// <summary>One attribute of a change: <c>mtu: 1500 -> 9000</c>. Before is null for a new value, After null for a removed one.</summary>
 public sealed record AttributeChange(string Name, string? Before, string? After);
 
 /// <summary>A change to one object, for display; the kernel operations that carry it out are <see cref="Plan.Steps"/>.</summary>
+/// <param name="Action">What happens to it.</param>
+/// <param name="Attributes">The attributes that change, with their values before and after.</param>
 /// <param name="Object">The object (<c>link net0/eth0</c>, <c>route default in ubuntu1</c> when shown).</param>
 /// <param name="Reason">Why (a replace: the attribute the kernel cannot change in place).</param>
 /// <param name="Location">Where the topology declares the object, when it does.</param>
@@ -34,9 +46,12 @@ public sealed record PlanConflict(ObjectAddress Object, string Detail, SourceLoc
 /// <summary>A problem found while planning: an error blocks applying, a warning does not.</summary>
 public sealed record PlanProblem(DiagnosticSeverity Severity, string Message, SourceLocation? Location)
 {
+    /// <summary>An error: the plan cannot be applied.</summary>
     public static PlanProblem Error(string message, SourceLocation? location = null) => new(DiagnosticSeverity.Error, message, location);
+    /// <summary>A warning: the plan can be applied.</summary>
     public static PlanProblem Warning(string message, SourceLocation? location = null) => new(DiagnosticSeverity.Warning, message, location);
 
+    /// <summary>Compiler-style: <c>file:line:col: error: key.path: message</c>.</summary>
     public override string ToString() =>
         (Location is null ? "" : $"{Location.File}:{Location.Line}:{Location.Column}: ")
         + (Severity == DiagnosticSeverity.Error ? "error: " : "warning: ")
@@ -61,6 +76,7 @@ public sealed record SysctlOriginal(NetnsId Namespace, string Key, string Value)
 /// <param name="CreatedNamespaces">Named namespaces vnet created: deleted by <c>down</c>.</param>
 /// <param name="UsesCurrentNamespace">The namespace vnet runs in holds objects of the instance.</param>
 /// <param name="NatNamespaces">Namespaces holding the instance's NAT table.</param>
+/// <param name="Sysctls">Sysctl values vnet found before changing them (restored by <c>down</c>).</param>
 public sealed record Holdings(
     IReadOnlyList<string> Namespaces,
     IReadOnlyList<string> CreatedNamespaces,
@@ -68,11 +84,13 @@ public sealed record Holdings(
     IReadOnlyList<NetnsId> NatNamespaces,
     IReadOnlyList<SysctlOriginal> Sysctls)
 {
+    /// <summary>Nothing held.</summary>
     public static Holdings None { get; } = new([], [], false, [], []);
 
     /// <summary>The ovsdb-server endpoint through which the instance holds Open vSwitch bridges or ports; null for none.</summary>
     public string? OvsEndpoint { get; init; }
 
+    /// <summary>Whether nothing is held.</summary>
     public bool IsEmpty => Namespaces.Count == 0 && CreatedNamespaces.Count == 0 && !UsesCurrentNamespace
         && NatNamespaces.Count == 0 && Sysctls.Count == 0 && OvsEndpoint is null;
 
@@ -93,6 +111,7 @@ public sealed record Holdings(
         .Concat(Namespaces.Concat(CreatedNamespaces).Distinct().Select(NetnsId.Named))
         .Concat(NatNamespaces).Concat(Sysctls.Select(s => s.Namespace)).Distinct();
 
+    /// <summary>Holds the same, in the same order.</summary>
     public bool Equivalent(Holdings other) =>
         Namespaces.SequenceEqual(other.Namespaces) && CreatedNamespaces.SequenceEqual(other.CreatedNamespaces)
         && UsesCurrentNamespace == other.UsesCurrentNamespace && NatNamespaces.SequenceEqual(other.NatNamespaces)
@@ -115,12 +134,18 @@ public sealed record Plan(
     IReadOnlyList<LinkRef> VanishingLinks,
     Holdings Holdings)
 {
+    /// <summary>Something would change.</summary>
     public bool HasChanges => Changes.Count > 0;
+
+    /// <summary>The problems that forbid applying.</summary>
     public IEnumerable<PlanProblem> Errors => Problems.Where(p => p.Severity == DiagnosticSeverity.Error);
+
+    /// <summary>The problems that do not.</summary>
     public IEnumerable<PlanProblem> Warnings => Problems.Where(p => p.Severity == DiagnosticSeverity.Warning);
 
     /// <summary>False when a conflict or an error forbids touching anything.</summary>
     public bool CanApply => Conflicts.Count == 0 && !Errors.Any();
 
+    /// <summary>How many changes do <paramref name="action"/>.</summary>
     public int Count(ChangeAction action) => Changes.Count(c => c.Action == action);
 }

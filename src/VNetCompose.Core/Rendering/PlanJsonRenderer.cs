@@ -27,6 +27,7 @@ namespace VNetCompose.Core.Rendering;
 /// </summary>
 public static class PlanJsonRenderer
 {
+    /// <summary>The plan as one JSON document (<c>vnet plan -o json</c>).</summary>
     public static string Render(Plan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);

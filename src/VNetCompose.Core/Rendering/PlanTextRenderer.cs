@@ -9,6 +9,7 @@ namespace VNetCompose.Core.Rendering;
 /// </summary>
 public static class PlanTextRenderer
 {
+    /// <summary>What users see for an action: <c>+</c>, <c>~</c>, <c>-</c>, <c>-/+</c>.</summary>
     public static string Symbol(ChangeAction action) => action switch
     {
         ChangeAction.Create => "+",
@@ -17,6 +18,7 @@ public static class PlanTextRenderer
         _ => "-/+",
     };
 
+    /// <summary>The plan as <c>vnet plan</c> prints it: changes, conflicts, problems and the summary line.</summary>
     public static string Render(Plan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -33,6 +35,7 @@ public static class PlanTextRenderer
         return text.ToString();
     }
 
+    /// <summary>Appends one change: its line, then one line per attribute.</summary>
     public static void AppendChange(StringBuilder text, PlannedChange change)
     {
         ArgumentNullException.ThrowIfNull(text);

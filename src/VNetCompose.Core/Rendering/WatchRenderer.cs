@@ -23,6 +23,7 @@ namespace VNetCompose.Core.Rendering;
 /// </summary>
 public static class WatchRenderer
 {
+    /// <summary>The lines <c>vnet watch</c> prints for <paramref name="e"/>, each with its time, newline-terminated.</summary>
     public static string Text(WatchEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -60,6 +61,7 @@ public static class WatchRenderer
         return text.ToString();
     }
 
+    /// <summary>The JSON line <c>vnet watch -o json</c> prints for <paramref name="e"/> (the shape above), without a newline.</summary>
     public static string Json(WatchEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);

@@ -4,6 +4,7 @@ using VNetCompose.Model;
 namespace VNetCompose.Core.Shaping;
 
 /// <summary>What the qdisc choice needs to know of the link: its MTU and the kernel's timer frequency.</summary>
+/// <param name="Mtu">The link's MTU: a burst or queue must hold at least one full frame.</param>
 /// <param name="Hz">CONFIG_HZ: a tbf refills its bucket at least this often, so the burst must carry a tick's worth of bytes.</param>
 public sealed record ShapedLink(int Mtu = 1500, int Hz = 250);
 
@@ -13,6 +14,7 @@ public sealed record ShapingProblem(string Key, string Message);
 /// <summary>The root qdisc for an impairment (null: the link keeps its default qdisc), or the problems that prevent one.</summary>
 public sealed record QdiscChoice(QdiscParameters? Root, IReadOnlyList<ShapingProblem> Problems)
 {
+    /// <summary>No problem: <see cref="Root"/> is the choice.</summary>
     public bool Succeeded => Problems.Count == 0;
 }
 
@@ -46,6 +48,7 @@ public static class QdiscTreeChooser
     /// <summary>netem's own default limit (packets), kept as the least.</summary>
     public const uint NetemDefaultLimit = 1000;
 
+    /// <summary>The root qdisc that makes <paramref name="impairment"/> on <paramref name="link"/> (see the table above).</summary>
     public static QdiscChoice Choose(Impairment impairment, ShapedLink link)
     {
         ArgumentNullException.ThrowIfNull(impairment);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using VNetCompose.Core.Interop;
 
 namespace VNetCompose.Core.State;
@@ -6,6 +7,7 @@ namespace VNetCompose.Core.State;
 public sealed class InstanceBusyException(string instance, string lockPath)
     : Exception($"another vnet process is working on {instance} (lock {lockPath} is held)")
 {
+    /// <summary>The instance asked for.</summary>
     public string Instance { get; } = instance;
 }
 
@@ -16,27 +18,46 @@ public sealed class InstanceBusyException(string instance, string lockPath)
 public sealed class InstanceLock : IDisposable
 {
     private readonly OfdLock _lock;
+    private readonly string _path;
 
-    private InstanceLock(OfdLock held) => _lock = held;
+    private InstanceLock(OfdLock held, string path)
+    {
+        _lock = held;
+        _path = path;
+    }
 
     /// <summary>
     /// Takes the lock. When another process holds it: with <paramref name="noWait"/> throws
     /// <see cref="InstanceBusyException"/>, otherwise says so once through <paramref name="log"/> and waits.
     /// </summary>
-    public static InstanceLock Acquire(string directory, string instance, bool noWait, IVNetLog log,
+    public static InstanceLock Acquire(string directory, string instance, bool noWait, ILogger log,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(log);
         StateStore.EnsureDirectory(directory);
         string path = PathOf(directory, instance);
+        bool saidWaiting = false;
+        while (true)
+        {
+            var held = AcquireFile(path, instance, noWait, log, ref saidWaiting, cancellationToken);
+            // The holder before us may have removed the file (DeleteFile): then lock the path's new file.
+            if (held.IsStillAt(path)) return new InstanceLock(held, path);
+            held.Dispose();
+        }
+    }
+
+    private static OfdLock AcquireFile(string path, string instance, bool noWait, ILogger log, ref bool saidWaiting,
+        CancellationToken cancellationToken)
+    {
         var held = OfdLock.TryAcquire(path, out var waiting);
-        if (held is not null) return new InstanceLock(held);
+        if (held is not null) return held;
         if (noWait)
         {
             waiting!.Dispose();
             throw new InstanceBusyException(instance, path);
         }
-        log.Info("waiting for another vnet process working on {Instance} (lock {Path})", instance, path);
+        if (!saidWaiting) log.Info("waiting for another vnet process working on {Instance} (lock {Path})", instance, path);
+        saidWaiting = true;
         try
         {
             while (!waiting!.TryLock())
@@ -50,11 +71,19 @@ public sealed class InstanceLock : IDisposable
             waiting!.Dispose();
             throw;
         }
-        return new InstanceLock(waiting);
+        return waiting;
     }
+
+    /// <summary>
+    /// Removes the lock file, still holding the lock, once the instance is gone (no state file): nothing is
+    /// left in the state directory. A process waiting on the removed file finds it unlinked once it gets the
+    /// lock and locks the path's new file instead, so two holders never overlap.
+    /// </summary>
+    public void DeleteFile() => OfdLock.Unlink(_path);
 
     /// <summary>The lock file of an instance.</summary>
     internal static string PathOf(string directory, string instance) => Path.Combine(directory, instance + ".lock");
 
+    /// <summary>Releases the lock.</summary>
     public void Dispose() => _lock.Dispose();
 }

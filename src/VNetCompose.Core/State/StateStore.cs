@@ -13,16 +13,22 @@ public sealed class StateFileException(string path, string reason, Exception? in
 /// Reads and writes the state files of a directory (default <c>/run/vnet</c>, or <c>$VNET_STATE_DIR</c>):
 /// one <c>&lt;instance&gt;.json</c> per instance, mode 0600, replaced atomically (temporary file, fsync, rename).
 /// </summary>
-public sealed class StateStore(string directory)
+/// <param name="directory">The state directory.</param>
+/// <param name="durable">fsync each file before it replaces the old one (default), so it survives a power loss.</param>
+public sealed class StateStore(string directory, bool durable = true)
 {
+    /// <summary>The environment variable that moves the state directory.</summary>
     public const string DirectoryVariable = "VNET_STATE_DIR";
     private const int FormatVersion = 1;
 
+    /// <summary><c>$VNET_STATE_DIR</c> or <c>/run/vnet</c>.</summary>
     public static string DefaultDirectory =>
         Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } dir ? dir : "/run/vnet";
 
+    /// <summary>The directory of the state files.</summary>
     public string Directory { get; } = directory;
 
+    /// <summary>The state file of <paramref name="instance"/>.</summary>
     public string PathOf(string instance) => Path.Combine(Directory, instance + ".json");
 
     internal static void EnsureDirectory(string directory)
@@ -32,6 +38,8 @@ public sealed class StateStore(string directory)
         System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
+    /// <summary>The state file of <paramref name="instance"/>; null when there is none.</summary>
+    /// <exception cref="StateFileException">It is not a vnet state file.</exception>
     public InstanceRecord? Read(string instance)
     {
         string path = PathOf(instance);
@@ -57,6 +65,7 @@ public sealed class StateStore(string directory)
                 .Order(StringComparer.Ordinal).ToList()
             : [];
 
+    /// <summary>Writes the state file of <paramref name="record"/>'s instance atomically (mode 0600).</summary>
     public void Write(InstanceRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -68,13 +77,12 @@ public sealed class StateStore(string directory)
         using (var stream = new FileStream(temporary, options))
         {
             using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) Serialize(json, record);
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: durable);
         }
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>Removes the state file. The lock file stays: removing it while another process waits on it
-    /// would let a third one lock a new file of the same name.</summary>
+    /// <summary>Removes the state file (the lock file is removed by its holder: <see cref="InstanceLock.DeleteFile"/>).</summary>
     public void Delete(string instance) => File.Delete(PathOf(instance));
 
     private static void Serialize(Utf8JsonWriter json, InstanceRecord r)
@@ -102,6 +110,15 @@ public sealed class StateStore(string directory)
         json.WriteEndArray();
         if (r.Holdings.OvsEndpoint is { } ovsdb) json.WriteString("ovsdb", ovsdb);
         json.WriteString("updatedAt", r.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
+        if (r.Owner is { } owner)
+        {
+            json.WriteStartObject("owner");
+            json.WriteNumber("pid", owner.Pid);
+            json.WriteNumber("startTime", owner.StartTime);
+            json.WriteString("bootId", owner.BootId);
+            json.WriteString("pidNamespace", owner.PidNamespace);
+            json.WriteEndObject();
+        }
         json.WriteEndObject();
     }
 
@@ -133,7 +150,11 @@ public sealed class StateStore(string directory)
             root.GetProperty("topologyPath").GetString(),
             new LabOptions(root.GetProperty("hostNetns").GetString(), root.GetProperty("prefix").GetString()),
             holdings,
-            DateTimeOffset.Parse(root.GetProperty("updatedAt").GetString()!, CultureInfo.InvariantCulture));
+            DateTimeOffset.Parse(root.GetProperty("updatedAt").GetString()!, CultureInfo.InvariantCulture),
+            root.TryGetProperty("owner", out var owner) && owner.ValueKind == JsonValueKind.Object
+                ? new LabOwner(owner.GetProperty("pid").GetInt32(), owner.GetProperty("startTime").GetUInt64(),
+                    owner.GetProperty("bootId").GetString()!, owner.GetProperty("pidNamespace").GetString()!)
+                : null);
     }
 
     private static IEnumerable<string?> Strings(JsonElement root, string name) =>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using VNetCompose.Core.Apply;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.State;
@@ -7,7 +8,9 @@ namespace VNetCompose.Core.Watching;
 
 internal enum HealStatus { Applied, Failed, Busy, Cancelled }
 
+/// <param name="Status">Whether the repair was applied, failed, skipped (another vnet process at work) or cancelled.</param>
 /// <param name="Record">The state file after the repair (written only when the plan changes what vnet holds).</param>
+/// <param name="KernelWrites">Mutating kernel calls the repair made (its undo included).</param>
 /// <param name="Failure">The failing step and the kernel's words, when <see cref="HealStatus.Failed"/>.</param>
 internal sealed record HealOutcome(HealStatus Status, InstanceRecord Record, int KernelWrites, string? Failure = null);
 
@@ -17,7 +20,7 @@ internal sealed record HealOutcome(HealStatus Status, InstanceRecord Record, int
 /// retries and undo. The plan of a lab that was ok before holds only the drifted objects: the planner
 /// already is minimal, and its ownership rules and conflicts are the same as <c>up</c>'s.
 /// </summary>
-internal sealed class Healer(IKernel kernel, StateStore store, IVNetLog log, ReconcileTimings timings)
+internal sealed class Healer(IKernel kernel, StateStore store, ILogger log, ReconcileTimings timings)
 {
     public HealOutcome Apply(Plan plan, InstanceRecord record, CancellationToken cancellationToken)
     {

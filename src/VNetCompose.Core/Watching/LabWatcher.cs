@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using VNetCompose.Core.Desired;
@@ -21,7 +22,7 @@ internal sealed class LabWatcher(
     DesiredState desired,
     bool heal,
     StateStore store,
-    IVNetLog log,
+    ILogger log,
     VNetEngineSettings settings)
 {
     private readonly LabScope _scope = new(desired);

@@ -6,6 +6,7 @@ namespace VNetCompose.Core.Watching;
 /// <summary>How a watch reads the kernel and groups its changes.</summary>
 public sealed record WatchSettings
 {
+    /// <summary>The values below: a 2 ms settle, heals after 10 ms of quiet, 3 attempts.</summary>
     public static WatchSettings Default { get; } = new();
 
     /// <summary>
@@ -47,7 +48,9 @@ public sealed record WatchSettings
 /// prints after the time: <c>drifted link net0/eth0: mtu 1500 -> 1280</c>, <c>missing route default in
 /// ubuntu1</c>, <c>foreign link net1/x appeared</c>, <c>ok address 10.0.0.1/24 on net0/eth0</c>.
 /// </summary>
+/// <param name="State">Its state now: ok, missing, drifted or foreign.</param>
 /// <param name="Object">The object, as <c>vnet status</c> names it when shown.</param>
+/// <param name="Detail">The difference (<c>mtu 1500 -> 1280</c>), or for a notice what happened (<c>appeared</c>); may be empty.</param>
 /// <param name="IsNotice">A foreign object appearing or vanishing in a namespace of the lab: reported,
 /// never drift, never healed (vnet does not touch what it does not own).</param>
 public sealed record DriftLine(ObjectState State, ObjectAddress Object, string Detail, bool IsNotice = false)
@@ -55,9 +58,11 @@ public sealed record DriftLine(ObjectState State, ObjectAddress Object, string D
     /// <summary>The object class (<see cref="ObjectAddress.Kind"/>).</summary>
     public string Kind => Object.Kind;
 
+    /// <summary>The line as <c>vnet watch</c> prints it after the time.</summary>
     public string Text => IsNotice ? $"{StateText} {Object} {Detail}"
         : Detail.Length == 0 ? $"{StateText} {Object}" : $"{StateText} {Object}: {Detail}";
 
+    /// <summary>The state in lower case, as printed: <c>ok</c>, <c>missing</c>, <c>drifted</c>, <c>foreign</c>.</summary>
     public string StateText => State.ToString().ToLowerInvariant();
 
 }
@@ -84,13 +89,21 @@ public sealed record DriftReported(DateTimeOffset Time, IReadOnlyList<DriftLine>
 /// Another vnet process brought the lab up or down (it held the instance lock): one change, not drift.
 /// <see cref="Drift"/> is what still differs after an <c>up</c>.
 /// </summary>
+/// <param name="Time">When it was reported.</param>
 /// <param name="Command">"up" (the state file exists afterwards) or "down".</param>
 /// <param name="ObjectsChanged">Objects whose state this changed.</param>
+/// <param name="Drift">What still differs from the topology afterwards.</param>
+/// <param name="Ok">Every object matches the topology.</param>
 public sealed record ChangedByVnet(DateTimeOffset Time, string Command, int ObjectsChanged, IReadOnlyList<DriftLine> Drift, bool Ok)
     : WatchEvent(Time);
 
 /// <summary>A drift was repaired with the planner's plan for it; what still differs afterwards is <see cref="Remaining"/>.</summary>
+/// <param name="Time">When it was reported.</param>
+/// <param name="Changes">The changes of the plan applied.</param>
+/// <param name="KernelWrites">Mutating kernel calls the repair made.</param>
 /// <param name="Duration">From the decision to heal to the verified result.</param>
+/// <param name="Remaining">What still differs afterwards.</param>
+/// <param name="Ok">Every object matches the topology afterwards.</param>
 public sealed record Healed(DateTimeOffset Time, int Changes, int KernelWrites, TimeSpan Duration, IReadOnlyList<DriftLine> Remaining,
     bool Ok) : WatchEvent(Time);
 

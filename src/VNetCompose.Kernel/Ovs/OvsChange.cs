@@ -14,6 +14,8 @@ public abstract record OvsChange
 
 /// <summary>Bridge attributes vnet manages; they can all change in place.</summary>
 /// <param name="Datapath">"system" (kernel module) or "netdev" (userspace).</param>
+/// <param name="Stp">Whether the bridge runs the spanning tree protocol (stp_enable).</param>
+/// <param name="FailMode">What the bridge does without a reachable OpenFlow controller (fail_mode).</param>
 public sealed record OvsBridgeSettings(string Datapath, bool Stp, OvsFailMode FailMode)
 {
     /// <summary>The datapath type of the kernel module (OVS's default).</summary>
@@ -92,6 +94,9 @@ public sealed record DeleteOvsBridge(string Name) : OvsChange
 
 /// <summary>Adds an owned port with one owned interface of the same name to a bridge that is owned (or
 /// created by the same transaction).</summary>
+/// <param name="Bridge">The bridge the port joins.</param>
+/// <param name="Name">The port's name, and its interface's: the kernel device's name for a device port.</param>
+/// <param name="Settings">Its VLAN settings.</param>
 /// <param name="InterfaceType">"" for an existing kernel device (veth end, tap) opened by name.</param>
 public sealed record AddOvsPort(string Bridge, string Name, OvsPortSettings Settings, string InterfaceType = "") : OvsChange
 {

@@ -33,8 +33,10 @@ public sealed record OvsSwitchState(
 }
 
 /// <summary>A Bridge row.</summary>
+/// <param name="Name">The bridge's name (also its internal port's and the kernel device's).</param>
 /// <param name="Datapath">datapath_type with OVS's default spelled out: "system" (kernel module) when the
 /// column is empty, else as stored ("netdev" for the userspace datapath).</param>
+/// <param name="Stp">stp_enable.</param>
 /// <param name="FailMode">fail_mode; null when unset (OVS then behaves as standalone).</param>
 /// <param name="ExternalIds">external_ids; <see cref="OvsOwnership.InstanceKey"/> marks vnet's rows.</param>
 /// <param name="Ports">The bridge's ports ordered by name, its internal port (named as the bridge) included.</param>
@@ -58,10 +60,12 @@ public sealed record OvsBridgeState(
 }
 
 /// <summary>A Port row.</summary>
+/// <param name="Name">The port's name.</param>
 /// <param name="Tag">The access VLAN (tag column), null when untagged/trunk.</param>
 /// <param name="Trunks">The trunked VLANs, ascending; empty means "all VLANs" when <paramref name="Tag"/> is null.</param>
 /// <param name="VlanMode">vlan_mode as stored (null: OVS infers access or trunk from tag and trunks).</param>
 /// <param name="Interfaces">The port's interfaces (one for every port vnet makes).</param>
+/// <param name="ExternalIds">external_ids; <see cref="OvsOwnership.InstanceKey"/> marks vnet's rows.</param>
 public sealed record OvsPortState(
     string Name,
     int? Tag,
@@ -79,11 +83,13 @@ public sealed record OvsPortState(
 }
 
 /// <summary>An Interface row.</summary>
+/// <param name="Name">The interface's name: the kernel device it opens.</param>
 /// <param name="Type">"" (a kernel network device opened by name), "internal", "patch", ...</param>
 /// <param name="OfPort">The OpenFlow port number ovs-vswitchd assigned; -1 when it could not attach the
 /// device, null before it has looked.</param>
 /// <param name="Error">Why ovs-vswitchd could not attach the device (e.g. "could not open network device
 /// x (No such device)"); null when attached.</param>
+/// <param name="ExternalIds">external_ids; <see cref="OvsOwnership.InstanceKey"/> marks vnet's rows.</param>
 public sealed record OvsInterfaceState(
     string Name,
     string Type,

@@ -16,6 +16,12 @@ internal sealed class MappingReader
     /// <summary>False after "expected a mapping" was reported: missing keys are then not worth reporting too.</summary>
     private readonly bool readable = true;
 
+    /// <param name="reader">The reader of the whole document (diagnostics, scalars).</param>
+    /// <param name="node">The YAML node expected to be a mapping.</param>
+    /// <param name="path">Its key path, for diagnostics.</param>
+    /// <param name="knownKeys">The keys it takes; any other is reported (with a suggestion).</param>
+    /// <param name="nullIsEmpty">An empty value (<c>key:</c>) counts as an empty mapping.</param>
+    /// <param name="allowExtensions">Keys starting with <c>x-</c> are ignored (anchors to reuse).</param>
     /// <param name="misplacedKeys">Keys this mapping does not take but a user may expect it to, each with why it
     /// does not apply: reported with that explanation instead of "unknown key".</param>
     public MappingReader(NodeReader reader, YamlNode node, string path, IReadOnlyList<string> knownKeys, bool nullIsEmpty,

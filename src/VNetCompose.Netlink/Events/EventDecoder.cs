@@ -18,7 +18,10 @@ internal static class EventDecoder
     private const uint RegistrationChange = 0xFFFF_FFFF;
 
     /// <summary>The events of one datagram of the rtnetlink socket of <paramref name="ns"/>.</summary>
+    /// <param name="datagram">The datagram as received (one or more netlink messages).</param>
+    /// <param name="ns">The namespace the socket listens in.</param>
     /// <param name="peerNamespace">Resolves a veth's peer namespace id, as <paramref name="ns"/> numbers it; null when unknown.</param>
+    /// <param name="events">Receives the decoded events.</param>
     public static void DecodeRoute(ReadOnlySpan<byte> datagram, NetnsId ns, Func<int, NetnsId?> peerNamespace, List<KernelEvent> events)
     {
         foreach (var message in new NetlinkMessageEnumerator(datagram))

@@ -216,7 +216,7 @@ internal sealed class NamespaceManager : IDisposable
         Check(rc, $"{operation}: making {MountDirectory} a shared mount");
     }
 
-    private static void ValidateName(string name, string operation)
+    internal static void ValidateName(string name, string operation)
     {
         if (name.Length == 0 || name is "." or ".." || name.Contains('/') || name.Contains('\0')
             || Encoding.UTF8.GetByteCount(name) > MaxNameBytes)

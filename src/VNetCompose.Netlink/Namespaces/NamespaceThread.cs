@@ -66,6 +66,44 @@ internal static class NamespaceThread
             return work();
         });
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on a new thread of its own that enters the namespace, runs it and exits:
+    /// for code of any length (a user's server loop, a process start), which must not hold up the shared
+    /// thread. The thread never returns home and never runs anything else. It closes
+    /// <paramref name="namespaceFd"/> once inside. The task completes on the thread pool: an awaiting
+    /// continuation never runs on the thread inside the namespace.
+    /// </summary>
+    public static Task<T> RunOnNewThread<T>(SafeHandle namespaceFd, string operation, Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using (namespaceFd) Enter(namespaceFd, operation);
+                done.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "vnet netns (own)",
+        };
+        try
+        {
+            thread.Start();
+        }
+        catch
+        {
+            namespaceFd.Dispose();
+            throw;
+        }
+        return done.Task;
+    }
+
     private static void Enter(SafeHandle namespaceFd, string operation)
     {
         int rc = Native.EnterNetworkNamespace(namespaceFd);
@@ -73,6 +111,7 @@ internal static class NamespaceThread
     }
 
     /// <summary>One request at a time: callers on other threads wait here (the work itself is short).</summary>
+    /// <param name="inside">The work, run on the namespace thread (it may switch namespaces; the thread returns home after).</param>
     /// <param name="longRunning">The caller sleeps at once instead of spinning for the answer first.</param>
     private static T Run<T>(Func<T> inside, bool longRunning = false)
     {

@@ -70,6 +70,7 @@ internal sealed class AckReplies
 
     /// <param name="firstSequence">Sequence number of the request's first message; the others follow.</param>
     /// <param name="awaitingAck">Per message, in order: whether it asked for an ACK.</param>
+    /// <param name="onReply">Called with each reply that is not an ACK or an error, if given.</param>
     public AckReplies(uint firstSequence, bool[] awaitingAck, NetlinkMessageHandler? onReply)
     {
         _firstSequence = firstSequence;

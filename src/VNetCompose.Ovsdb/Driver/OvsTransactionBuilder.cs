@@ -4,6 +4,7 @@ using VNetCompose.Ovsdb.Protocol;
 namespace VNetCompose.Ovsdb.Driver;
 
 /// <summary>One OVSDB transaction built from a list of <see cref="OvsChange"/>s.</summary>
+/// <param name="Operations">The operations, sent as one <c>transact</c>.</param>
 /// <param name="NextConfigIndex">Index of the select that reads the bumped next_cfg.</param>
 /// <param name="CheckIndexes">Indexes of the <c>wait</c> operations that re-check the snapshot the transaction was
 /// built from: when one fails, the database changed meanwhile and building again on a fresh snapshot may succeed.</param>

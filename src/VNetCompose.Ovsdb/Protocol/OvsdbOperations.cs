@@ -95,7 +95,9 @@ public sealed record CommentOperation(
 }
 
 /// <summary>A where-clause condition <c>[column, function, value]</c> (RFC 7047 section 5.1).</summary>
+/// <param name="Column">The column compared.</param>
 /// <param name="Function">"==", "!=", "&lt;", "&lt;=", "&gt;", "&gt;=", "includes", "excludes".</param>
+/// <param name="Value">What it is compared with.</param>
 public sealed record OvsdbCondition(string Column, string Function, OvsdbDatum Value)
 {
     /// <summary><c>[column, "==", value]</c>.</summary>
@@ -112,7 +114,9 @@ public sealed record OvsdbCondition(string Column, string Function, OvsdbDatum V
 }
 
 /// <summary>A mutation <c>[column, mutator, value]</c> (RFC 7047 section 5.1).</summary>
+/// <param name="Column">The column changed.</param>
 /// <param name="Mutator">"+=", "-=", "*=", "/=", "%=", "insert", "delete".</param>
+/// <param name="Value">The operand.</param>
 public sealed record OvsdbMutation(string Column, string Mutator, OvsdbDatum Value)
 {
     /// <summary>Adds the elements of <paramref name="value"/> to a set or map column.</summary>

@@ -32,6 +32,7 @@ public sealed class OperationResult
 
 /// <summary>What a <c>monitor</c> request asks for one table (RFC 7047 section 4.1.5).</summary>
 /// <param name="Columns">Columns to report; all when null.</param>
+/// <param name="Select">Which changes to report (initial, insert, delete, modify); all when null.</param>
 public sealed record MonitorRequest(
     [property: JsonPropertyName("columns")] IReadOnlyList<string>? Columns = null,
     [property: JsonPropertyName("select")] MonitorSelect? Select = null);

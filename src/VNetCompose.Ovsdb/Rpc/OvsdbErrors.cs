@@ -32,7 +32,12 @@ public sealed class OvsdbRpcException : OvsException
 public sealed class OvsdbTransactionException : OvsException
 {
     /// <summary>Creates the exception.</summary>
+    /// <param name="endpoint">The server's endpoint, for the message.</param>
     /// <param name="operationIndex">Zero-based index of the failing operation; null when the commit failed.</param>
+    /// <param name="operationCount">Operations in the transaction.</param>
+    /// <param name="operationSummary">What the failing operation did (<see cref="OvsdbOperation.Summary"/>); null at commit.</param>
+    /// <param name="error">The server's error (e.g. <c>constraint violation</c>).</param>
+    /// <param name="details">The server's explanation, if any.</param>
     public OvsdbTransactionException(string endpoint, int? operationIndex, int operationCount, string? operationSummary,
         string error, string? details)
         : base(OvsdbErrors.OneLine(

@@ -9,6 +9,7 @@ namespace VNetCompose.Cli.Output.Json;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(ExecDocument))]
 [JsonSerializable(typeof(LsDocument))]
+[JsonSerializable(typeof(GcDocument))]
 [JsonSerializable(typeof(ValidateDocument))]
 [JsonSerializable(typeof(ApplyDocument))]
 [JsonSerializable(typeof(DownAllDocument))]

@@ -85,6 +85,11 @@ public sealed class TuntapKind : LinkKind
 }
 
 /// <summary>A tun/tap's attributes. Owner and Group are null when unset (-1 in the kernel).</summary>
+/// <param name="Mode">tun or tap.</param>
+/// <param name="Owner">Uid allowed to open it; null: root only.</param>
+/// <param name="Group">Gid allowed to open it; null: none.</param>
+/// <param name="MultiQueue">IFF_MULTI_QUEUE.</param>
+/// <param name="VnetHdr">IFF_VNET_HDR: frames carry a virtio-net header (what a VM's NIC uses).</param>
 /// <param name="Persist">IFF_PERSIST: the device outlives the program that created it (always, for vnet's).</param>
 /// <param name="AttachedQueues">IFLA_TUN_NUM_QUEUES: queues a program holds open now (observed only).</param>
 public sealed record TunData(TunMode Mode, int? Owner = null, int? Group = null, bool MultiQueue = false, bool VnetHdr = false,
