@@ -5,14 +5,14 @@ using VNetCompose.Cli.Commands;
 namespace VNetCompose.Cli.Sandbox;
 
 /// <summary>
-/// The commands that work on the kernel (plan, up, down, status, watch, exec, export, graph --live) need CAP_NET_ADMIN (links, addresses,
+/// The commands that work on the kernel (plan, up, down, status, watch, exec, export, gc, graph --live) need CAP_NET_ADMIN (links, addresses,
 /// nftables) and CAP_SYS_ADMIN (namespaces and their mounts) over the network vnet runs in: root on the machine,
 /// or root of a sandbox. Run by anyone else, they say so, and how, before the first kernel call, instead of
 /// failing at it with "Operation not permitted".
 /// </summary>
 internal static class RootlessGuard
 {
-    private static readonly HashSet<string> KernelCommands = new(StringComparer.Ordinal) { "plan", "up", "down", "status", "watch", "exec", "export" };
+    private static readonly HashSet<string> KernelCommands = new(StringComparer.Ordinal) { "plan", "up", "down", "status", "watch", "exec", "export", "gc" };
     // <linux/capability.h>
     private const int CapNetAdmin = 12, CapSysAdmin = 21;
 

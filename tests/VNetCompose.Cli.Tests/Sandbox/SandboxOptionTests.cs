@@ -81,7 +81,7 @@ public sealed class SandboxOptionTests
     [Fact]
     public void KernelCommands_WithoutCapabilities_AreRefusedWithTheSandboxCommandLine_HelpIsNot()
     {
-        var root = new RootCommand { UpCommand.Create(), ValidateCommand.Create(), SandboxCommand.Create(), ExportCommand.Create(), GraphCommand.Create() };
+        var root = new RootCommand { UpCommand.Create(), ValidateCommand.Create(), SandboxCommand.Create(), ExportCommand.Create(), GraphCommand.Create(), GcCommand.Create() };
         var error = new StringWriter();
         var parse = root.Parse(["up", "my lab.yaml"]);
         parse.InvocationConfiguration.Error = error;
@@ -93,6 +93,7 @@ public sealed class SandboxOptionTests
         RootlessGuard.Refuse(root.Parse(["validate", "t.yaml"]), () => 0).Should().BeNull();
         RootlessGuard.Refuse(root.Parse(["sandbox"]), () => 0).Should().BeNull();
         RootlessGuard.Refuse(root.Parse(["export", "--host"]), () => 0).Should().Be(1, "export reads the kernel");
+        RootlessGuard.Refuse(root.Parse(["gc"]), () => 0).Should().Be(1, "gc removes labs from the kernel");
         RootlessGuard.Refuse(root.Parse(["graph", "--live", "t.yaml"]), () => 0).Should().Be(1, "graph --live reads the kernel");
         RootlessGuard.Refuse(root.Parse(["graph", "t.yaml"]), () => 0).Should().BeNull("graph alone draws the file");
     }
