@@ -19,6 +19,8 @@ public static class OwnedObjects
 {
     /// <summary>The rows, grouped by object class in the order plans list them, each class by namespace and name.</summary>
     /// <param name="kernel">Read for qdiscs, which an observation for a teardown does not read.</param>
+    /// <param name="observed">The kernel's state, observed for the instance.</param>
+    /// <param name="instance">The instance whose objects these are.</param>
     public static IReadOnlyList<StatusRow> Of(IKernel kernel, ObservedState observed, string instance)
     {
         ArgumentNullException.ThrowIfNull(kernel);

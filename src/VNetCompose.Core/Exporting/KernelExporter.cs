@@ -13,12 +13,14 @@ namespace VNetCompose.Core.Exporting;
 /// <param name="Namespaces">Named namespaces (kernel names), exported under their names with <paramref name="Prefix"/> taken off.</param>
 /// <param name="Host">The namespace exported as <c>host</c>: <see cref="NetnsId.Current"/> for the one vnet runs in, a named
 /// one (a sandbox brought up with <c>--host-netns</c>), or null for none.</param>
+/// <param name="Prefix">The prefix taken off the namespaces' names; null: none.</param>
 /// <param name="Name">The topology's name; null: the instance's whose links these are (a lab vnet made, its prefix taken off),
 /// else <c>exported</c>.</param>
 public sealed record ExportRequest(IReadOnlyList<string> Namespaces, NetnsId? Host = null, string? Prefix = null, string? Name = null);
 
 /// <summary>Something of the kernel's state the topology file does not say (or says differently), and where.</summary>
 /// <param name="Namespace">The namespace as the topology names it.</param>
+/// <param name="Text">What the file does not say, in words.</param>
 public sealed record ExportNote(string Namespace, string Text)
 {
     /// <inheritdoc/>

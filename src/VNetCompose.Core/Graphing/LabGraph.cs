@@ -9,6 +9,9 @@ namespace VNetCompose.Core.Graphing;
 /// <param name="Topology">The topology's name.</param>
 /// <param name="Instance">Prefix + topology name.</param>
 /// <param name="Live">Whether the kernel's state was overlaid (<c>--live</c>).</param>
+/// <param name="Groups">The namespaces.</param>
+/// <param name="Nodes">The links and namespace stacks.</param>
+/// <param name="Edges">What joins them.</param>
 public sealed record LabGraph(
     string Topology,
     string Instance,
@@ -60,6 +63,7 @@ public sealed record GraphGroup(string Id, string Name, string? Netns, IReadOnly
 
 /// <summary>A note on a namespace: a NAT rule in the topology's words (<c>masquerade 172.17.0.0/16 out !docker0</c>).</summary>
 /// <param name="Kind"><c>nat</c>, or (live) <c>route</c>, <c>sysctl</c>, <c>link</c> for what differs there.</param>
+/// <param name="Text">The note itself.</param>
 public sealed record GraphAnnotation(string Kind, string Text)
 {
     /// <summary>What the kernel has (<c>--live</c>).</summary>
@@ -83,6 +87,7 @@ public enum NodeRole
 /// <summary>A node of a group.</summary>
 /// <param name="Id">Stable id: <c>stack:NAME</c> for a namespace's stack, <c>NAMESPACE/LINK</c> for a link.</param>
 /// <param name="Group">The id of its group.</param>
+/// <param name="Role">What the node is in the picture.</param>
 /// <param name="Name">The interface name (a namespace node: the namespace's).</param>
 /// <param name="Kind">The link kind (<c>bridge</c>, <c>ovs_bridge</c>, <c>tap</c>, ...); <c>namespace</c> for a stack.</param>
 /// <param name="Addresses">Its addresses (CIDR).</param>
@@ -118,6 +123,9 @@ public enum EdgeKind
 
 /// <summary>An edge between two nodes.</summary>
 /// <param name="Id">Stable id: <c>veth:NS/NAME</c> (end a), <c>port:NS/NAME</c>, <c>parent:NS/NAME</c>, <c>tunnel:NS/NAME</c>.</param>
+/// <param name="Kind">What the edge stands for.</param>
+/// <param name="From">The id of the node it starts at.</param>
+/// <param name="To">The id of the node it ends at.</param>
 /// <param name="FromEnd">The interface at the <paramref name="From"/> end (a veth end; a parent named in another namespace).</param>
 /// <param name="ToEnd">The interface at the <paramref name="To"/> end.</param>
 /// <param name="Annotations">Words for the edge itself (<c>dev</c>, <c>vni 42</c>, <c>vlan 10</c>).</param>
@@ -135,6 +143,8 @@ public sealed record GraphEdge(
 }
 
 /// <summary>One end of an edge: the interface there, its addresses and what is said of it (shaping, VLAN, MTU).</summary>
+/// <param name="Interface">The interface's name.</param>
+/// <param name="Addresses">Its addresses (CIDR).</param>
 /// <param name="Notes"><c>egress rate 20mbit</c>, <c>vlan 10</c>, <c>trunks 10,20</c>, <c>mtu 1450</c>.</param>
 public sealed record GraphEndpoint(string Interface, IReadOnlyList<string> Addresses, IReadOnlyList<string> Notes)
 {

@@ -6,6 +6,8 @@ namespace VNetCompose.Core.Rendering;
 /// line breaks as <c>\n</c>.</summary>
 internal static class DoubleQuoted
 {
+    /// <summary>The text in double quotes, escaped.</summary>
+    /// <param name="text">The text to quote.</param>
     /// <param name="controls">Also escape tabs (<c>\t</c>) and other control characters (<c>\uXXXX</c>), which YAML reads and dot does not.</param>
     public static string Quote(string text, bool controls)
     {

@@ -15,6 +15,9 @@ namespace VNetCompose.Netlink.Nftables;
 internal static class NatRuleDecoder
 {
     /// <summary>The decoded rule, or null with <paramref name="problem"/> saying why it is not one.</summary>
+    /// <param name="chain">The base chain the rule is in.</param>
+    /// <param name="program">The rule's expressions as dumped.</param>
+    /// <param name="problem">Why the rule is not one of vnet's vocabulary; null when it is.</param>
     /// <param name="tableFamily">The family of a table that holds one family only (ip, ip6): its rules match addresses
     /// without <c>meta nfproto</c>. Null for an inet table.</param>
     public static NatRuleState? TryDecode(NatChain chain, IReadOnlyList<NftExpression> program, out string? problem,
