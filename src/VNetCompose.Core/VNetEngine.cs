@@ -66,6 +66,8 @@ public enum UpStatus
     Failed,
     /// <summary>Applied, but a new observation still differs from the topology (see <see cref="UpResult.Remaining"/>).</summary>
     NotConverged,
+    /// <summary>Cancelled (Ctrl+C, SIGTERM): stopped at a step boundary; this run's work was undone unless NoRollback.</summary>
+    Interrupted,
 }
 
 /// <summary>What an <c>up</c> did.</summary>
@@ -85,6 +87,12 @@ public sealed record UpResult(
 {
     /// <summary>The kernel matches the topology.</summary>
     public bool Succeeded => Status is UpStatus.Applied or UpStatus.Unchanged;
+
+    /// <summary>
+    /// Why the state file could not be updated after the plan was applied (a full state directory): the lab is
+    /// applied and kept, and the state file written before applying still names everything this run created.
+    /// </summary>
+    public string? StateFileProblem { get; init; }
 }
 
 /// <summary>How a <c>down</c> ended.</summary>
@@ -100,6 +108,8 @@ public enum DownStatus
     Failed,
     /// <summary>Applied, but owned objects were still there when the wait was over (see <see cref="DownResult.Remaining"/>).</summary>
     NotConverged,
+    /// <summary>Cancelled (Ctrl+C, SIGTERM) at a step boundary: the state file is kept, so that the next <c>down</c> finishes the work.</summary>
+    Interrupted,
 }
 
 /// <summary>What a <c>down</c> did.</summary>
@@ -116,7 +126,8 @@ public sealed record DownResult(DownStatus Status, Plan Plan, int KernelWrites, 
 
 /// <summary>No state file names the instance, and no topology was given.</summary>
 public sealed class UnknownInstanceException(string instance, string directory)
-    : Exception($"no instance {instance} is known (no state file in {directory})")
+    : Exception($"no instance {instance} is known (no state file in {directory}); 'vnet down FILE' with the lab's --prefix "
+        + "and --host-netns finds a lab without its state file through the markers vnet leaves in the kernel")
 {
     /// <summary>The instance asked for.</summary>
     public string Instance { get; } = instance;
@@ -164,23 +175,67 @@ public sealed partial class VNetEngine
     /// <summary>What <see cref="Up(Topology, LabOptions, UpOptions?, CancellationToken)"/> would do. Reads only.</summary>
     public Plan Plan(Topology topology, LabOptions options)
     {
-        var desired = DesiredStateBuilder.Build(topology, options);
-        return PlanAgainstKernel(desired, _clock.Time("read state", () => _store.Read(desired.Instance)));
+        var desired = Desire(topology, options);
+        return PlanAgainstKernel(desired, ReadState(desired, options));
+    }
+
+    /// <summary>The instance's state file, refused when it belongs to another lab of the same instance name.</summary>
+    private InstanceRecord? ReadState(DesiredState desired, LabOptions options)
+    {
+        var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
+        CheckSameLab(previous, desired.Instance, desired.TopologyName!, options.Prefix);
+        return previous;
+    }
+
+    /// <summary>
+    /// Two labs whose instance names are the same string (<c>--prefix a</c> with topology <c>b</c>, and topology
+    /// <c>ab</c> without a prefix) would share every marker and the state file, and each would remove the other's
+    /// objects: the one applied second is refused.
+    /// </summary>
+    private static void CheckSameLab(InstanceRecord? previous, string instance, string topologyName, string? prefix)
+    {
+        if (previous is null || (previous.TopologyName == topologyName && (previous.Options.Prefix ?? "") == (prefix ?? ""))) return;
+        static string Lab(string topology, string? prefix) =>
+            $"topology '{topology}' " + (string.IsNullOrEmpty(prefix) ? "without a prefix" : $"with --prefix '{prefix}'");
+        throw new InvalidLabOptionsException($"instance {instance} is up as {Lab(previous.TopologyName, previous.Options.Prefix)}"
+            + (previous.TopologyPath is { } path ? $" ({NameRules.Printable(path)})" : "")
+            + $"; this is {Lab(topologyName, prefix)}, and the two would own each other's objects: choose another --prefix, or take that lab down first");
     }
 
     private Plan PlanAgainstKernel(DesiredState desired, InstanceRecord? previous) => ObserveAndPlan(desired, previous).Plan;
 
     private (Plan Plan, ObservedState Observed) ObserveAndPlan(DesiredState desired, InstanceRecord? previous)
     {
-        var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, ovs: _ovs));
+        var observed = _clock.Time("observe", () => ObserveSettled(desired, previous));
         return (_clock.Time("plan", () => Planner.Plan(desired, observed)), observed);
     }
 
-    /// <summary>The plan that <see cref="Down(Topology, LabOptions, bool, CancellationToken)"/> would apply.</summary>
+    /// <summary>
+    /// Observes; while a declared namespace vnet did not create is listed but not mounted, observes again
+    /// (bounded by <see cref="ReconcileTimings.NamespaceCreationTimeout"/>): another process is most likely between
+    /// creating its /run/netns entry and mounting it (parallel runs sharing a new --host-netns). What is still
+    /// half-created after the wait is left to the planner, which refuses it.
+    /// </summary>
+    private ObservedState ObserveSettled(DesiredState desired, InstanceRecord? previous)
+    {
+        var deadline = DateTime.UtcNow + _settings.Timings.NamespaceCreationTimeout;
+        var backoff = new PollBackoff(_settings.Timings.PollInterval);
+        var ours = (previous?.Holdings.CreatedNamespaces ?? []).ToHashSet(StringComparer.Ordinal);
+        while (true)
+        {
+            var observed = Observer.Observe(_kernel, desired, previous, ovs: _ovs);
+            bool creatingElsewhere = desired.Namespaces.Any(n => observed.IsBroken(n.Id) && !ours.Contains(n.Id.Name!));
+            if (!creatingElsewhere || DateTime.UtcNow >= deadline) return observed;
+            _log.Debug("a namespace of the topology is being created by another process: observing again");
+            backoff.Wait(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The plan that <see cref="Down(Topology, LabOptions, bool, CancellationToken, IProgress{ApplyProgress})"/> would apply.</summary>
     public Plan TeardownPlan(Topology topology, LabOptions options)
     {
-        var declared = DesiredStateBuilder.Build(topology, options);
-        return TeardownPlan(declared.Instance, _store.Read(declared.Instance), declared.Namespaces.Select(n => n.Id).ToList(),
+        var declared = Desire(topology, options);
+        return TeardownPlan(declared.Instance, ReadState(declared, options), declared.Namespaces.Select(n => n.Id).ToList(),
             declared.OvsBridges.Count > 0);
     }
 
@@ -206,9 +261,9 @@ public sealed partial class VNetEngine
         ArgumentNullException.ThrowIfNull(topology);
         focus ??= plan => plan;
         up ??= UpOptions.Default;
-        var desired = DesiredStateBuilder.Build(topology, options);
+        var desired = Desire(topology, options);
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, desired.Instance, up.NoWait, _log, cancellationToken));
-        var previous = _clock.Time("read state", () => _store.Read(desired.Instance));
+        var previous = ReadState(desired, options);
         CheckHolder(desired.Instance, previous, up.Owner);
         var plan = focus(PlanAgainstKernel(desired, previous));
         up.OnPlanned?.Invoke(plan);
@@ -222,28 +277,95 @@ public sealed partial class VNetEngine
             return new UpResult(UpStatus.Unchanged, plan, 0, null, null, []);
         }
 
-        // Intent first: a crash after any kernel write leaves a state file naming everything this run may create.
-        _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None) });
+        // Interrupted before the first write: nothing to undo (OperationCanceledException, as while waiting for the lock).
+        cancellationToken.ThrowIfCancellationRequested();
+        // Intent first: a crash after any kernel write leaves a state file naming everything this run may create
+        // (without inodes for the namespaces it creates: those are new ones).
+        _store.Write(final with { Holdings = plan.Holdings.Union(previous?.Holdings ?? Holdings.None).Forgetting(CreatedBy(plan)) });
         var counting = new CountingKernel(_kernel, _ovs);
-        var outcome = _clock.Time("apply", () =>
-            new Reconciler(counting, _log, _settings.Timings).Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
+        var reconciler = new Reconciler(counting, _log, _settings.Timings);
+        var outcome = _clock.Time("apply", () => reconciler.Apply(plan, !up.NoRollback, up.Progress, cancellationToken));
+        if (outcome.CreatedByOthers.Count > 0)
+        {
+            // Created by a parallel run between our plan and our apply: theirs, used like a pre-existing namespace.
+            final = final with { Holdings = final.Holdings with
+            {
+                CreatedNamespaces = final.Holdings.CreatedNamespaces.Except(outcome.CreatedByOthers, StringComparer.Ordinal).ToList(),
+            } };
+        }
         if (!outcome.Succeeded)
         {
             if (RecordAfterFailure(final, plan, previous, outcome)) held.DeleteFile();
-            return new UpResult(UpStatus.Failed, plan, counting.Writes, outcome, null, []);
+            return new UpResult(outcome.Interrupted ? UpStatus.Interrupted : UpStatus.Failed, plan, counting.Writes, outcome, null, []);
         }
+        final = final with { Holdings = WithInodes(final.Holdings) };
 
-        _store.Write(final);
-        ObservedState? verified = null;
-        var remaining = _clock.Time("verify", () => Converge(() =>
+        string? stateProblem = TryWrite(final);
+        try
         {
-            (var current, verified) = ObserveAndPlan(desired, final);
-            return focus(current);
-        }, cancellationToken));
-        if (remaining.HasChanges) return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []);
-        var notReady = _clock.Time("readiness", () => AwaitReadiness(desired, verified!.Snapshots, cancellationToken));
-        _log.Debug("applied {Changes} changes with {Writes} kernel writes", plan.Changes.Count, counting.Writes);
-        return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady);
+            cancellationToken.ThrowIfCancellationRequested(); // a signal during the last step is honoured too
+            ObservedState? verified = null;
+            var remaining = _clock.Time("verify", () => Converge(() =>
+            {
+                (var current, verified) = ObserveAndPlan(desired, final);
+                return focus(current);
+            }, cancellationToken));
+            if (remaining.HasChanges)
+                return new UpResult(UpStatus.NotConverged, plan, counting.Writes, outcome, remaining, []) { StateFileProblem = stateProblem };
+            var notReady = _clock.Time("readiness", () => AwaitReadiness(desired, verified!.Snapshots, cancellationToken));
+            _log.Debug("applied {Changes} changes with {Writes} kernel writes", plan.Changes.Count, counting.Writes);
+            return new UpResult(UpStatus.Applied, plan, counting.Writes, outcome, remaining, notReady) { StateFileProblem = stateProblem };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Interrupted while verifying: every step was applied; undo them all unless told to keep them.
+            if (up.NoRollback)
+                return new UpResult(UpStatus.Interrupted, plan, counting.Writes, outcome with { Interrupted = true }, null, []) { StateFileProblem = stateProblem };
+            var undone = reconciler.RollBack(outcome);
+            if (RecordAfterFailure(final, plan, previous, undone)) held.DeleteFile();
+            return new UpResult(UpStatus.Interrupted, plan, counting.Writes, undone, null, []);
+        }
+    }
+
+    /// <summary>Writes the state file after a successful apply; a failure (a full directory) is reported, not thrown:
+    /// the lab is applied and the intent record written before applying still names everything it holds.</summary>
+    private string? TryWrite(InstanceRecord record)
+    {
+        try
+        {
+            _store.Write(record);
+            return null;
+        }
+        catch (StateFileException e)
+        {
+            _log.Debug("{Problem}", e.Message);
+            return e.Message;
+        }
+    }
+
+    /// <summary>The desired state of a topology placed by <paramref name="options"/>, refused (before anything is
+    /// read or written) when the options are invalid for it.</summary>
+    private static DesiredState Desire(Topology topology, LabOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(topology);
+        return DesiredStateBuilder.Build(topology, options);
+    }
+
+    /// <summary>The namespaces a plan creates (anew: a recorded inode of that name is another namespace's).</summary>
+    private static IEnumerable<string> CreatedBy(Plan plan) => plan.Steps.OfType<CreateNamespaceStep>().Select(s => s.Name);
+
+    /// <summary>The holdings with the inode of each created namespace that has none recorded yet, read now.</summary>
+    private Holdings WithInodes(Holdings holdings)
+    {
+        var inodes = holdings.NamespaceInodes.Where(p => holdings.CreatedNamespaces.Contains(p.Key, StringComparer.Ordinal))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        foreach (var name in holdings.CreatedNamespaces.Where(n => !inodes.ContainsKey(n)))
+        {
+            if (_kernel.NamespaceInode(name) is { } inode) inodes[name] = inode;
+        }
+        return holdings with { NamespaceInodes = inodes };
     }
 
     /// <summary>A lab held by another process that still runs is never adopted, nor a <c>vnet up</c> lab by a fixture.</summary>
@@ -267,8 +389,11 @@ public sealed partial class VNetEngine
     private bool RecordAfterFailure(InstanceRecord final, Plan plan, InstanceRecord? previous, ApplyOutcome outcome)
     {
         var existing = _kernel.ListNamespaces().ToHashSet(StringComparer.Ordinal);
-        var union = plan.Holdings.Union(previous?.Holdings ?? Holdings.None);
-        var held = union with { CreatedNamespaces = union.CreatedNamespaces.Where(existing.Contains).ToList() };
+        var union = plan.Holdings.Union(previous?.Holdings ?? Holdings.None).Forgetting(CreatedBy(plan));
+        var held = WithInodes(union with
+        {
+            CreatedNamespaces = union.CreatedNamespaces.Where(n => existing.Contains(n) && !outcome.CreatedByOthers.Contains(n)).ToList(),
+        });
         bool nothingHeld = previous is null && outcome.RolledBack && outcome.RollbackErrors.Count == 0
             && !plan.Steps.Any(s => s.IsDelete);
         if (nothingHeld) _store.Delete(final.Instance);
@@ -276,25 +401,54 @@ public sealed partial class VNetEngine
         return nothingHeld;
     }
 
-    /// <summary>Removes everything the instance owns: found from the topology and its state file.</summary>
-    public DownResult Down(Topology topology, LabOptions options, bool noWait = false, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Removes everything the instance owns: found from the topology and its state file. Cancelled, it stops at
+    /// a step boundary and keeps the state file, so that the next <c>down</c> finishes the work.
+    /// </summary>
+    public DownResult Down(Topology topology, LabOptions options, bool noWait = false, CancellationToken cancellationToken = default,
+        IProgress<ApplyProgress>? progress = null)
     {
-        var declared = DesiredStateBuilder.Build(topology, options);
-        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken,
-            declared.OvsBridges.Count > 0);
+        var declared = Desire(topology, options);
+        return Down(declared.Instance, declared.Namespaces.Select(n => n.Id).ToList(), noWait, requireRecord: false, cancellationToken, progress,
+            declared.OvsBridges.Count > 0, previous => CheckSameLab(previous, declared.Instance, declared.TopologyName!, options.Prefix),
+            (plan, previous) => previous is null ? WithoutStateFile(plan, declared) : plan);
+    }
+
+    /// <summary>
+    /// A teardown found through the kernel's markers alone: the values sysctls had before vnet changed them in
+    /// namespaces it keeps were only in the state file, so they stay as they are: said so.
+    /// </summary>
+    private static Plan WithoutStateFile(Plan plan, DesiredState declared)
+    {
+        var deleted = plan.Steps.OfType<DeleteNamespaceStep>().Select(s => NetnsId.Named(s.Name)).ToHashSet();
+        var kept = declared.Namespaces.Where(n => n.Sysctls.Count > 0 && !deleted.Contains(n.Id))
+            .Select(n => $"{string.Join(", ", n.Sysctls.Select(s => s.Key))} in {Ownership.Display(n.Id)}").ToList();
+        if (kept.Count == 0) return plan;
+        return plan with
+        {
+            Problems = [.. plan.Problems, PlanProblem.Warning($"no state file for {plan.Instance}: the lab was found through the markers vnet leaves in the kernel, "
+                + $"but the values the sysctls had before vnet changed them are unknown, so they are left as they are ({string.Join("; ", kept)})")],
+        };
     }
 
     /// <summary>Removes everything the instance owns, from its state file alone (the topology may have changed or be gone).</summary>
-    public DownResult Down(string instance, bool noWait = false, CancellationToken cancellationToken = default) =>
-        Down(instance, [], noWait, requireRecord: true, cancellationToken);
+    public DownResult Down(string instance, bool noWait = false, CancellationToken cancellationToken = default,
+        IProgress<ApplyProgress>? progress = null)
+    {
+        LabOptions.ValidateInstance(instance);
+        return Down(instance, [], noWait, requireRecord: true, cancellationToken, progress);
+    }
 
     private DownResult Down(string instance, IReadOnlyCollection<NetnsId> declared, bool noWait, bool requireRecord,
-        CancellationToken cancellationToken, bool declaresOvs = false)
+        CancellationToken cancellationToken, IProgress<ApplyProgress>? progress, bool declaresOvs = false, Action<InstanceRecord?>? check = null,
+        Func<Plan, InstanceRecord?, Plan>? explain = null)
     {
         using var held = _clock.Time("lock", () => InstanceLock.Acquire(_store.Directory, instance, noWait, _log, cancellationToken));
         var previous = _clock.Time("read state", () => _store.Read(instance));
         if (previous is null && requireRecord) throw new UnknownInstanceException(instance, _store.Directory);
+        check?.Invoke(previous);
         var plan = TeardownPlan(instance, previous, declared, declaresOvs);
+        if (explain is not null) plan = explain(plan, previous);
         if (!plan.CanApply) return new DownResult(DownStatus.Refused, plan, 0, null, null);
         if (!plan.HasChanges)
         {
@@ -303,12 +457,22 @@ public sealed partial class VNetEngine
             return new DownResult(DownStatus.NothingToDo, plan, 0, null, null);
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         var counting = new CountingKernel(_kernel, _ovs);
-        var outcome = _clock.Time("apply", () => new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, null, cancellationToken));
-        if (!outcome.Succeeded) return new DownResult(DownStatus.Failed, plan, counting.Writes, outcome, null);
+        var outcome = _clock.Time("apply", () => new Reconciler(counting, _log, _settings.Timings).Apply(plan, rollback: false, progress, cancellationToken));
+        if (!outcome.Succeeded)
+            return new DownResult(outcome.Interrupted ? DownStatus.Interrupted : DownStatus.Failed, plan, counting.Writes, outcome, null);
 
         // Links of deleted namespaces (and their veth peers elsewhere) vanish asynchronously: wait until they are gone.
-        var remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared, declaresOvs), cancellationToken));
+        Plan remaining;
+        try
+        {
+            remaining = _clock.Time("verify", () => Converge(() => TeardownPlan(instance, previous, declared, declaresOvs), cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new DownResult(DownStatus.Interrupted, plan, counting.Writes, outcome with { Interrupted = true }, null);
+        }
         if (remaining.HasChanges) return new DownResult(DownStatus.NotConverged, plan, counting.Writes, outcome, remaining);
         _store.Delete(instance);
         held.DeleteFile();
@@ -321,6 +485,7 @@ public sealed partial class VNetEngine
     /// <summary>Every object an instance known by its state file owns (<see cref="OwnedObjects"/>).</summary>
     public StatusReport Status(string instance)
     {
+        LabOptions.ValidateInstance(instance);
         var previous = _store.Read(instance) ?? throw new UnknownInstanceException(instance, _store.Directory);
         var desired = DesiredState.Teardown(instance);
         var observed = _clock.Time("observe", () => Observer.Observe(_kernel, desired, previous, [], _ovs));
@@ -330,6 +495,9 @@ public sealed partial class VNetEngine
 
     /// <summary>Instances with a state file: the topologies that are up.</summary>
     public IReadOnlyList<InstanceRecord> List() => _store.List();
+
+    /// <summary>Every state file: its record, or why it cannot be read.</summary>
+    public IReadOnlyList<StateEntry> Entries() => _store.Entries();
 
     /// <summary>Re-plans until the plan is empty or the convergence wait is over; returns the last plan.</summary>
     private Plan Converge(Func<Plan> plan, CancellationToken cancellationToken)

@@ -18,6 +18,25 @@ public interface IKernel : IDisposable
     /// <summary>Creates a named namespace the way <c>ip netns add</c> does. EEXIST if it exists.</summary>
     void CreateNamespace(string name);
 
+    /// <summary>
+    /// Creates a named namespace whose <c>lo</c> carries the ifalias <paramref name="loopbackAlias"/> (vnet's owner marker)
+    /// from the moment the name exists: the netlink driver sets it inside the new namespace before bind-mounting it, so a
+    /// process killed in between leaves at most an unmounted /run/netns entry, never an unmarked namespace. This default
+    /// (for drivers that cannot do better) makes two calls.
+    /// </summary>
+    void CreateNamespace(string name, string loopbackAlias)
+    {
+        CreateNamespace(name);
+        UpdateLink(NetnsId.Named(name), "lo", new LinkUpdate(Alias: loopbackAlias));
+    }
+
+    /// <summary>
+    /// The identity of a named namespace: the inode of its nsfs file (as <c>stat -L /run/netns/NAME</c> and
+    /// <c>readlink /proc/PID/ns/net</c> show it); a namespace deleted and created again under the same name has another.
+    /// Null when there is no such (mounted) namespace, or when this driver cannot tell.
+    /// </summary>
+    ulong? NamespaceInode(string name) => null;
+
     /// <summary>Unmounts and unlinks a named namespace (as <c>ip netns del</c>). ENOENT if missing.</summary>
     void DeleteNamespace(string name);
 

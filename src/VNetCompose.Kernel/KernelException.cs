@@ -45,7 +45,7 @@ public static class Errnos
         ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOSPC = 28, EROFS = 30,
         ERANGE = 34, ENAMETOOLONG = 36, ENOTEMPTY = 39, ELOOP = 40, ENODATA = 61, EBADMSG = 74, EMSGSIZE = 90, EPROTONOSUPPORT = 93,
         EOPNOTSUPP = 95, EAFNOSUPPORT = 97, EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENETUNREACH = 101,
-        ENOBUFS = 105, ETIMEDOUT = 110, EHOSTUNREACH = 113;
+        ENOBUFS = 105, ETIMEDOUT = 110, EHOSTUNREACH = 113, ESTALE = 116;
 
     private static readonly Dictionary<int, (string Name, string Text)> Known = new()
     {
@@ -87,6 +87,7 @@ public static class Errnos
         [ENOBUFS] = ("ENOBUFS", "No buffer space available"),
         [ETIMEDOUT] = ("ETIMEDOUT", "Connection timed out"),
         [EHOSTUNREACH] = ("EHOSTUNREACH", "No route to host"),
+        [ESTALE] = ("ESTALE", "Stale file handle"),
     };
 
     /// <summary>The symbolic name (<c>EEXIST</c>), or <c>errno N</c> for one not listed.</summary>

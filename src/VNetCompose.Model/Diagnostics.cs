@@ -15,16 +15,25 @@ public enum DiagnosticSeverity
 /// </summary>
 public sealed record Diagnostic(DiagnosticSeverity Severity, string File, int Line, int Column, string KeyPath, string Message)
 {
-    /// <summary>Compiler-style: <c>file:line:col: error: key.path: message</c> (<c>file: error: message</c> when there is no position).</summary>
-    public override string ToString() =>
+    /// <summary>
+    /// Compiler-style: <c>file:line:col: error: key.path: message</c> (<c>file: error: message</c> when there is no
+    /// position), always one line: a name with a control character in it (<c>"x\n"</c>) is shown escaped.
+    /// </summary>
+    public override string ToString() => NameRules.Printable(
         (Line > 0 ? $"{File}:{Line}:{Column}: " : $"{File}: ")
         + (Severity == DiagnosticSeverity.Error ? "error" : "warning") + ": "
-        + (KeyPath.Length == 0 ? "" : KeyPath + ": ") + Message;
+        + (KeyPath.Length == 0 ? "" : KeyPath + ": ") + Message);
 }
 
 /// <summary>The outcome of loading a topology: the model when there is no error, and every diagnostic.</summary>
 public sealed record LoadResult(Topology? Topology, IReadOnlyList<Diagnostic> Diagnostics)
 {
+    /// <summary>Diagnostics found beyond the first thousand errors and thousand warnings, counted but not kept.</summary>
+    public int Omitted { get; init; }
+
+    /// <summary>Every error and warning found, kept in <see cref="Diagnostics"/> or only counted.</summary>
+    public (int Errors, int Warnings) Counts { get; init; }
+
     /// <summary>The file loaded: no error (warnings may remain).</summary>
     public bool Succeeded => Topology is not null;
 

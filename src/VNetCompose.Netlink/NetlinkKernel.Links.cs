@@ -80,20 +80,25 @@ public sealed partial class NetlinkKernel
     }
 
     /// <summary>Equivalent to: <c>ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue] [vnet_hdr]</c>,
-    /// then <c>ip link set NAME [mtu M] [address X] [alias A] [group G]</c>. /dev/net/tun is opened on a
-    /// thread inside the namespace, where the device then lives.</summary>
+    /// with <c>ip link set NAME [mtu M] [address X] [alias A] [group G]</c> done before the device is made persistent:
+    /// until then it goes with our descriptor, so a process killed in between leaves no unmarked device.
+    /// /dev/net/tun is opened on a thread inside the namespace, where the device then lives.</summary>
     private void CreateTuntap(NetnsId ns, LinkRequest request, TunData tun)
     {
         string operation = $"creating {tun.Kind.Name} {request.Name} in {In(ns)}";
         var handle = Namespace(ns, operation);
-        handle.RunInside(operation, () =>
+        int fd = handle.RunInside(operation, () => TunTapDevice.Create(request.Name, tun, operation));
+        try
         {
-            TunTapDevice.CreatePersistent(request.Name, tun, operation);
-            return true;
-        });
-        CompleteCreation(handle, request.Name,
-            new LinkUpdate(Mtu: request.Mtu, Mac: request.Mac, Alias: request.Alias, Group: request.Group == 0 ? null : request.Group),
-            operation);
+            ApplyAfterCreation(handle, request.Name,
+                new LinkUpdate(Mtu: request.Mtu, Mac: request.Mac, Alias: request.Alias, Group: request.Group == 0 ? null : request.Group),
+                operation);
+            TunTapDevice.MakePersistent(fd, operation);
+        }
+        finally
+        {
+            Native.Close(fd); // before TUNSETPERSIST succeeded, this also removes the device
+        }
     }
 
     /// <summary>Equivalent to: <c>ip link set NAME [name NEW] [mtu M] [address X] [master B | nomaster]

@@ -49,6 +49,22 @@ public sealed partial class NetlinkKernel
         string operation = $"reading nat table inet {name} in {In(ns)}";
         ValidateTableName(name, operation);
         var socket = Netfilter(ns, operation);
+        // The kernel bumps the generation when a commit starts, then activates its objects one by one, so a read in
+        // that window sees the new generation twice and half a ruleset (seen here under load): a read counts once
+        // the next one agrees with it.
+        const int attempts = 10;
+        var previous = ReadNatTableOnce(socket, name, operation);
+        for (int attempt = 1; attempt < attempts; attempt++)
+        {
+            var current = ReadNatTableOnce(socket, name, operation);
+            if (previous is null ? current is null : current is not null && current.Rules.SequenceEqual(previous.Rules)) return current;
+            previous = current;
+        }
+        throw new KernelException(Errnos.EINTR, operation, $"the nftables ruleset changed during each of {attempts} reads; retry");
+    }
+
+    private static NatTableState? ReadNatTableOnce(NetlinkSocket socket, string name, string operation)
+    {
         var (table, chains, rules) = ConsistentRead(socket, operation, () =>
         {
             var table = GetTable(socket, name, operation);

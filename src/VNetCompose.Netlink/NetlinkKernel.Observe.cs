@@ -16,12 +16,17 @@ public sealed partial class NetlinkKernel
     /// </summary>
     public IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces)
     {
-        var handles = namespaces.Distinct()
-            .Select(id => _namespaces.TryGet(id, $"observing {In(id)}"))
-            .OfType<NamespaceHandle>()
-            .ToList();
-        var dumps = ReadAll(handles);
-        var peers = PeerNamespaceResolver.Resolve(dumps);
+        // As many namespaces at a time as may be open at once (all of them, unless the descriptor limit is low):
+        // the handles of a part read earlier may be closed while the next part is read.
+        int perPart = Math.Max(1, _namespaces.OpenBudget - NamespaceManager.ProtectedRecent - 1);
+        var dumps = new List<NamespaceDump>(namespaces.Count);
+        foreach (var part in namespaces.Distinct().Chunk(perPart))
+        {
+            using var reading = _namespaces.ProtectFromNow();
+            var handles = part.Select(id => _namespaces.TryGet(id, $"observing {In(id)}")).OfType<NamespaceHandle>().ToList();
+            dumps.AddRange(ReadAll(handles));
+        }
+        var peers = PeerNamespaceResolver.Resolve(dumps, perPart, _namespaces.ProtectFromNow);
 
         return dumps.ToDictionary(d => d.Handle.Id, d => new NamespaceSnapshot(
             d.Handle.Id,

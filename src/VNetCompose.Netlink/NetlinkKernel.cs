@@ -11,7 +11,19 @@ namespace VNetCompose.Netlink;
 /// </summary>
 public sealed partial class NetlinkKernel : IKernel
 {
-    private readonly NamespaceManager _namespaces = new();
+    private readonly NamespaceManager _namespaces;
+
+    /// <summary>The driver, with as many namespaces open at once as the descriptor limit allows.</summary>
+    public NetlinkKernel()
+        : this(openBudget: null)
+    {
+    }
+
+    /// <param name="openBudget">At most this many namespaces open at once (tests; default: what the descriptor limit allows).</param>
+    internal NetlinkKernel(int? openBudget) => _namespaces = new NamespaceManager(openBudget);
+
+    /// <summary>Named namespaces whose descriptors are open now.</summary>
+    internal int OpenNamespaces => _namespaces.OpenCount;
 
     /// <summary>The namespace's handle; ENOENT naming <paramref name="operation"/> when it does not exist.</summary>
     private NamespaceHandle Namespace(NetnsId id, string operation) => _namespaces.Get(id, operation);

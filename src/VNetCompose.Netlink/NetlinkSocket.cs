@@ -100,7 +100,7 @@ internal sealed class NetlinkSocket : IDisposable
                 while (!replies.IsComplete)
                 {
                     int length = ReceiveDatagram(datagram, operation, dontWait: false);
-                    ConsumeOrRetire(operation, () => replies.Consume(datagram.AsSpan(0, length)));
+                    ConsumeOrRetire(() => replies.Consume(datagram.AsSpan(0, length)), operation);
                 }
             }
             finally
@@ -130,7 +130,7 @@ internal sealed class NetlinkSocket : IDisposable
                     // request once it failed, in case the kernel stopped before acknowledging the others.
                     int length = ReceiveDatagram(datagram, describe(0), dontWait: batch || replies.HasFailed);
                     if (length < 0) break; // nothing more queued
-                    ConsumeOrRetire(describe(0), () => replies.Consume(datagram.AsSpan(0, length)));
+                    ConsumeOrRetire(() => replies.Consume(datagram.AsSpan(0, length)), describe(0));
                 }
             }
             finally
@@ -142,18 +142,13 @@ internal sealed class NetlinkSocket : IDisposable
     }
 
     /// <summary>Parses a datagram; if that throws (a handler's error, a malformed answer), the rest of
-    /// the answer stays unread, so the socket is retired. A malformed answer becomes a
-    /// <see cref="KernelException"/> (EBADMSG) naming the operation, so it reaches the user as one line.</summary>
-    private void ConsumeOrRetire(string operation, Action consume)
+    /// the answer stays unread, so the socket is retired. A malformed answer is a <see cref="KernelException"/>
+    /// (EBADMSG) of <paramref name="operation"/>, see <see cref="MalformedAnswer"/>.</summary>
+    private void ConsumeOrRetire(Action consume, string operation)
     {
         try
         {
-            consume();
-        }
-        catch (InvalidDataException e)
-        {
-            IsBroken = true;
-            throw new KernelException(Errnos.EBADMSG, operation, $"malformed netlink answer: {e.Message}", e);
+            MalformedAnswer.Guard(operation, consume);
         }
         catch
         {

@@ -19,6 +19,8 @@ namespace VNetCompose.Testing;
 /// <see cref="UnsupportedLinkKinds"/> (and vlan_filtering unless <see cref="VlanFilteringSupported"/>) are refused
 /// (EOPNOTSUPP) as a kernel without them does. Kind rules come from the kinds' descriptors (<see cref="LinkKinds"/>).
 /// <para>Fault injection: <see cref="FailWrite"/> makes the k-th mutating call fail with a chosen errno;
+/// <see cref="KillAt"/> makes the process "die" there (kill -9): the call leaves what the netlink driver's requests
+/// leave when the process dies between them, and throws <see cref="ProcessKilledException"/>, which nothing catches;
 /// <see cref="Writes"/> counts mutating calls.</para>
 /// </summary>
 public sealed partial class InMemoryKernel : IKernel
@@ -28,13 +30,15 @@ public sealed partial class InMemoryKernel : IKernel
     private readonly Dictionary<string, Netns> _named = new(StringComparer.Ordinal);
     private readonly Netns _current;
     private readonly Dictionary<int, int> _failures = new();
+    private readonly Dictionary<int, KillPoint> _kills = new();
+    private ulong _nextInode = 4026532000; // nsfs inodes of the namespaces a boot creates look like this
     private readonly List<(Netns Ns, Link Link, int ObservationsLeft)> _pendingCleanup = new();
     private int _macCounter;
 
     /// <summary>An empty kernel: only the current namespace, with <c>lo</c> down and the default sysctls.</summary>
     public InMemoryKernel()
     {
-        _current = new Netns(null);
+        _current = new Netns(null) { Inode = 4026531840 };
     }
 
     /// <summary>Mutating calls made so far (successful or not): what "zero kernel writes" counts.</summary>
@@ -69,10 +73,24 @@ public sealed partial class InMemoryKernel : IKernel
         lock (_gate) _failures[writeNumber] = errno;
     }
 
-    /// <summary>Disarms every fault not yet fired.</summary>
+    /// <summary>
+    /// Simulates kill -9 of the process at the <paramref name="writeNumber"/>-th mutating call (1-based, as
+    /// <see cref="FailWrite"/>): the call throws <see cref="ProcessKilledException"/> after leaving what a process
+    /// killed at <paramref name="point"/> leaves (for calls other than a creation, every point is <see cref="KillPoint.Before"/>).
+    /// </summary>
+    public void KillAt(int writeNumber, KillPoint point = KillPoint.Before)
+    {
+        lock (_gate) _kills[writeNumber] = point;
+    }
+
+    /// <summary>Disarms every fault and kill not yet fired.</summary>
     public void ClearFaults()
     {
-        lock (_gate) _failures.Clear();
+        lock (_gate)
+        {
+            _failures.Clear();
+            _kills.Clear();
+        }
     }
 
     /// <summary>Sysctl keys and defaults of a new namespace (a subset of what the kernel has).</summary>
@@ -98,16 +116,34 @@ public sealed partial class InMemoryKernel : IKernel
     }
 
     /// <inheritdoc />
-    public void CreateNamespace(string name)
+    public void CreateNamespace(string name) => CreateNamespace(name, loopbackAlias: null);
+
+    /// <inheritdoc/>
+    /// <remarks>At once, as the netlink driver does it: a kill after the creation leaves an unmounted /run/netns entry
+    /// (<see cref="CreateBrokenNamespace"/>: the namespace died with the thread that made it), never an unmarked namespace.</remarks>
+    public void CreateNamespace(string name, string? loopbackAlias)
     {
         lock (_gate)
         {
             string op = $"creating namespace {name}";
-            Write(op);
+            Write(op, creation: true);
             if (name.Length == 0 || name.Contains('/') || name is "." or "..") throw new KernelException(Errnos.EINVAL, op);
             if (_named.ContainsKey(name)) throw new KernelException(Errnos.EEXIST, op);
-            _named[name] = new Netns(name);
+            if (TakeKill() is not null)
+            {
+                _named[name] = new Netns(name) { Broken = true };
+                throw new ProcessKilledException(op);
+            }
+            var ns = new Netns(name) { Inode = _nextInode++ };
+            ns.Links[0].Alias = string.IsNullOrEmpty(loopbackAlias) ? null : loopbackAlias;
+            _named[name] = ns;
         }
+    }
+
+    /// <inheritdoc/>
+    public ulong? NamespaceInode(string name)
+    {
+        lock (_gate) return _named.TryGetValue(name, out var ns) && !ns.Broken ? ns.Inode : null;
     }
 
     /// <summary>
@@ -215,7 +251,7 @@ public sealed partial class InMemoryKernel : IKernel
             string op = request.Data is VethData { Peer: { } p }
                 ? $"creating veth {request.Name} in {In(ns)} (peer {p.Name} in {In(p.Namespace)})"
                 : $"creating {kind.Name} {request.Name} in {In(ns)}";
-            Write(op);
+            Write(op, creation: true);
             var netns = Find(ns, op);
             CheckNewName(netns, request.Name, op);
             if (Unsupported(request.Data) is { } reason)
@@ -237,27 +273,38 @@ public sealed partial class InMemoryKernel : IKernel
                 if (parentNs != netns && !kind.ParentMayBeElsewhere) throw new KernelException(Errnos.EINVAL, op, "the lower device must be in the same namespace");
                 parent = (parentNs, parentLink);
             }
+            // A tun/tap is marked before it is made persistent: killed before, it goes with the process's descriptor.
+            var kill = TakeKill();
+            if (kill is not null && request.Data is TunData) throw new ProcessKilledException(op);
             var data = kind.Observed(request.Data is TunData tun ? tun with { Persist = true, AttachedQueues = 0 } : request.Data,
                 parent?.Link.Index);
+            // RTM_NEWLINK applies IFLA_GROUP but ignores IFLA_IFALIAS: the driver sets the alias with a second request.
             var link = NewLink(netns, request.Name, kind.KernelKind, request.Mtu ?? kind.DefaultMtu(data, parent?.Link.Mtu) ?? LinkKind.EthernetMtu,
-                kind.CarriesEthernet ? request.Mac : null, request.Alias, request.Group);
+                kind.CarriesEthernet ? request.Mac : null, kill is null ? request.Alias : null, request.Group);
             if (!kind.CarriesEthernet) link.Mac = null;
             link.Data = data;
             if (kind.Parent == ParentUse.Required) link.Parent = parent;
             else if (parent is not null) link.Lower = parent;
+            if (kill is not null) throw new ProcessKilledException(op);
         }
     }
+
+    /// <summary>The kill armed for the write just counted, if any (a creation call leaves its partial result first).</summary>
+    private KillPoint? TakeKill() => _kills.Remove(Writes, out var point) ? point : null;
 
     private void CreateVeth(Netns nsA, LinkRequest a, VethPeerEnd b, string op)
     {
         var nsB = Find(b.Namespace, op);
         CheckNewName(nsB, b.Name, op);
         if (nsA == nsB && a.Name == b.Name) throw new KernelException(Errnos.EEXIST, op);
-        var linkA = NewLink(nsA, a.Name, "veth", a.Mtu ?? LinkKind.EthernetMtu, a.Mac, a.Alias, a.Group);
-        var linkB = NewLink(nsB, b.Name, "veth", b.Mtu ?? LinkKind.EthernetMtu, b.Mac, b.Alias, b.Group);
+        // One RTM_NEWLINK makes both ends, each with its group; their aliases are two more requests.
+        var kill = TakeKill();
+        var linkA = NewLink(nsA, a.Name, "veth", a.Mtu ?? LinkKind.EthernetMtu, a.Mac, kill is null or KillPoint.AfterFirstAlias ? a.Alias : null, a.Group);
+        var linkB = NewLink(nsB, b.Name, "veth", b.Mtu ?? LinkKind.EthernetMtu, b.Mac, kill is null ? b.Alias : null, b.Group);
         linkA.Data = linkB.Data = new VethData();
         linkA.Peer = (nsB, linkB);
         linkB.Peer = (nsA, linkA);
+        if (kill is not null) throw new ProcessKilledException(op);
     }
 
     /// <summary>Why this model's kernel cannot create such a link, or null.</summary>
@@ -661,7 +708,7 @@ public sealed partial class InMemoryKernel : IKernel
                     string master = ns.Links.FirstOrDefault(m => m.Index == l.MasterIndex)?.Name ?? "-";
                     string peer = l.Peer is { } p ? $"{p.Ns.Id}/{p.Link.Name}" : "-";
                     text.Append(CultureInfo.InvariantCulture,
-                        $"  link {l.Name} kind={l.Kind} mtu={l.Mtu} mac={l.Mac ?? "-"} master={master} up={l.AdminUp} alias={l.Alias ?? "-"} peer={peer} parent={Describe(l.Parent ?? l.Lower)} data={l.Data}\n");
+                        $"  link {l.Name} kind={l.Kind} mtu={l.Mtu} mac={l.Mac ?? "-"} master={master} up={l.AdminUp} alias={l.Alias ?? "-"}{(l.Group == 0 ? "" : $" group={l.Group}")} peer={peer} parent={Describe(l.Parent ?? l.Lower)} data={l.Data}\n");
                     foreach (var a in l.Addresses.Select(a => $"{a.Address}/{a.PrefixLength}").Order(StringComparer.Ordinal))
                         text.Append("    addr ").Append(a).Append('\n');
                     AppendTrafficControl(text, l);
@@ -693,10 +740,18 @@ public sealed partial class InMemoryKernel : IKernel
 
     // ---------------------------------------------------------------- helpers
 
-    private void Write(string operation)
+    /// <param name="operation">What the call does (for a fault's message).</param>
+    /// <param name="creation">A call that creates something: a kill armed for it past <see cref="KillPoint.Before"/>
+    /// is left to the call (<see cref="TakeKill"/>), which leaves its partial result first.</param>
+    private void Write(string operation, bool creation = false)
     {
         Writes++;
         if (_failures.Remove(Writes, out int errno)) throw new KernelException(errno, operation, "injected fault");
+        if (_kills.TryGetValue(Writes, out var point) && (point == KillPoint.Before || !creation))
+        {
+            _kills.Remove(Writes);
+            throw new ProcessKilledException(operation);
+        }
     }
 
     private Netns Find(NetnsId id, string operation)
@@ -745,6 +800,7 @@ public sealed partial class InMemoryKernel : IKernel
 
         public string? Name { get; }
         public bool Broken { get; init; }
+        public ulong Inode { get; init; }
         public NetnsId Id => new(Name);
         public int NextIndex { get; set; } = 2;
         public List<Link> Links { get; } = new();

@@ -134,12 +134,12 @@ public sealed class EngineTests : IDisposable
     public void NamespaceLeftHalfCreatedByACrash_IsRecreatedByUp_AndRemovedByDown()
     {
         string empty = _kernel.Dump();
-        // kill -9 while creating the third namespace: the intent is recorded, two namespaces exist, the
-        // third is listed but cannot be entered.
+        // kill -9 while creating the third namespace: the intent is recorded, two namespaces exist (marked from their
+        // creation on), the third is listed but cannot be entered.
         var intent = _engine.Plan(Docker0(), Sandboxed).Holdings;
         _engine.Store.Write(new InstanceRecord("p-docker0-lab", "docker0-lab", null, Sandboxed, intent, DateTimeOffset.UtcNow));
-        _kernel.CreateNamespace("p-ubuntu1");
-        _kernel.CreateNamespace("sbx");
+        _kernel.CreateNamespace("p-ubuntu1", Ownership.NamespaceMarker("p-docker0-lab"));
+        _kernel.CreateNamespace("sbx", Ownership.NamespaceMarker("p-docker0-lab"));
         _kernel.CreateBrokenNamespace("p-ubuntu2");
 
         var plan = _engine.Plan(Docker0(), Sandboxed);

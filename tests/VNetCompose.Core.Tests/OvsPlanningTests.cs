@@ -102,7 +102,10 @@ public sealed class OvsPlanningTests : IDisposable
         var down = _engine.Down(Example(), Sandboxed);
 
         down.Status.Should().Be(DownStatus.Removed);
-        down.Plan.Problems.Single().Message.Should().StartWith("OVS bridge ovsbr1 is vnet's but carries port(s) fp0");
+        down.Plan.Problems.Select(p => p.Message).Should().SatisfyRespectively(
+            p => p.Should().StartWith("namespace sbx holds links fb0, fp0, fp0-peer: vnet removes only p-ovs-vlans's objects from it and leaves it in place"),
+            p => p.Should().StartWith("OVS bridge ovsbr1 is vnet's but carries port(s) fp0"));
+        _kernel.ListNamespaces().Should().Equal(["sbx"], "the namespace holding the foreign veth stays, with it");
         var state = Switched;
         state.Bridges.Select(b => b.Name).Should().Equal("fb0", "ovsbr1");
         state.FindBridge("ovsbr1")!.Ports.Select(p => p.Name).Should().Equal("fp0", "ovsbr1");

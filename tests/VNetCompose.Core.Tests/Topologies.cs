@@ -122,6 +122,7 @@ internal static class Topologies
         ConvergenceTimeout = TimeSpan.FromMilliseconds(200),
         ReadinessTimeout = TimeSpan.FromMilliseconds(200),
         PollInterval = TimeSpan.FromMilliseconds(1),
+        NamespaceCreationTimeout = TimeSpan.FromMilliseconds(200),
     };
 }
 
@@ -133,4 +134,13 @@ internal sealed class TempStateDir : IDisposable
     public VNetEngineSettings Settings => new() { StateDirectory = Path, Timings = Topologies.FastTimings };
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
+}
+
+/// <summary>Runs a callback when an apply reaches step <c>k</c> (k steps applied): Ctrl+C, or another process acting, between two steps.</summary>
+internal sealed class AtStep(int step, Action action) : IProgress<ApplyProgress>
+{
+    public void Report(ApplyProgress value)
+    {
+        if (value.Done == step) action();
+    }
 }

@@ -191,6 +191,57 @@ public sealed class YamlStructureTests
     }
 
     [Fact]
+    public async Task Fifo_IsRefusedWithoutBlocking()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"vnet-fifo-{Guid.NewGuid():N}.yaml");
+        System.Diagnostics.Process.Start("mkfifo", path)!.WaitForExit();
+        try
+        {
+            // Before: open(2) waited for a writer that never comes.
+            var load = Task.Run(() => TopologyLoader.LoadFile(path));
+            (await Task.WhenAny(load, Task.Delay(TimeSpan.FromSeconds(10)))).Should().BeSameAs(load, "loading a FIFO must not block");
+            (await load).Diagnostics.Select(d => d.ToString()).Should()
+                .Equal($"{path}: error: is a FIFO (named pipe), not a regular file; vnet reads topologies from regular files only");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("/dev/null", "is a character device, not a regular file; vnet reads topologies from regular files only")]
+    [InlineData("/dev/zero", "is a character device, not a regular file; vnet reads topologies from regular files only")]
+    public void Device_IsRefused(string path, string message)
+    {
+        TopologyLoader.LoadFile(path).Diagnostics.Select(d => d.ToString()).Should().Equal($"{path}: error: {message}");
+    }
+
+    [Fact]
+    public void AFileOverTheLimit_IsRefusedBeforeItIsParsed()
+    {
+        using var file = new TempFile([.. "version: 1\nname: t\nbridges:\n"u8, .. Enumerable.Repeat((byte)'#', (int)TopologyLoader.MaxFileBytes)]);
+        TopologyLoader.LoadFile(file.Path).Diagnostics.Select(d => d.ToString())
+            .Should().Equal($"{file.Path}: error: is larger than 4 MiB; that is not a topology file");
+    }
+
+    [Fact]
+    public void SymlinkToARegularFile_IsRead()
+    {
+        using var file = new TempFile("version: 1\nname: t\n"u8.ToArray());
+        string link = file.Path + ".link";
+        File.CreateSymbolicLink(link, file.Path);
+        try
+        {
+            TopologyLoader.LoadFile(link).Succeeded.Should().BeTrue();
+        }
+        finally
+        {
+            File.Delete(link);
+        }
+    }
+
+    [Fact]
     public void InvalidUtf8_IsReportedWhereTheBadByteIs()
     {
         using var file = new TempFile([.. "version: 1\nname: t\nbridges:\n  br"u8, 0xFF, .. "0: {}\n"u8]);

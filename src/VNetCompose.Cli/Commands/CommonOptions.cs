@@ -45,6 +45,28 @@ internal sealed class CommonOptions
     {
         LogFormat.AcceptOnlyFromAmong("text", "json");
         HostNetns.CompletionSources.Add(Completions.NetworkNamespaces);
+        // Checked before the command runs: nothing is read or written with a name that could leave its directory.
+        RejectInvalid(HostNetns, NameRules.NamespaceNameError);
+        RejectInvalid(Prefix, NameRules.PrefixError);
+    }
+
+    /// <summary>The <c>--name INSTANCE</c> option of the commands that work from a state file alone: completed from the
+    /// state files, refused before anything is read when it is not an instance name.</summary>
+    public static Option<string?> InstanceNameOption(string description = "The instance (prefix + topology name), from its state file alone.")
+    {
+        var option = new Option<string?>("--name") { Description = description, HelpName = "INSTANCE" };
+        option.CompletionSources.Add(Completions.Instances);
+        return RejectInvalid(option, NameRules.InstanceNameError);
+    }
+
+    private static Option<string?> RejectInvalid(Option<string?> option, Func<string, string?> error)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && error(value) is { } message)
+                result.AddError($"{option.Name}: {message}");
+        });
+        return option;
     }
 
     public void AddTo(Command command, bool placement = true)
@@ -63,18 +85,24 @@ internal sealed class CommonOptions
 
     /// <summary>
     /// Failures a command reports as one line (exit 1), not as a crash: the kernel's, Open vSwitch's, a busy, held
-    /// (a live fixture's) or unknown instance, state and I/O errors.
+    /// (a live fixture's) or unknown instance, state file and directory errors, I/O errors, lab options that contradict
+    /// the topology.
     /// </summary>
     public static bool IsExpectedFailure(Exception e) => e is KernelException or OvsException or InstanceBusyException
-        or InstanceHeldException or UnknownInstanceException or StateFileException or IOException or UnauthorizedAccessException;
+        or InstanceHeldException or UnknownInstanceException or StateFileException or StateDirectoryException or IOException
+        or UnauthorizedAccessException or InvalidLabOptionsException;
 
     /// <summary>
     /// Runs <paramref name="body"/> with a logger, the netlink driver and an engine; turns the expected
     /// failures (kernel refusals, a busy or unknown instance, a bad state file) into one line and exit 1.
+    /// With <paramref name="interruptible"/> (commands that change the kernel), SIGINT and SIGTERM cancel the
+    /// session's token instead of killing the process (<see cref="SignalCancellation"/>); <paramref name="then"/>
+    /// says what follows the stop.
     /// </summary>
-    public int Run(ParseResult parse, Func<CommandSession, int> body)
+    public int Run(ParseResult parse, Func<CommandSession, int> body, bool interruptible = false, string then = "")
     {
         var error = parse.InvocationConfiguration.Error;
+        using var signals = interruptible ? new SignalCancellation(error, then) : null;
         using var logging = new SerilogLogging(parse.GetValue(Verbose), parse.GetValue(LogFormat) == "json");
         var log = logging.Logger;
         try
@@ -94,7 +122,7 @@ internal sealed class CommonOptions
             try
             {
                 var engine = new VNetEngine(kernel, new VNetEngineSettings(), log, ovs);
-                return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error));
+                return body(new CommandSession(engine, log, parse.InvocationConfiguration.Output, error, signals));
             }
             finally
             {
@@ -103,20 +131,33 @@ internal sealed class CommonOptions
         }
         catch (Exception e) when (IsExpectedFailure(e))
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {NameRules.Printable(e.Message)}");
             return ErrorExitCode;
+        }
+        catch (OperationCanceledException) when (signals is { Signalled: true })
+        {
+            error.WriteLine($"interrupted ({signals.SignalName}) before any change: nothing was changed.");
+            return signals.ExitCode;
         }
     }
 }
 
 /// <summary>What a command body works with.</summary>
-internal sealed record CommandSession(VNetEngine Engine, ILogger Log, TextWriter Output, TextWriter Error)
+/// <param name="Engine">The engine on the netlink driver.</param>
+/// <param name="Log">The command's logger (-v, --log-format).</param>
+/// <param name="Output">Standard output.</param>
+/// <param name="Error">Standard error.</param>
+/// <param name="Signals">Set for commands that can be interrupted: the token and exit code of SIGINT/SIGTERM.</param>
+internal sealed record CommandSession(VNetEngine Engine, ILogger Log, TextWriter Output, TextWriter Error, SignalCancellation? Signals = null)
 {
+    /// <summary>Cancelled by the first SIGINT or SIGTERM (never, for commands that cannot be interrupted).</summary>
+    public CancellationToken Cancellation => Signals?.Token ?? CancellationToken.None;
+
     /// <summary>Loads a topology, printing every diagnostic on stderr; null when it has errors.</summary>
     public Topology? Load(string path)
     {
         var result = new PhaseClock(Log).Time("load", () => TopologyLoader.LoadFile(path));
-        foreach (var diagnostic in result.Diagnostics) Error.WriteLine(diagnostic);
+        DiagnosticOutput.Write(result, Error);
         return result.Topology;
     }
 }

@@ -5,6 +5,7 @@ using VNetCompose.Cli.Output;
 using VNetCompose.Cli.Output.Json;
 using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
+using VNetCompose.Model;
 
 namespace VNetCompose.Cli.Commands;
 
@@ -15,8 +16,7 @@ internal static class DownCommand
     {
         var common = new CommonOptions();
         var file = FileArguments.Topology(optional: true);
-        var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone.", HelpName = "INSTANCE" };
-        name.CompletionSources.Add(Completions.Instances);
+        var name = CommonOptions.InstanceNameOption();
         var noWait = new Option<bool>("--no-wait") { Description = "Fail at once when another vnet process works on this topology." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print what is removed." };
         var all = new Option<bool>("--all") { Description = "Remove every instance that has a state file (see 'vnet ls'); asks first on a terminal." };
@@ -42,20 +42,22 @@ internal static class DownCommand
             DownResult result;
             if (parse.GetValue(name) is { } instance)
             {
-                result = session.Engine.Down(instance, parse.GetValue(noWait));
+                result = session.Engine.Down(instance, parse.GetValue(noWait), session.Cancellation, Pause(session));
             }
             else
             {
                 if (session.Load(parse.GetValue(file)!) is not { } topology) return CommonOptions.ErrorExitCode;
-                result = session.Engine.Down(topology, common.Lab(parse), parse.GetValue(noWait));
+                result = session.Engine.Down(topology, common.Lab(parse), parse.GetValue(noWait), session.Cancellation, Pause(session));
             }
             bool json = parse.IsJson(output);
             int exitCode = Report(result, clock.Elapsed, session, parse.GetValue(quiet), json);
             if (json) JsonOutput.Write(session.Output, Document(result, clock.Elapsed), c => c.ApplyDocument);
             return exitCode;
-        }));
+        }, interruptible: true, then: "keeping the state file so that 'vnet down' again finishes the work"));
         return command;
     }
+
+    private static IProgress<Core.Apply.ApplyProgress>? Pause(CommandSession session) => StepPause.Wrap(null, session.Error, session.Cancellation);
 
     /// <summary>
     /// Takes down every instance with a state file, in name order, after asking on a terminal (unless
@@ -79,14 +81,20 @@ internal static class DownCommand
             var clock = Stopwatch.StartNew();
             try
             {
-                var result = session.Engine.Down(instance, noWait);
+                var result = session.Engine.Down(instance, noWait, session.Cancellation, Pause(session));
                 allSucceeded &= Report(result, clock.Elapsed, session, quiet, json) == 0;
                 documents.Add(Document(result, clock.Elapsed));
+                if (result.Status == DownStatus.Interrupted)
+                {
+                    // A signal stops the whole command: the instances not reached yet stay up, as does this one's state file.
+                    if (json) JsonOutput.Write(session.Output, new DownAllDocument(documents, errors), c => c.DownAllDocument);
+                    return session.Signals?.ExitCode ?? CommonOptions.ErrorExitCode;
+                }
             }
             catch (Exception e) when (CommonOptions.IsExpectedFailure(e))
             {
                 // One instance that cannot be taken down (a damaged state file, held by another vnet) leaves the others to go.
-                session.Error.WriteLine($"error: {instance}: {e.Message}");
+                session.Error.WriteLine($"error: {instance}: {NameRules.Printable(e.Message)}");
                 errors.Add(new InstanceErrorJson(instance, e.Message));
             }
         }
@@ -112,6 +120,7 @@ internal static class DownCommand
             DownStatus.NothingToDo => "nothing_to_do",
             DownStatus.Refused => "refused",
             DownStatus.Failed => "failed",
+            DownStatus.Interrupted => "interrupted",
             _ => "not_converged",
         },
         JsonOutput.Plan(result.Plan),
@@ -128,11 +137,17 @@ internal static class DownCommand
         var output = json ? TextWriter.Null : session.Output;
         switch (result.Status)
         {
+            case DownStatus.Interrupted:
+                session.Error.WriteLine($"interrupted ({session.Signals?.SignalName ?? "cancelled"}) after {result.Outcome!.StepsApplied} of {result.Plan.Steps.Count} steps; "
+                    + "the state file is kept: run 'vnet down' again to finish.");
+                return session.Signals?.ExitCode ?? CommonOptions.ErrorExitCode;
             case DownStatus.NothingToDo:
                 output.WriteLine($"down: {result.Plan.Instance}: nothing owned is left.");
                 return 0;
             case DownStatus.Removed:
                 if (!quiet) output.Write(PlanTextRenderer.Render(result.Plan));
+                // What down left in place and why (a namespace holding others' objects) is said even with -q.
+                else foreach (var warning in result.Plan.Warnings) session.Error.WriteLine(warning);
                 output.WriteLine($"down: {result.Plan.Instance} removed with {PlanTextRenderer.Count(result.KernelWrites, "kernel write")} ({ms} ms).");
                 return 0;
             case DownStatus.Refused:

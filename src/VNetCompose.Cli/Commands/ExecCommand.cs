@@ -36,8 +36,7 @@ internal static class ExecCommand
             Description = "The namespace as the topology names it ('host' included), the topology file (else --name, else the only instance that is up), then the program after '--' (default: $SHELL).",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone.", HelpName = "INSTANCE" };
-        name.CompletionSources.Add(Completions.Instances);
+        var name = CommonOptions.InstanceNameOption();
         var all = new Option<bool>("--all") { Description = "Run the command in every namespace of the lab in turn (stdin empty), with a header per namespace." };
         var output = OutputFormat.Create();
         words.CompletionSources.Add(context =>

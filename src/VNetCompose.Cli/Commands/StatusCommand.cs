@@ -16,8 +16,7 @@ internal static class StatusCommand
     {
         var common = new CommonOptions();
         var file = FileArguments.Topology(optional: true);
-        var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name), from its state file alone.", HelpName = "INSTANCE" };
-        name.CompletionSources.Add(Completions.Instances);
+        var name = CommonOptions.InstanceNameOption();
         var output = OutputFormat.Create();
         var command = new Command("status", "Show each object of the topology: ok, missing, drifted (with the difference) or foreign. Exit 0 all ok, 2 otherwise.")
         {

@@ -5,6 +5,7 @@ using VNetCompose.Cli.Output;
 using VNetCompose.Cli.Output.Json;
 using VNetCompose.Core;
 using VNetCompose.Core.Rendering;
+using VNetCompose.Model;
 
 namespace VNetCompose.Cli.Commands;
 
@@ -37,12 +38,12 @@ internal static class UpCommand
                 {
                     if (!json && (!parse.GetValue(quiet) || !plan.CanApply)) session.Output.Write(PlanTextRenderer.Render(plan));
                 },
-                progress));
+                StepPause.Wrap(progress, session.Error, session.Cancellation)), session.Cancellation);
             progress?.Dispose();
             int exitCode = Report(result, clock.Elapsed, session, json);
             if (json) JsonOutput.Write(session.Output, Document(result, clock.Elapsed), c => c.ApplyDocument);
             return exitCode;
-        }));
+        }, interruptible: true, then: parse.GetValue(noRollback) ? "keeping what this run did (--no-rollback)" : "undoing what this run did"));
         return command;
     }
 
@@ -54,6 +55,7 @@ internal static class UpCommand
             UpStatus.Unchanged => "unchanged",
             UpStatus.Refused => "refused",
             UpStatus.Failed => "failed",
+            UpStatus.Interrupted => "interrupted",
             _ => "not_converged",
         },
         JsonOutput.Plan(result.Plan),
@@ -63,6 +65,24 @@ internal static class UpCommand
         FailureJson.Of(result.Outcome),
         result.Remaining is { HasChanges: true } remaining ? JsonOutput.Plan(remaining) : null);
 
+    private static int ReportInterrupted(UpResult result, CommandSession session)
+    {
+        var outcome = result.Outcome!;
+        int total = result.Plan.Steps.Count;
+        string signal = session.Signals?.SignalName ?? "cancelled";
+        string stopped = $"interrupted ({signal}) after {outcome.StepsApplied} of {total} steps";
+        if (!outcome.RolledBack)
+            session.Error.WriteLine($"{stopped}; kept what this run did (--no-rollback): run 'vnet up' again to converge, or 'vnet down' to remove it.");
+        else if (outcome.RollbackErrors.Count == 0)
+            session.Error.WriteLine($"{stopped}; rolled back: what this run did was undone ({PlanTextRenderer.Count(result.KernelWrites, "kernel write")} in all).");
+        else
+        {
+            session.Error.WriteLine($"{stopped}; rolling back failed in part: run 'vnet up' again to converge, or 'vnet down' to remove it.");
+            foreach (var e in outcome.RollbackErrors) session.Error.WriteLine($"  rollback could not: {e}");
+        }
+        return session.Signals?.ExitCode ?? CommonOptions.ErrorExitCode;
+    }
+
     /// <summary>Prints the outcome (stdout in text mode; warnings and errors always on stderr); returns the exit code.</summary>
     private static int Report(UpResult result, TimeSpan elapsed, CommandSession session, bool json)
     {
@@ -70,6 +90,13 @@ internal static class UpCommand
         var output = json ? TextWriter.Null : session.Output;
         switch (result.Status)
         {
+            case UpStatus.Applied or UpStatus.NotConverged when result.StateFileProblem is { } problem:
+                session.Error.WriteLine($"error: {NameRules.Printable(problem)}");
+                session.Error.WriteLine($"  {result.Plan.Instance} was applied ({PlanTextRenderer.Count(result.KernelWrites, "kernel write")}) and is kept; "
+                    + "its state file still names everything this run created (written before applying): free space, then 'vnet up' again records it, 'vnet down' removes it.");
+                return CommonOptions.ErrorExitCode;
+            case UpStatus.Interrupted:
+                return ReportInterrupted(result, session);
             case UpStatus.Unchanged:
                 output.WriteLine($"up: {result.Plan.Instance} is up to date: 0 kernel writes ({ms} ms).");
                 return 0;

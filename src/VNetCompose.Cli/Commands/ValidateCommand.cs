@@ -49,11 +49,11 @@ internal static class ValidateCommand
         {
             LoadResult result = TopologyLoader.LoadFile(file);
             bool valid = result.Topology is not null && !(strict && result.Warnings.Any());
+            // The loader keeps at most 1,000 errors and 1,000 warnings; the rest are counted.
             checkedFiles.Add(new ValidatedFileJson(file, valid, result.Topology is { } t ? TopologySummaryJson.Of(t) : null,
-                result.Diagnostics.Select(DiagnosticJson.Of).ToList()));
+                result.Diagnostics.Select(DiagnosticJson.Of).ToList(), result.Omitted));
             if (json) continue;
-            foreach (Diagnostic diagnostic in result.Diagnostics)
-                error.WriteLine(diagnostic);
+            DiagnosticOutput.Write(result, error);
             if (valid)
                 output.WriteLine($"ok: {file} ({Summary(result.Topology!, result.Warnings.Count())})");
         }

@@ -18,7 +18,7 @@ internal static class WatchCommand
         var common = new CommonOptions();
         var file = new Argument<string?>("FILE") { Description = "The topology file.", Arity = ArgumentArity.ZeroOrOne };
         FileArguments.RejectUnknownOptions(file);
-        var name = new Option<string?>("--name") { Description = "The instance (prefix + topology name): its state file names the topology file and the options." };
+        var name = CommonOptions.InstanceNameOption("The instance (prefix + topology name): its state file names the topology file and the options.");
         var heal = new Option<bool>("--heal") { Description = "Repair each settled drift with the plan 'vnet up' would apply (conflicts are never forced)." };
         var output = new Option<string>("--output", "-o") { Description = "text (default) or json (one object per event and line).", DefaultValueFactory = _ => "text" };
         output.AcceptOnlyFromAmong("text", "json");

@@ -21,6 +21,8 @@ internal sealed class CountingKernel(IKernel inner, IOvsDriver? ovs = null) : IK
 
     public IReadOnlyList<string> ListNamespaces() => inner.ListNamespaces();
     public void CreateNamespace(string name) { Count(); inner.CreateNamespace(name); }
+    public void CreateNamespace(string name, string loopbackAlias) { Count(); inner.CreateNamespace(name, loopbackAlias); }
+    public ulong? NamespaceInode(string name) => inner.NamespaceInode(name);
     public void DeleteNamespace(string name) { Count(); inner.DeleteNamespace(name); }
     public IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces) => inner.Observe(namespaces);
     public void CreateLink(NetnsId ns, LinkRequest request) { Count(); inner.CreateLink(ns, request); }

@@ -17,14 +17,26 @@ public sealed record ApplyProgress(int Done, int Total, string Step);
 public sealed record StepFailure(KernelStep Step, PlannedChange Change, Exception Error);
 
 /// <summary>What an apply did.</summary>
-/// <param name="Failure">The step that failed; null when every step succeeded.</param>
-/// <param name="StepsApplied">Kernel steps that succeeded before the end or the failure.</param>
-/// <param name="RolledBack">A failure was followed by undoing what this run did.</param>
+/// <param name="Failure">The step that failed; null when every step succeeded (or the apply was interrupted).</param>
+/// <param name="StepsApplied">Kernel steps that succeeded before the end, the failure or the interruption.</param>
+/// <param name="RolledBack">A failure or an interruption was followed by undoing what this run did.</param>
 /// <param name="RollbackErrors">Undo steps the kernel refused (rollback is best effort; a rerun converges).</param>
 public sealed record ApplyOutcome(int StepsApplied, StepFailure? Failure, bool RolledBack, IReadOnlyList<string> RollbackErrors)
 {
+    /// <summary>The apply was cancelled (Ctrl+C, SIGTERM) and stopped at a step boundary.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>The inverse of every step applied, oldest first: what undoing this run means.</summary>
+    internal IReadOnlyList<KernelStep> Journal { get; init; } = [];
+
+    /// <summary>
+    /// Namespaces the plan creates that another process created first (a shared <c>--host-netns</c> of parallel
+    /// runs): used as they are, like pre-existing ones, and not owned: never undone or recorded as created.
+    /// </summary>
+    public IReadOnlyList<string> CreatedByOthers { get; init; } = [];
+
     /// <summary>Every step succeeded.</summary>
-    public bool Succeeded => Failure is null;
+    public bool Succeeded => Failure is null && !Interrupted;
 }
 
 /// <summary>Timing of retries and waits; tests shorten them.</summary>
@@ -43,6 +55,8 @@ public sealed record ReconcileTimings
     public TimeSpan ConvergenceTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>How long to wait for links that should be operationally up (a bridge port can take ~1 s).</summary>
     public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long to wait for a namespace another process is creating (its /run/netns entry exists, not yet mounted).</summary>
+    public TimeSpan NamespaceCreationTimeout { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>The longest pause between two looks at the kernel while waiting (the first is 1 ms).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 }
@@ -93,35 +107,96 @@ public sealed class Reconciler
         ArgumentNullException.ThrowIfNull(plan);
         if (!plan.CanApply) throw new InvalidOperationException("the plan has conflicts or errors; nothing may be applied");
         var journal = new List<KernelStep>();
+        var createdByOthers = new List<string>();
         var phases = new PhaseTally(_log);
         bool awaitedVanishing = plan.VanishingLinks.Count == 0;
         for (int i = 0; i < plan.Steps.Count; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var step = plan.Steps[i];
+            progress?.Report(new ApplyProgress(i, plan.Steps.Count, step.Describe()));
+            // Cancellation is honoured only here, between two steps: a step is never cut in half.
+            if (cancellationToken.IsCancellationRequested) return Interrupted(i, journal, createdByOthers, rollback);
             if (!awaitedVanishing && !step.IsDelete)
             {
-                WaitUntilGone(plan.VanishingLinks, cancellationToken);
+                try
+                {
+                    WaitUntilGone(plan.VanishingLinks, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return Interrupted(i, journal, createdByOthers, rollback);
+                }
                 awaitedVanishing = true;
             }
-            progress?.Report(new ApplyProgress(i, plan.Steps.Count, step.Describe()));
             _log.Debug("{Step}", step.Describe());
             phases.Enter(step.Label);
             try
             {
                 Run(step);
             }
+            catch (KernelException e) when (e.Errno == Errnos.EEXIST && step is CreateNamespaceStep create
+                && CreatedByAnother(create.Name, cancellationToken))
+            {
+                // Not ours: nothing to undo, nothing to record as created.
+                createdByOthers.Add(create.Name);
+                continue;
+            }
             catch (Exception e) when (e is KernelException or Kernel.Ovs.OvsException)
             {
                 var failure = new StepFailure(step, plan.Changes[step.Change], e);
-                if (!rollback) return new ApplyOutcome(i, failure, false, []);
-                return new ApplyOutcome(i, failure, true, Undo(journal));
+                if (!rollback) return new ApplyOutcome(i, failure, false, []) { Journal = journal, CreatedByOthers = createdByOthers };
+                return new ApplyOutcome(i, failure, true, Undo(journal)) { Journal = journal, CreatedByOthers = createdByOthers };
             }
             if (step.Undo() is { } undo) journal.Add(undo);
         }
         phases.Finish();
         progress?.Report(new ApplyProgress(plan.Steps.Count, plan.Steps.Count, "done"));
-        return new ApplyOutcome(plan.Steps.Count, null, false, []);
+        return new ApplyOutcome(plan.Steps.Count, null, false, []) { Journal = journal, CreatedByOthers = createdByOthers };
+    }
+
+    /// <summary>
+    /// After EEXIST creating a namespace the plan saw absent: another process created it since (parallel runs
+    /// sharing a new --host-netns). True once it is a mounted namespace (waiting, bounded, while its creator
+    /// mounts it); false when it stays unmounted, and the EEXIST stands.
+    /// </summary>
+    private bool CreatedByAnother(string name, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + _timings.NamespaceCreationTimeout;
+        var backoff = new PollBackoff(_timings.PollInterval);
+        var id = NetnsId.Named(name);
+        while (true)
+        {
+            try
+            {
+                _kernel.Observe([id]);
+                _log.Info("namespace {Namespace} was created by another process meanwhile: using it (not owned by this run)", name);
+                return true;
+            }
+            catch (KernelException e) when (e.Errno is Errnos.EINVAL or Errnos.ENOENT)
+            {
+                // Listed but not mounted yet (or gone again): its creator is between creat and mount.
+            }
+            if (DateTime.UtcNow >= deadline || cancellationToken.IsCancellationRequested) return false;
+            backoff.Wait(CancellationToken.None);
+        }
+    }
+
+    private ApplyOutcome Interrupted(int stepsApplied, List<KernelStep> journal, List<string> createdByOthers, bool rollback)
+    {
+        _log.Debug("interrupted after {Steps} steps{Undo}", stepsApplied, rollback && journal.Count > 0 ? "; undoing them" : "");
+        return new ApplyOutcome(stepsApplied, null, rollback, rollback ? Undo(journal) : []) { Interrupted = true, Journal = journal, CreatedByOthers = createdByOthers };
+    }
+
+    /// <summary>
+    /// Undoes a whole apply that succeeded (newest first), when the run is interrupted afterwards (while it
+    /// verifies or waits for readiness). Never cancelled itself: an undo stopped halfway helps no one.
+    /// </summary>
+    public ApplyOutcome RollBack(ApplyOutcome applied)
+    {
+        ArgumentNullException.ThrowIfNull(applied);
+        var journal = applied.Journal.ToList();
+        _log.Debug("interrupted after applying; undoing {Steps} steps", journal.Count);
+        return applied with { RolledBack = true, RollbackErrors = Undo(journal), Interrupted = true };
     }
 
     /// <summary>Time and step count per phase of an apply, logged at debug level (<c>vnet -v</c>).</summary>

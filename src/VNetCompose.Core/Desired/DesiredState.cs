@@ -107,6 +107,12 @@ public sealed record DesiredState(
     /// <summary>The ifalias every link the instance owns carries.</summary>
     public string LinkMarker => Ownership.LinkMarker(Instance);
 
+    /// <summary>The group every link the instance creates carries from its creation on (<see cref="Ownership.LinkGroup"/>).</summary>
+    public uint LinkGroup => Ownership.LinkGroup(Instance);
+
+    /// <summary>The ifalias of <c>lo</c> in the namespaces the instance creates.</summary>
+    public string NamespaceMarker => Ownership.NamespaceMarker(Instance);
+
     /// <summary>The instance's nftables table name.</summary>
     public string NatTableName => Ownership.NatTableName(Instance);
 

@@ -36,6 +36,21 @@ public sealed record ObservedState(
     /// </summary>
     public IReadOnlySet<string> BrokenNamespaces { get; init; } = new HashSet<string>();
 
+    /// <summary>The identity (nsfs inode) of each observed named namespace (<see cref="IKernel.NamespaceInode"/>).</summary>
+    public IReadOnlyDictionary<string, ulong> NamespaceInodes { get; init; } = new Dictionary<string, ulong>();
+
+    /// <summary>
+    /// The nftables tables of the instance's namespaces that the topology does not declare (the plan deletes them
+    /// only when they hold nothing but the instance's objects: <see cref="NamespaceContents"/>).
+    /// </summary>
+    public IReadOnlyDictionary<NetnsId, IReadOnlyList<NftTableInfo>> NamespaceTables { get; init; } =
+        new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
+
+    /// <summary>Whose the named namespace is (<see cref="NamespaceOwnership.Claim"/>); <see cref="NamespaceClaim.None"/> when not observed.</summary>
+    public NamespaceClaim Claim(string instance, NetnsId ns) =>
+        ns.IsCurrent ? NamespaceClaim.None
+        : NamespaceOwnership.Claim(instance, ns.Name!, Snapshot(ns), NamespaceInodes.TryGetValue(ns.Name!, out ulong inode) ? inode : null, Previous);
+
     /// <summary>Legacy iptables tables of the namespaces that get NAT rules (conflict warnings).</summary>
     public IReadOnlyDictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>> LegacyIptables { get; init; } =
         new Dictionary<NetnsId, IReadOnlyList<IptablesLegacyTable>>();

@@ -47,11 +47,34 @@ public static partial class Observer
             .Concat(alsoConcerned ?? [])
             .Distinct().Where(Exists).Where(Wanted).ToList();
         var snapshots = ObserveSkippingBroken(kernel, concerned, broken);
-        // Namespaces vnet created that the topology no longer declares are deleted by the plan, with their
-        // NAT tables and sysctls: reading those (a socket and three requests each) is wasted. Their links
-        // are still read: their veth peers elsewhere vanish with them.
+        var inodes = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var ns in snapshots.Keys.Where(n => !n.IsCurrent))
+        {
+            if (kernel.NamespaceInode(ns.Name!) is { } inode) inodes[ns.Name!] = inode;
+        }
+        // Namespaces of the instance that the topology does not declare are deleted by the plan, unless they hold
+        // objects that are not the instance's: their tables are read to know (their links are in the snapshot).
         var declared = desired.Namespaces.Select(n => n.Id).ToHashSet();
-        var doomed = (previous?.Holdings.CreatedNamespaces ?? []).Select(NetnsId.Named).Where(id => !declared.Contains(id)).ToHashSet();
+        var namespaceTables = new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
+        var candidates = snapshots.Keys.Where(ns => !ns.IsCurrent && !declared.Contains(ns) && Wanted(ns)
+            && NamespaceOwnership.IsOwned(NamespaceOwnership.Claim(desired.Instance, ns.Name!, snapshots[ns], inodes.GetValueOrDefault(ns.Name!), previous)))
+            .ToList();
+        foreach (var ns in candidates)
+        {
+            try
+            {
+                namespaceTables[ns] = kernel.ListNftTables(ns);
+            }
+            catch (KernelException e) when (e.Errno is Errnos.EPROTONOSUPPORT or Errnos.EAFNOSUPPORT)
+            {
+                namespaceTables[ns] = []; // no nf_tables: no tables
+            }
+        }
+        // Those that hold nothing else are deleted with their NAT tables and sysctls: reading those (a socket and three
+        // requests each) is wasted. Their links are still read: their veth peers elsewhere vanish with them.
+        var ovsObservation = OvsObserver.Observe(kernel, ovs, desired, previous, alsoOvs);
+        var doomed = candidates.Where(ns => NamespaceContents.Of(desired.Instance, snapshots[ns], namespaceTables[ns], ovsObservation?.Switch).OnlyOurs)
+            .ToHashSet();
         bool Readable(NetnsId ns) => Exists(ns) && !doomed.Contains(ns) && Wanted(ns);
 
         var sysctls = new Dictionary<SysctlKey, string?>();
@@ -94,10 +117,12 @@ public static partial class Observer
         return new ObservedState(named, snapshots, sysctls, natTables, nftTables, natUnavailable, previous)
         {
             BrokenNamespaces = broken,
+            NamespaceInodes = inodes,
+            NamespaceTables = namespaceTables,
             LegacyIptables = legacy,
             LinkSupport = support,
             TrafficControl = TrafficControlObserver.Observe(kernel, desired, snapshots),
-            Ovs = OvsObserver.Observe(kernel, ovs, desired, previous, alsoOvs),
+            Ovs = ovsObservation,
         };
     }
 

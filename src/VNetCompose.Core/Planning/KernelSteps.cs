@@ -107,8 +107,8 @@ internal static class StepText
     public static string In(NetnsId ns) => Ownership.Display(ns);
 }
 
-/// <summary>Creates a named namespace.</summary>
-public sealed record CreateNamespaceStep(int Change, string Name) : KernelStep(Change)
+/// <summary>Creates a named namespace whose <c>lo</c> carries <paramref name="Marker"/> (the owner marker) from the start.</summary>
+public sealed record CreateNamespaceStep(int Change, string Name, string? Marker = null) : KernelStep(Change)
 {
     /// <inheritdoc/>
     public override IReadOnlyList<ObjectAddress> Provides => [new NamespaceObject(Name)];
@@ -117,16 +117,25 @@ public sealed record CreateNamespaceStep(int Change, string Name) : KernelStep(C
     /// <inheritdoc/>
     public override string Label => "create namespace";
     /// <inheritdoc/>
-    public override void Apply(IKernel kernel) => kernel.CreateNamespace(Name);
+    public override void Apply(IKernel kernel)
+    {
+        if (Marker is null) kernel.CreateNamespace(Name);
+        else kernel.CreateNamespace(Name, Marker);
+    }
     /// <inheritdoc/>
     public override KernelStep Undo() => new DeleteNamespaceStep(Change, Name);
     /// <inheritdoc/>
     public override string Describe() => $"create namespace {Name}";
 }
 
-/// <summary>Deletes a named namespace (its links go with it).</summary>
+/// <summary>
+/// Deletes a named namespace (its links go with it). With <see cref="ExpectedInode"/>, only that namespace: one
+/// deleted and created again under the name since it was observed is refused (ESTALE), never deleted.
+/// </summary>
 public sealed record DeleteNamespaceStep(int Change, string Name) : KernelStep(Change)
 {
+    /// <summary>The identity the namespace had when the plan was made (<see cref="IKernel.NamespaceInode"/>); null: not checked.</summary>
+    public ulong? ExpectedInode { get; init; }
     /// <inheritdoc/>
     public override bool IsDelete => true;
     /// <inheritdoc/>
@@ -136,7 +145,15 @@ public sealed record DeleteNamespaceStep(int Change, string Name) : KernelStep(C
     /// <inheritdoc/>
     public override string Label => "delete namespace";
     /// <inheritdoc/>
-    public override void Apply(IKernel kernel) => kernel.DeleteNamespace(Name);
+    public override void Apply(IKernel kernel)
+    {
+        if (ExpectedInode is { } expected && kernel.NamespaceInode(Name) is { } now && now != expected)
+        {
+            throw new KernelException(Errnos.ESTALE, $"deleting namespace {Name}",
+                $"it is not the namespace vnet observed (inode {now}, not {expected}): someone replaced it meanwhile; vnet leaves it alone");
+        }
+        kernel.DeleteNamespace(Name);
+    }
     /// <inheritdoc/>
     public override KernelStep? Undo() => null;
     /// <inheritdoc/>

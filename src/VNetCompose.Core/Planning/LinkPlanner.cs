@@ -49,11 +49,24 @@ internal sealed class LinkPlanning(PlanContext context)
     {
         var link = context.FindLive(d.Namespace, d.Name);
         if (link is null) return (Presence.Absent, null);
-        if (context.Owned(link)) return (Presence.Owned, link);
+        if (context.Owned(link) || CreatedInOwnNamespace(d, link)) return (Presence.Owned, link);
         context.Conflicts.Add(new PlanConflict(d.Object,
             $"the name is held by a link vnet did not create for {context.Desired.Instance} (kind {KindText(link)}, ifalias {link.Alias ?? "none"})",
             d.Location));
         return (Presence.Foreign, link);
+    }
+
+    /// <summary>
+    /// Evidence of a link created by a run of this instance that was killed before it could mark it (or by a vnet
+    /// that did not give its links a group yet): no ifalias, the kind the topology wants there (a veth: its peer is the
+    /// one the topology wants), inside a namespace vnet created for this instance. Never a link anywhere else.
+    /// </summary>
+    private bool CreatedInOwnNamespace(DesiredLink d, LinkState link)
+    {
+        if (!string.IsNullOrEmpty(link.Alias) || d.Namespace.IsCurrent || !context.OwnsNamespace(d.Namespace) || !d.Kind.Matches(link)) return false;
+        if (d.PeerNamespace is not { } peerNs) return true;
+        var (observedPeerNs, peer) = context.PeerOf(link);
+        return observedPeerNs == peerNs && peer?.Name == d.PeerName;
     }
 
     public void PlanLink(DesiredLink d)
@@ -80,6 +93,12 @@ internal sealed class LinkPlanning(PlanContext context)
         }
 
         var (reason, attributes) = ReplaceReason(d, link!);
+        if (reason is null && StaleParent(d, link!) is { } stale)
+        {
+            // A vxlan's dev changes in place, but not once the old one is deleted: the vxlan goes with it.
+            reason = $"it goes with its {d.Kind.ParentKey} {Show(stale)}, which the plan deletes";
+            attributes = [new(d.Kind.ParentKey, Show(stale), d.Parent is { } wanted ? Show(wanted) : "none")];
+        }
         if (reason is null)
         {
             context.Fates[(d.Namespace, d.Name)] = (Fate.Keep, link);
@@ -89,6 +108,16 @@ internal sealed class LinkPlanning(PlanContext context)
         context.Fates[(d.Namespace, d.Name)] = (Fate.Replace, link);
         var frees = context.MarkGone(d.Namespace, link!, vanishesElsewhere: false);
         CreateLink(d, ChangeAction.Replace, attributes, reason, deleteFirst: frees);
+    }
+
+    /// <summary>
+    /// The observed parent of a kept link when it is an owned link the topology no longer has, which the stale-link
+    /// planner (after this one) deletes, taking the link along.
+    /// </summary>
+    private LinkPath? StaleParent(DesiredLink d, LinkState o)
+    {
+        if (ObservedParent(d, o) is not { Name: [not '#', ..] } parent || context.DesiredLinks.ContainsKey(parent)) return null;
+        return context.FindLive(parent.Namespace, parent.Name) is { } live && context.Owned(live) ? parent : null;
     }
 
     /// <summary>A kind or attribute the kernel lacks is refused at plan time, with the key that asks for it.</summary>
@@ -196,7 +225,7 @@ internal sealed class LinkPlanning(PlanContext context)
         if (deleteFirst is not null) context.AddStep(new DeleteLinkStep(change, d.Namespace, d.Name) { AlsoFrees = deleteFirst });
         // An MTU given at creation does not stick to a bridge: it follows its smallest port until an MTU change
         // request sets it (br_mtu_auto_adjust, net/bridge/br_if.c).
-        var request = new LinkRequest(d.Name, d.Data, d.Parent, d.Kind.IsSwitch ? null : d.Mtu, d.Mac, Marker);
+        var request = new LinkRequest(d.Name, d.Data, d.Parent, d.Kind.IsSwitch ? null : d.Mtu, d.Mac, Marker, context.Desired.LinkGroup);
         context.AddStep(new CreateLinkStep(change, d.Namespace, request) { Needs = Needs(d) });
         if (d.Kind.IsSwitch && d.Mtu is { } mtu)
         {
@@ -238,13 +267,26 @@ internal sealed class LinkPlanning(PlanContext context)
         if (!d.Up) yield return new(prefix + "up", null, "false");
     }
 
-    /// <summary>In-place changes of an owned link the plan keeps: mtu, mac, kind attributes, master, up.</summary>
+    /// <summary>
+    /// In-place changes of an owned link the plan keeps: its marker (a link a killed run created but did not mark),
+    /// mtu, mac, kind attributes, master, up.
+    /// </summary>
     private void ChangeAttributes(DesiredLink d, LinkState o)
     {
         var attributes = new List<AttributeChange>();
         var configure = new LinkUpdate();
         var configureBefore = new LinkUpdate();
         var configureNeeds = new List<ObjectAddress>();
+        string? reason = null;
+        if (!context.Marked(o))
+        {
+            attributes.Add(new("alias", "none", Marker));
+            configure = configure with { Alias = Marker };
+            configureBefore = configureBefore with { Alias = "" };
+            reason = context.CreatedUnmarked(o)
+                ? $"created for {context.Desired.Instance} (its group {o.Group} says so) by a run that stopped before marking it"
+                : $"an unmarked {KindText(o)} where the topology wants one, in a namespace vnet created for {context.Desired.Instance}: a run stopped before marking it";
+        }
         if (ExpectedMtu(d) is { } mtu && o.Mtu != mtu)
         {
             attributes.Add(new("mtu", Text(o.Mtu), Text(mtu)));
@@ -278,7 +320,6 @@ internal sealed class LinkPlanning(PlanContext context)
             };
         }
 
-        string? reason = null;
         string? observedMaster = o.MasterIndex == 0 ? null
             : context.ObservedLink(d.Namespace, o.MasterIndex)?.Name ?? $"#{o.MasterIndex}";
         bool masterRecreated = d.Master is { } m && context.Fates.TryGetValue((d.Namespace, m), out var fate)
@@ -288,7 +329,7 @@ internal sealed class LinkPlanning(PlanContext context)
         if (setMaster)
         {
             attributes.Add(new("master", observedMaster ?? "none", d.Master ?? "none"));
-            if (masterRecreated && observedMaster == d.Master) reason = $"bridge {d.Master} is recreated";
+            if (masterRecreated && observedMaster == d.Master) reason ??= $"bridge {d.Master} is recreated";
         }
         bool setUp = o.AdminUp != d.Up;
         if (setUp) attributes.Add(new("up", Text(o.AdminUp), Text(d.Up)));
@@ -417,8 +458,9 @@ internal sealed class LinkPlanning(PlanContext context)
             var frees = context.MarkGone(ns, link, vanishesElsewhere: false);
             context.AddStep(new DeleteLinkStep(change, ns, link.Name) { AlsoFrees = frees });
         }
-        var request = new LinkRequest(v.A.Name, new VethData(new VethPeerEnd(v.B.Namespace, v.B.Name, v.B.Mtu, v.B.Mac, Marker)),
-            Mtu: v.A.Mtu, Mac: v.A.Mac, Alias: Marker);
+        uint group = context.Desired.LinkGroup;
+        var request = new LinkRequest(v.A.Name, new VethData(new VethPeerEnd(v.B.Namespace, v.B.Name, v.B.Mtu, v.B.Mac, Marker, group)),
+            Mtu: v.A.Mtu, Mac: v.A.Mac, Alias: Marker, Group: group);
         context.AddStep(new CreateLinkStep(change, v.A.Namespace, request)
         {
             Needs = [.. PlanContext.NamespaceNeed(v.A.Namespace), .. PlanContext.NamespaceNeed(v.B.Namespace)],

@@ -90,6 +90,12 @@ public sealed record Holdings(
     /// <summary>The ovsdb-server endpoint through which the instance holds Open vSwitch bridges or ports; null for none.</summary>
     public string? OvsEndpoint { get; init; }
 
+    /// <summary>
+    /// The identity (nsfs inode) of each created namespace, recorded once it exists (<see cref="IKernel.NamespaceInode"/>):
+    /// a namespace of that name with another inode is not the one vnet created, whatever its markers say.
+    /// </summary>
+    public IReadOnlyDictionary<string, ulong> NamespaceInodes { get; init; } = new Dictionary<string, ulong>();
+
     /// <summary>Whether nothing is held.</summary>
     public bool IsEmpty => Namespaces.Count == 0 && CreatedNamespaces.Count == 0 && !UsesCurrentNamespace
         && NatNamespaces.Count == 0 && Sysctls.Count == 0 && OvsEndpoint is null;
@@ -103,7 +109,19 @@ public sealed record Holdings(
         Sysctls.Concat(other.Sysctls.Where(o => !Sysctls.Any(s => s.Namespace == o.Namespace && s.Key == o.Key))).ToList())
     {
         OvsEndpoint = OvsEndpoint ?? other.OvsEndpoint,
+        NamespaceInodes = other.NamespaceInodes.Concat(NamespaceInodes).GroupBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal),
     };
+
+    /// <summary>These holdings without the recorded inodes of <paramref name="names"/> (namespaces about to be made anew).</summary>
+    public Holdings Forgetting(IEnumerable<string> names)
+    {
+        var forgotten = names.ToHashSet(StringComparer.Ordinal);
+        return this with
+        {
+            NamespaceInodes = NamespaceInodes.Where(p => !forgotten.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
+        };
+    }
 
     /// <summary>Every namespace to observe.</summary>
     public IEnumerable<NetnsId> ObservedNamespaces =>
@@ -115,7 +133,9 @@ public sealed record Holdings(
     public bool Equivalent(Holdings other) =>
         Namespaces.SequenceEqual(other.Namespaces) && CreatedNamespaces.SequenceEqual(other.CreatedNamespaces)
         && UsesCurrentNamespace == other.UsesCurrentNamespace && NatNamespaces.SequenceEqual(other.NatNamespaces)
-        && Sysctls.SequenceEqual(other.Sysctls) && OvsEndpoint == other.OvsEndpoint;
+        && Sysctls.SequenceEqual(other.Sysctls) && OvsEndpoint == other.OvsEndpoint
+        && NamespaceInodes.Count == other.NamespaceInodes.Count
+        && NamespaceInodes.All(p => other.NamespaceInodes.TryGetValue(p.Key, out ulong inode) && inode == p.Value);
 }
 
 /// <summary>

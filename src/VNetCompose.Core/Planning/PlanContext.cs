@@ -26,10 +26,11 @@ internal sealed class PlanContext
         {
             foreach (var link in snapshot.Links)
             {
-                if (link.IfLink is not { Namespace: { } target } iflink) continue;
-                var key = (target, iflink.Index);
-                if (!_dependents.TryGetValue(key, out var list)) _dependents[key] = list = [];
-                list.Add((ns, link));
+                if (link.IfLink is { Namespace: { } target } iflink) AddDependent((target, iflink.Index), (ns, link));
+                // A vxlan names its underlay in its own data (IFLA_VXLAN_LINK, an index in its namespace), not in
+                // IFLA_LINK, and goes with it all the same (vxlan_handle_lowerdev_unregister).
+                if (Kernel.Links.LinkKinds.Of(link)?.ObservedParentIndex(link) is { } parent && parent != link.IfLink?.Index)
+                    AddDependent((ns, parent), (ns, link));
             }
         }
     }
@@ -64,9 +65,37 @@ internal sealed class PlanContext
     /// <summary>Observed links whose IFLA_LINK names a link (a veth's peer, a macvlan on its parent), by that link.</summary>
     private readonly Dictionary<(NetnsId, int), List<(NetnsId Namespace, LinkState Link)>> _dependents = [];
 
+    private void AddDependent((NetnsId, int) on, (NetnsId Namespace, LinkState Link) dependent)
+    {
+        if (!_dependents.TryGetValue(on, out var list)) _dependents[on] = list = [];
+        list.Add(dependent);
+    }
+
     public string Marker => Desired.LinkMarker;
 
-    public bool Owned(LinkState link) => link.Alias == Marker;
+    /// <summary>
+    /// The instance's link: it carries the instance's marker, or no alias at all and the instance's group (a link a
+    /// killed run created but did not get to mark: the group is set by the creation itself).
+    /// </summary>
+    public bool Owned(LinkState link) => Marked(link) || CreatedUnmarked(link);
+
+    /// <summary>The link carries the instance's ifalias.</summary>
+    public bool Marked(LinkState link) => link.Alias == Marker;
+
+    /// <summary>No ifalias, and the group only the instance's creations carry (<see cref="Ownership.LinkGroup"/>).</summary>
+    public bool CreatedUnmarked(LinkState link) => string.IsNullOrEmpty(link.Alias) && link.Group == Desired.LinkGroup;
+
+    private readonly Dictionary<NetnsId, NamespaceClaim> _claims = [];
+
+    /// <summary>Whose the observed named namespace is (the kernel's marker and the recorded inode).</summary>
+    public NamespaceClaim Claim(NetnsId ns)
+    {
+        if (!_claims.TryGetValue(ns, out var claim)) _claims[ns] = claim = Observed.Claim(Desired.Instance, ns);
+        return claim;
+    }
+
+    /// <summary>The namespace is the instance's: the plan creates it, or it exists and the kernel says so.</summary>
+    public bool OwnsNamespace(NetnsId ns) => Created.Contains(ns) || NamespaceOwnership.IsOwned(Claim(ns));
 
     public IEnumerable<string> PreviouslyCreated() => Observed.Previous?.Holdings.CreatedNamespaces ?? [];
 
@@ -141,9 +170,9 @@ internal sealed class PlanContext
     private Holdings Holdings()
     {
         var named = Desired.Namespaces.Where(n => !n.Id.IsCurrent).Select(n => n.Id.Name!).ToList();
-        var namedSet = named.ToHashSet(StringComparer.Ordinal);
-        var created = PreviouslyCreated().Where(n => namedSet.Contains(n) && Observed.Exists(NetnsId.Named(n)) && !Created.Contains(NetnsId.Named(n)))
-            .Concat(Created.Select(n => n.Name!)).Distinct().Order(StringComparer.Ordinal).ToList();
+        var created = named.Where(n => OwnsNamespace(NetnsId.Named(n))).Distinct().Order(StringComparer.Ordinal).ToList();
+        var inodes = created.Where(n => !Created.Contains(NetnsId.Named(n)) && Observed.NamespaceInodes.ContainsKey(n))
+            .ToDictionary(n => n, n => Observed.NamespaceInodes[n], StringComparer.Ordinal);
         return new Holdings(
             named.Order(StringComparer.Ordinal).ToList(),
             created,
@@ -152,6 +181,7 @@ internal sealed class PlanContext
             SysctlOriginals)
         {
             OvsEndpoint = OvsHeldAfter,
+            NamespaceInodes = inodes,
         };
     }
 

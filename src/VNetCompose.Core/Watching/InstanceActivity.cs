@@ -14,6 +14,8 @@ namespace VNetCompose.Core.Watching;
 /// </summary>
 internal sealed class InstanceActivity : IDisposable
 {
+    private readonly string _directory;
+    private readonly string _instance;
     private readonly string _lockPath;
     private readonly string _stateFile;
     private OfdLock _lock;
@@ -21,9 +23,10 @@ internal sealed class InstanceActivity : IDisposable
 
     public InstanceActivity(StateStore store, string instance)
     {
-        StateStore.EnsureDirectory(store.Directory);
+        _directory = store.Directory;
+        _instance = instance;
         _lockPath = InstanceLock.PathOf(store.Directory, instance);
-        _lock = OfdLock.Open(_lockPath);
+        _lock = InstanceLock.OpenUnlocked(_directory, instance);
         _stateFile = store.PathOf(instance);
         Acknowledge();
     }
@@ -52,7 +55,7 @@ internal sealed class InstanceActivity : IDisposable
         if (!_lock.IsStillAt(_lockPath))
         {
             _lock.Dispose();
-            _lock = OfdLock.Open(_lockPath);
+            _lock = InstanceLock.OpenUnlocked(_directory, _instance);
         }
         return _lock.IsLockedElsewhere();
     }

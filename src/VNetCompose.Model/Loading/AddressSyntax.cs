@@ -234,6 +234,6 @@ internal static partial class AddressSyntax
         return false;
     }
 
-    [GeneratedRegex("^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$")]
+    [GeneratedRegex(@"\A[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\z")]
     private static partial Regex MacPattern();
 }

@@ -101,9 +101,9 @@ internal static partial class Names
         return true;
     }
 
-    [GeneratedRegex("^[a-z][a-z0-9-]*$")]
+    [GeneratedRegex(@"\A[a-z][a-z0-9-]*\z")]
     private static partial Regex TopologyNamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9_.-]+\z")]
     private static partial Regex NamespaceNamePattern();
 }

@@ -116,6 +116,6 @@ internal static partial class NamespaceSectionReader
     /// Dotted words under net. A '/' inside a word stands for a '.' in the file name, as with sysctl(8)
     /// (net.ipv4.conf.eth0/100.forwarding); a word of only '/' or '//' would climb out of /proc/sys/net.
     /// </summary>
-    [GeneratedRegex(@"^net(?:\.(?!/{1,2}(?:\.|$))[A-Za-z0-9_@+/-]+){2,}$")]
+    [GeneratedRegex(@"\Anet(?:\.(?!/{1,2}(?:\.|\z))[A-Za-z0-9_@+/-]+){2,}\z")]
     private static partial Regex SysctlKeyPattern();
 }

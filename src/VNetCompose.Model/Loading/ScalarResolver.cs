@@ -14,6 +14,8 @@ internal static partial class ScalarResolver
     {
         "" or "~" or "null" or "Null" or "NULL" => ScalarKind.Null,
         "true" or "True" or "TRUE" or "false" or "False" or "FALSE" => ScalarKind.Boolean,
+        // Every number starts with a sign, a digit or a dot: names (most scalars) need no pattern.
+        [not ('-' or '+' or '.' or (>= '0' and <= '9')), ..] => ScalarKind.String,
         _ when IntegerPattern().IsMatch(text) => ScalarKind.Integer,
         _ when FloatPattern().IsMatch(text) => ScalarKind.Float,
         _ => ScalarKind.String,
@@ -43,9 +45,9 @@ internal static partial class ScalarResolver
         return true;
     }
 
-    [GeneratedRegex(@"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")]
+    [GeneratedRegex(@"\A(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\z")]
     private static partial Regex IntegerPattern();
 
-    [GeneratedRegex(@"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")]
+    [GeneratedRegex(@"\A(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\z")]
     private static partial Regex FloatPattern();
 }

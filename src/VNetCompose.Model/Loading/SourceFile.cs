@@ -9,14 +9,16 @@ internal static class SourceFile
     {
         try
         {
-            if (Directory.Exists(path))
+            // Only a regular file, checked without blocking: a FIFO would hang validate and plan forever.
+            using var handle = Interop.RegularFile.OpenForReading(path, out string? error);
+            if (handle is null)
             {
-                diagnostics.FileError("is a directory, not a topology file");
+                diagnostics.FileError(error!);
                 return null;
             }
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            using var stream = new FileStream(handle, FileAccess.Read);
             var buffer = new MemoryStream();
-            // Copy at most one byte past the limit: a device such as /dev/zero has no length to check first.
+            // Copy at most one byte past the limit: a file may grow while it is read.
             CopyAtMost(stream, buffer, maxBytes + 1);
             if (buffer.Length > maxBytes)
             {

@@ -50,12 +50,12 @@ internal sealed class YamlTreeBuilder
                         Add(MakeScalar(scalar), scalar.Anchor);
                         break;
                     case MappingStart mapping:
-                        if (!Push(new Frame(true, At(mapping.Start), mapping.Anchor, mapping.Style == MappingStyle.Flow, ChildPath())))
+                        if (!Push(new Frame(true, At(mapping.Start), mapping.Anchor, mapping.Style == MappingStyle.Flow, Parent(), ChildKey())))
                             return false;
                         CheckCollectionTag(mapping.Tag, "map", At(mapping.Start));
                         break;
                     case SequenceStart sequence:
-                        if (!Push(new Frame(false, At(sequence.Start), sequence.Anchor, sequence.Style == SequenceStyle.Flow, ChildPath())))
+                        if (!Push(new Frame(false, At(sequence.Start), sequence.Anchor, sequence.Style == SequenceStyle.Flow, Parent(), ChildKey())))
                             return false;
                         CheckCollectionTag(sequence.Tag, "seq", At(sequence.Start));
                         break;
@@ -102,8 +102,13 @@ internal sealed class YamlTreeBuilder
         return true;
     }
 
-    /// <summary>The key path of the node that starts now.</summary>
+    /// <summary>The key path of the node that starts now (built only for a diagnostic).</summary>
     private string ChildPath() => open.TryPeek(out Frame? parent) ? parent.PathOfNextChild() : "";
+
+    private Frame? Parent() => open.TryPeek(out Frame? parent) ? parent : null;
+
+    /// <summary>Where the node that starts now sits in its parent: its key or its index; the path is made from it on demand.</summary>
+    private object? ChildKey() => open.TryPeek(out Frame? parent) ? parent.NextChildKey() : null;
 
     private ScalarNode MakeScalar(Scalar scalar)
     {
@@ -167,29 +172,42 @@ internal sealed class YamlTreeBuilder
             root = node;
     }
 
-    /// <summary>A mapping or sequence whose end has not been read yet.</summary>
-    private sealed class Frame(bool isMapping, Position start, AnchorName anchor, bool isFlow, string path)
+    /// <summary>
+    /// A mapping or sequence whose end has not been read yet. Its key path is made only when a diagnostic needs it
+    /// (from the parent frame and the key or index it has there): a large file has millions of frames and no errors.
+    /// </summary>
+    private sealed class Frame(bool isMapping, Position start, AnchorName anchor, bool isFlow, Frame? parent, object? keyInParent)
     {
-        private readonly List<MappingEntry> entries = [];
-        private readonly List<YamlNode> items = [];
-        private readonly Dictionary<string, Position> keys = new(StringComparer.Ordinal);
+        /// <summary>Up to this many keys, duplicates are found by a scan of the entries; beyond it, by a dictionary.</summary>
+        private const int ScannedKeys = 8;
+
+        private List<MappingEntry>? entries;
+        private List<YamlNode>? items;
+        private Dictionary<string, Position>? keys;
         private YamlNode? pendingKey;
+        private string? path;
 
         public bool IsMapping { get; } = isMapping;
         public Position Start { get; } = start;
         public AnchorName Anchor { get; } = anchor;
         public bool IsFlow { get; } = isFlow;
-        public string Path { get; } = path;
+
+        public string Path => path ??= parent is null ? ""
+            : keyInParent is int index ? KeyPath.Item(parent.Path, index)
+            : keyInParent is string key ? KeyPath.Child(parent.Path, key)
+            : parent.Path;
 
         public string PathOfNextChild() => !IsMapping
-            ? KeyPath.Item(Path, items.Count)
+            ? KeyPath.Item(Path, items?.Count ?? 0)
             : pendingKey is ScalarNode key ? KeyPath.Child(Path, key.Text) : Path;
+
+        public object? NextChildKey() => !IsMapping ? items?.Count ?? 0 : pendingKey is ScalarNode key ? key.Text : null;
 
         public void Add(YamlNode node, DiagnosticBag diagnostics)
         {
             if (!IsMapping)
             {
-                items.Add(node);
+                (items ??= []).Add(node);
                 return;
             }
             if (pendingKey is null)
@@ -203,12 +221,27 @@ internal sealed class YamlTreeBuilder
             pendingKey = null;
             if (keyNode is not ScalarNode key)
                 return;
-            if (keys.TryAdd(key.Text, key.Start))
-                entries.Add(new MappingEntry(key, node));
-            else
-                diagnostics.Error(key.Start, Path, $"duplicate key '{key.Text}' (first at {keys[key.Text]})");
+            entries ??= [];
+            if (FirstAt(key.Text) is { } first)
+            {
+                diagnostics.Error(key.Start, Path, $"duplicate key '{key.Text}' (first at {first})");
+                return;
+            }
+            entries.Add(new MappingEntry(key, node));
+            if (keys is not null) keys.Add(key.Text, key.Start);
+            else if (entries.Count > ScannedKeys) keys = entries.ToDictionary(e => e.Key.Text, e => e.Key.Start, StringComparer.Ordinal);
         }
 
-        public YamlNode ToNode() => IsMapping ? new MappingNode(Start, entries) : new SequenceNode(Start, items);
+        private Position? FirstAt(string key)
+        {
+            if (keys is not null) return keys.TryGetValue(key, out var at) ? at : null;
+            foreach (var entry in entries!)
+            {
+                if (entry.Key.Text == key) return entry.Key.Start;
+            }
+            return null;
+        }
+
+        public YamlNode ToNode() => IsMapping ? new MappingNode(Start, entries ?? []) : new SequenceNode(Start, items ?? []);
     }
 }

@@ -5,14 +5,17 @@ using VNetCompose.Netlink.Interop;
 namespace VNetCompose.Netlink.Devices;
 
 /// <summary>
-/// Creates persistent tun/tap devices the way <c>ip tuntap add</c> does (iproute2 ip/iptuntap.c):
-/// open /dev/net/tun, TUNSETIFF, TUNSETOWNER/TUNSETGROUP, TUNSETPERSIST, close. The device lands in
-/// the namespace of the thread that opened /dev/net/tun, so callers run this inside the target
-/// namespace (<see cref="Namespaces.NamespaceHandle.RunInside{T}"/>).
+/// Creates persistent tun/tap devices the way <c>ip tuntap add</c> does (iproute2 ip/iptuntap.c): open
+/// /dev/net/tun, TUNSETIFF, TUNSETOWNER/TUNSETGROUP, TUNSETPERSIST, close; in two calls, so that the caller can mark
+/// the device (its ifalias) while it still goes away with the descriptor: <see cref="Create"/> returns the
+/// descriptor of a device that is not persistent yet, <see cref="MakePersistent"/> keeps it. A process killed in
+/// between leaves nothing. The device lands in the namespace of the thread that opened /dev/net/tun, so callers run
+/// <see cref="Create"/> inside the target namespace (<see cref="Namespaces.NamespaceHandle.RunInside{T}"/>).
 /// </summary>
 internal static class TunTapDevice
 {
-    public static void CreatePersistent(string name, TunData request, string operation)
+    /// <summary>Makes the device, not persistent yet; returns the descriptor that holds it (close it to remove it).</summary>
+    public static int Create(string name, TunData request, string operation)
     {
         var ifreq = new IfReq
         {
@@ -36,13 +39,17 @@ internal static class TunTapDevice
             Check(rc, operation, "TUNSETIFF");
             if (request.Owner is { } owner) Check(Native.Ioctl(fd, Tun.TUNSETOWNER, owner), operation, "TUNSETOWNER");
             if (request.Group is { } group) Check(Native.Ioctl(fd, Tun.TUNSETGROUP, group), operation, "TUNSETGROUP");
-            Check(Native.Ioctl(fd, Tun.TUNSETPERSIST, 1), operation, "TUNSETPERSIST");
+            return fd;
         }
-        finally
+        catch
         {
-            Native.Close(fd); // without TUNSETPERSIST having succeeded, this also removes the device
+            Native.Close(fd); // not persistent: this also removes the device
+            throw;
         }
     }
+
+    /// <summary>TUNSETPERSIST on the descriptor <see cref="Create"/> returned: the device outlives it.</summary>
+    public static void MakePersistent(int fd, string operation) => Check(Native.Ioctl(fd, Tun.TUNSETPERSIST, 1), operation, "TUNSETPERSIST");
 
     private static void WriteName(ref IfReq ifreq, string name, string operation)
     {

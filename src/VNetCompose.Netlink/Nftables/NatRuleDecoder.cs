@@ -98,7 +98,7 @@ internal static class NatRuleDecoder
                         i++;
                         break;
                     case OtherExpression other:
-                        return other.Text;
+                        return $"'{other.Text}' is outside vnet's NAT vocabulary";
                     default:
                         return $"'{program[i].Describe()}' where a match or NAT statement was expected";
                 }

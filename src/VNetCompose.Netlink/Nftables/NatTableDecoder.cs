@@ -27,8 +27,10 @@ internal static class NatTableDecoder
             }
             foreach (var rule in rules.Where(r => r.Chain == spec.Name))
             {
+                // What is wrong first, then the rule as the kernel holds it (the problem often quotes one of its
+                // expressions: "rule: ...; counter: counter" read as a stutter).
                 result.Add(NatRuleDecoder.TryDecode(spec.Chain, rule.Expressions, out string? problem)
-                    ?? Unrecognized($"{rule.Describe()}: {problem}", spec.Chain));
+                    ?? Unrecognized($"{problem} ({rule.Describe()})", spec.Chain));
             }
         }
         foreach (var chain in chains.Where(c => NatChains.Named(c.Name) is null))

@@ -98,6 +98,29 @@ internal static class NftaExpr
     public const ushort DataValue = 1, DataVerdict = 2;
 }
 
+/// <summary>enum nft_verdict_attributes, and the verdict codes: NF_DROP/NF_ACCEPT/NF_STOLEN/NF_QUEUE/NF_REPEAT
+/// (include/uapi/linux/netfilter.h) and enum nft_verdicts (NFT_CONTINUE ... NFT_RETURN, negative).</summary>
+internal static class NftVerdict
+{
+    public const ushort Code = 1, Chain = 2;
+
+    /// <summary>The verdict as nft prints it.</summary>
+    public static string Name(int code) => code switch
+    {
+        0 => "drop",
+        1 => "accept",
+        2 => "stolen",
+        3 => "queue",
+        4 => "repeat",
+        -1 => "continue",
+        -2 => "break",
+        -3 => "jump",
+        -4 => "goto",
+        -5 => "return",
+        _ => $"code {code}",
+    };
+}
+
 /// <summary>Registers (enum nft_registers). nft loads match operands into NFT_REG_1 (16 bytes wide)
 /// and the second NAT operand (the port) into NFT_REG_2; the kernel dumps them back the same way.</summary>
 internal static class NftRegister

@@ -134,8 +134,26 @@ internal static class NftExpressionCodec
         if (!Exactly(a, [NftaAttr.ImmediateDreg, NftaAttr.ImmediateData])) return new OtherExpression("immediate with unexpected attributes");
         var data = Value(a[NftaAttr.ImmediateData]);
         return data is null
-            ? new OtherExpression("a verdict (accept, drop, jump, return, ...)")
+            ? new OtherExpression(Verdict(a[NftaAttr.ImmediateData]))
             : new Immediate(U32(a[NftaAttr.ImmediateDreg]), data.Value);
+    }
+
+    /// <summary>The NFTA_DATA_VERDICT of an nft_data nest as nft prints it: <c>verdict accept</c>, <c>verdict jump CHAIN</c>.</summary>
+    private static string Verdict(byte[] nest)
+    {
+        foreach (var data in new NetlinkAttributeEnumerator(nest))
+        {
+            if (data.Type != NftaExpr.DataVerdict) continue;
+            int? code = null;
+            string? chain = null;
+            foreach (var attribute in data.Nested())
+            {
+                if (attribute.Type == NftVerdict.Code) code = unchecked((int)attribute.U32BigEndian());
+                else if (attribute.Type == NftVerdict.Chain) chain = attribute.String();
+            }
+            if (code is { } c) return $"verdict {NftVerdict.Name(c)}" + (chain is null ? "" : $" {chain}");
+        }
+        return "a verdict";
     }
 
     private static NftExpression ReadNat(Dictionary<ushort, byte[]> a)

@@ -18,7 +18,13 @@ namespace VNetCompose.Netlink.Observation;
 /// </summary>
 internal static class PeerNamespaceResolver
 {
-    public static IReadOnlyDictionary<(NamespaceHandle Observer, int Nsid), NetnsId> Resolve(IReadOnlyList<NamespaceDump> dumps)
+    /// <summary>The namespace each (observer, nsid) of the veths in <paramref name="dumps"/> means.</summary>
+    /// <param name="dumps">The observed namespaces.</param>
+    /// <param name="targetsPerQuestion">At most this many namespaces named (by descriptor) in one datagram: the
+    /// descriptors must all be open at once, within the driver's budget.</param>
+    /// <param name="protect">Keeps the descriptors of the handles used from now on open until disposed (one question's).</param>
+    public static IReadOnlyDictionary<(NamespaceHandle Observer, int Nsid), NetnsId> Resolve(IReadOnlyList<NamespaceDump> dumps,
+        int targetsPerQuestion = int.MaxValue, Func<IDisposable>? protect = null)
     {
         var pointingBack = IndexVethEnds(dumps);
         var linksByIndex = dumps.ToDictionary(d => d.Handle, d => d.Links.DistinctBy(l => l.Link.Index).ToDictionary(l => l.Link.Index));
@@ -33,7 +39,7 @@ internal static class PeerNamespaceResolver
             var likely = wanted.ToDictionary(g => g.Key, g => g
                 .SelectMany(l => pointingBack.GetValueOrDefault((l.Link.IfLink!.Index, l.Link.Index)) ?? [])
                 .Where(d => d.Handle != dump.Handle).Distinct().ToList());
-            AskNsids(dump.Handle, likely.Values.SelectMany(c => c));
+            AskNsids(dump.Handle, likely.Values.SelectMany(c => c), targetsPerQuestion, protect);
             var unresolved = new List<int>();
             foreach (var group in wanted)
             {
@@ -46,7 +52,7 @@ internal static class PeerNamespaceResolver
 
             // A peer whose end does not point back (or is not observed): every other namespace is a candidate.
             var others = dumps.Where(d => d.Handle != dump.Handle).ToList();
-            AskNsids(dump.Handle, others);
+            AskNsids(dump.Handle, others, targetsPerQuestion, protect);
             foreach (var group in wanted.Where(g => unresolved.Contains(g.Key)))
             {
                 if (others.FirstOrDefault(c => dump.Handle.PeerIds.TryGetValue(c.Handle, out int id) && id == group.Key) is { } found)
@@ -87,13 +93,26 @@ internal static class PeerNamespaceResolver
     }
 
     /// <summary>
-    /// Asks <paramref name="observer"/>, in one datagram, for the nsid it gives each target it has no
-    /// cached answer for, and caches the assigned ones (an unassigned id may be assigned later).
+    /// Asks <paramref name="observer"/>, in one datagram per <paramref name="targetsPerQuestion"/> targets, for the
+    /// nsid it gives each target it has no cached answer for, and caches the assigned ones (an unassigned id may be
+    /// assigned later).
     /// </summary>
-    private static void AskNsids(NamespaceHandle observer, IEnumerable<NamespaceDump> targets)
+    private static void AskNsids(NamespaceHandle observer, IEnumerable<NamespaceDump> targets, int targetsPerQuestion, Func<IDisposable>? protect)
     {
-        var asked = targets.Select(t => t.Handle).Where(t => !observer.PeerIds.ContainsKey(t)).Distinct().ToList();
+        var all = targets.Select(t => t.Handle).Where(t => !observer.PeerIds.ContainsKey(t)).Distinct().ToList();
+        foreach (var part in all.Chunk(targetsPerQuestion))
+        {
+            using var asking = protect?.Invoke();
+            AskNsids(observer, part);
+        }
+    }
+
+    private static void AskNsids(NamespaceHandle observer, IReadOnlyList<NamespaceHandle> asked)
+    {
         if (asked.Count == 0) return;
+        // The observer's socket first, then the targets' descriptors: each use marks its handle recent, so none of
+        // these is closed to make room for another before the question is sent.
+        var socket = observer.Socket(NetlinkProtocol.Route);
         var request = new NetlinkMessageBuilder(64 * asked.Count);
         foreach (var target in asked)
         {
@@ -102,7 +121,7 @@ internal static class PeerNamespaceResolver
         }
         string operation = $"asking {observer.Description} for the ids of {asked.Count} namespaces";
         var answers = new List<(uint Sequence, int Nsid)>(asked.Count);
-        observer.Socket(NetlinkProtocol.Route).Execute(request, operation, message =>
+        socket.Execute(request, operation, message =>
         {
             int nsid = Netnsa.NSID_NOT_ASSIGNED;
             foreach (var a in message.Attributes<RtGenMsg>())

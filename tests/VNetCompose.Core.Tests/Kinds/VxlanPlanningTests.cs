@@ -80,6 +80,35 @@ public sealed class VxlanPlanningTests : IDisposable
     }
 
     [Fact]
+    public void AnUnderlayThePlanDeletes_TakesTheVxlanAlong_SoItIsRecreatedOnTheNewOne()
+    {
+        // The dev changes in place, but the old one leaves the topology, and the kernel deletes a vxlan with its
+        // underlay (vxlan_handle_lowerdev_unregister): an in-place change would find no vxlan (ENODEV).
+        var onBridge = Topology("v", [Ns("s")], bridges: [Bridge("br0", ns: "s")],
+            links: [Link("vx0", Vni42(), ns: "s", parent: "br0")]);
+        Up(Site(Vni42()));
+        PlanText(onBridge).Should().Contain("""
+            -/+ link s/vx0
+                dev: s/u0 -> s/br0
+                (it goes with its dev s/u0, which the plan deletes)
+            """.Replace("\r", ""));
+        _lab.Engine.Up(onBridge, LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+        _lab.Engine.Plan(onBridge, LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
+    public void AnUnderlayGoingWithADeletedNamespace_TakesTheVxlanAlong()
+    {
+        // u0's peer lives in a namespace the topology drops: deleting it takes u0, and u0 the vxlan.
+        var split = Topology("v", [Ns("s"), Ns("t")], veths: [Veth(End("s", "u0"), End("t", "u1"))],
+            links: [Link("vx0", Vni42(), ns: "s", parent: "u0")]);
+        var alone = Topology("v", [Ns("s")], links: [Link("vx0", Vni42(), ns: "s")]);
+        Up(split);
+        _lab.Engine.Up(alone, LabOptions.Default).Status.Should().Be(UpStatus.Applied);
+        _lab.Engine.Plan(alone, LabOptions.Default).HasChanges.Should().BeFalse();
+    }
+
+    [Fact]
     public void UndeclaredMtu_IsTheUnderlaysLessTheHeaders()
     {
         Up(Site(Vni42(), underlayMtu: 9000));

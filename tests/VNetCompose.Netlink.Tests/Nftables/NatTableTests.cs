@@ -114,6 +114,23 @@ public sealed class NatTableTests : KernelTestBase
         Kernel.ReadNatTable(Id, Table)!.Rules.Should().Equal(DockerMasquerade);
     }
 
+    [Theory]
+    [InlineData("accept", "verdict accept")]
+    [InlineData("jump extra", "verdict jump extra")]
+    [InlineData("counter masquerade", "counter")]
+    public void Read_RuleAddedByHandOutsideTheVocabulary_SaysWhatIsWrongFirst_WithoutAStutter(string statement, string expression)
+    {
+        Kernel.ReplaceNatTable(Id, new NatTableState(Table, [DockerMasquerade]));
+        NftOracle.Run(_ns, $"add chain inet {Table} extra");
+        NftOracle.Run(_ns, $"add rule inet {Table} postrouting ip saddr 10.0.0.0/8 {statement}");
+
+        string text = Kernel.ReadNatTable(Id, Table)!.Rules[1].Unrecognized!;
+
+        text.Should().StartWith($"'{expression}' is outside vnet's NAT vocabulary (rule handle ").And.Contain(" in chain postrouting: ")
+            .And.Contain($"; {expression}");
+        text.Should().NotContain($"{expression}: {expression}", "the problem was printed right after the expression it quotes");
+    }
+
     [Fact]
     public void Read_RuleDeletedByHand_IsMissing()
     {

@@ -48,7 +48,7 @@ public sealed class MalformedAnswerTests : IDisposable
             .Should().Throw<KernelException>().Which;
 
         error.Errno.Should().Be(Errnos.EBADMSG);
-        error.Message.Should().StartWith("listing links: Bad message (EBADMSG): malformed netlink answer: netlink message type 16 is ")
+        error.Message.Should().StartWith("listing links: Bad message (EBADMSG): malformed answer from the kernel: netlink message type 16 is ")
             .And.EndWith("shorter than its Oversized").And.NotContain("\n");
         error.InnerException.Should().BeOfType<InvalidDataException>();
         _socket.IsBroken.Should().BeTrue("the rest of the dump was never read");

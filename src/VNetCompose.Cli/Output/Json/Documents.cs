@@ -11,7 +11,9 @@ namespace VNetCompose.Cli.Output.Json;
 // Fields are added, never renamed. A plan is embedded as PlanJsonRenderer writes it (schemas/plan.schema.json).
 
 /// <summary><c>vnet ls -o json</c>.</summary>
-internal sealed record LsDocument(IReadOnlyList<InstanceJson> Instances);
+/// <param name="Instances">The instances whose state file was read.</param>
+/// <param name="Errors">State files that could not be read: the instance their name gives and why.</param>
+internal sealed record LsDocument(IReadOnlyList<InstanceJson> Instances, IReadOnlyList<InstanceErrorJson> Errors);
 
 /// <param name="Instance">Prefix + topology name; what <c>--name</c> takes.</param>
 /// <param name="Topology">The topology's name.</param>
@@ -65,7 +67,8 @@ internal sealed record ValidateDocument(bool Valid, IReadOnlyList<ValidatedFileJ
 /// <param name="Valid">No error (and, with --strict, no warning).</param>
 /// <param name="Summary">What the file declares; null when it does not load.</param>
 /// <param name="Diagnostics">Its errors and warnings.</param>
-internal sealed record ValidatedFileJson(string File, bool Valid, TopologySummaryJson? Summary, IReadOnlyList<DiagnosticJson> Diagnostics);
+/// <param name="Omitted">Diagnostics left out of <paramref name="Diagnostics"/> (the loader keeps at most 1,000 of each severity).</param>
+internal sealed record ValidatedFileJson(string File, bool Valid, TopologySummaryJson? Summary, IReadOnlyList<DiagnosticJson> Diagnostics, int Omitted);
 
 /// <param name="Name">The topology's name.</param>
 /// <param name="Namespaces">Declared namespaces.</param>
@@ -96,7 +99,7 @@ internal sealed record DiagnosticJson(string File, int? Line, int? Column, strin
 
 /// <summary><c>vnet up -o json</c> and <c>vnet down -o json</c>: the plan applied and what came of it.</summary>
 /// <param name="Instance">The instance applied to.</param>
-/// <param name="Status">up: applied, unchanged, refused, failed, not_converged; down: removed, nothing_to_do, refused, failed, not_converged.</param>
+/// <param name="Status">up: applied, unchanged, refused, failed, not_converged, interrupted; down: removed, nothing_to_do, refused, failed, not_converged, interrupted.</param>
 /// <param name="Plan">The plan applied, as <c>vnet plan -o json</c> writes it.</param>
 /// <param name="KernelWrites">Mutating kernel calls this run made (a rollback's included).</param>
 /// <param name="DurationMs">How long the command took.</param>

@@ -60,40 +60,80 @@ internal sealed class AddressCheck : ITopologyCheck
         return bytes.AsSpan().SequenceEqual(hostBits) ? "broadcast" : null;
     }
 
+    /// <summary>
+    /// Between the interfaces of one namespace, in O(n log n): the same address on two of them (one warning per
+    /// later occurrence, naming the first), and overlapping subnets, one warning per group of overlapping subnets
+    /// (prefixes are nested or disjoint, so sorted by start a group is a run whose starts lie inside its first,
+    /// widest, prefix), at its first address on another interface than the group's first address.
+    /// </summary>
     private static void CheckOneNamespace(InterfaceDraft[] links, DiagnosticBag diagnostics)
     {
-        for (int later = 0; later < links.Length; later++)
+        var members = new List<Member>();
+        var firstHolder = new Dictionary<IPAddress, Member>();
+        foreach (InterfaceDraft link in links)
         {
-            foreach (Located<IfAddress> address in links[later].Addresses)
+            foreach (Located<IfAddress> address in link.Addresses)
             {
-                for (int earlier = 0; earlier < later; earlier++)
+                var member = new Member(address, link, AddressSyntax.NetworkOf(address.Value), members.Count);
+                members.Add(member);
+                if (!firstHolder.TryAdd(address.Value.Address, member) && firstHolder[address.Value.Address] is var first
+                    && !ReferenceEquals(first.Link, link))
                 {
-                    if (Compare(address, links[earlier]) is { } message)
-                        diagnostics.Warning(address.At, address.Path, message);
+                    diagnostics.Warning(address.At, address.Path,
+                        $"{address.Value.Address} is also assigned to {first.Link.NameAndReference} in namespace '{link.Namespace}'");
                 }
             }
         }
+        members.Sort((x, y) => x.Family != y.Family ? x.Family.CompareTo(y.Family)
+            : x.Start != y.Start ? x.Start.CompareTo(y.Start)
+            : x.Network.PrefixLength != y.Network.PrefixLength ? x.Network.PrefixLength.CompareTo(y.Network.PrefixLength)
+            : x.Order.CompareTo(y.Order));
+        for (int start = 0; start < members.Count;)
+        {
+            int end = start + 1;
+            while (end < members.Count && members[end].Family == members[start].Family && members[end].Start <= members[start].Last) end++;
+            if (end - start > 1) WarnOverlap(members.GetRange(start, end - start), diagnostics);
+            start = end;
+        }
     }
 
-    /// <summary>What is wrong between <paramref name="address"/> and the addresses of another interface in its namespace.</summary>
-    private static string? Compare(Located<IfAddress> address, InterfaceDraft other)
+    private static void WarnOverlap(List<Member> group, DiagnosticBag diagnostics)
     {
-        IfAddress value = address.Value;
-        string otherName = other.NameAndReference;
-        foreach (Located<IfAddress> candidate in other.Addresses)
+        group.Sort((x, y) => x.Order.CompareTo(y.Order));
+        Member first = group[0];
+        // The same address elsewhere was reported above; an interface overlapping itself is no conflict.
+        Member? later = group.FirstOrDefault(m => !ReferenceEquals(m.Link, first.Link) && !m.Address.Value.Address.Equals(first.Address.Value.Address));
+        if (later is null) return;
+        int others = group.Select(m => m.Link).Distinct().Count() - 2;
+        diagnostics.Warning(later.Address.At, later.Address.Path,
+            $"{later.Address.Value} overlaps {first.Address.Value} on {first.Link.NameAndReference} in the same namespace"
+            + (others > 0 ? $", as do subnets of {others} more interface{(others == 1 ? "" : "s")} there" : "")
+            + "; their routes compete and traffic may leave through either interface");
+    }
+
+    /// <summary>An address of an interface, with its subnet as a range of numbers (IPv4 and IPv6 apart).</summary>
+    private sealed class Member(Located<IfAddress> address, InterfaceDraft link, IPNetwork network, int order)
+    {
+        public Located<IfAddress> Address { get; } = address;
+        public InterfaceDraft Link { get; } = link;
+        public IPNetwork Network { get; } = network;
+        public int Order { get; } = order;
+        public AddressFamily Family { get; } = network.BaseAddress.AddressFamily;
+        public UInt128 Start { get; } = Number(network.BaseAddress);
+        public UInt128 Last { get; } = Number(network.BaseAddress) | HostMask(network);
+
+        private static UInt128 Number(IPAddress address)
         {
-            if (candidate.Value.Address.Equals(value.Address))
-                return $"{value.Address} is also assigned to {otherName} in namespace '{other.Namespace}'";
+            UInt128 value = 0;
+            foreach (byte b in address.GetAddressBytes()) value = (value << 8) | b;
+            return value;
         }
-        foreach (Located<IfAddress> candidate in other.Addresses)
+
+        private static UInt128 HostMask(IPNetwork network)
         {
-            if (AddressSyntax.Overlap(AddressSyntax.NetworkOf(value), AddressSyntax.NetworkOf(candidate.Value)))
-            {
-                return $"{value} overlaps {candidate.Value} on {otherName} in the same namespace; "
-                       + "their routes compete and traffic may leave through either interface";
-            }
+            int bits = (network.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128) - network.PrefixLength;
+            return bits == 0 ? 0 : bits == 128 ? UInt128.MaxValue : (UInt128.One << bits) - 1;
         }
-        return null;
     }
 
     /// <summary>

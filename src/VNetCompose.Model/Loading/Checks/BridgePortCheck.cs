@@ -8,7 +8,6 @@ internal sealed class BridgePortCheck : ITopologyCheck
 {
     public void Check(TopologyIndex index, DiagnosticBag diagnostics)
     {
-        InterfaceDraft[] bridges = index.Named.Where(i => i.Kind.IsSwitch).ToArray();
         // A port whose own name is wrong still has a bridge reference worth checking.
         foreach (InterfaceDraft port in index.Draft.Interfaces)
         {
@@ -18,7 +17,7 @@ internal sealed class BridgePortCheck : ITopologyCheck
                 continue; // a port of an OVS bridge: OvsCheck
             if (index.BridgeOf(port) is null)
             {
-                diagnostics.Error(bridge.At, bridge.Path, Problem(index, bridges, ns, bridge.Value));
+                diagnostics.Error(bridge.At, bridge.Path, Problem(index, ns, bridge.Value));
             }
             else if (port.Addresses.Count > 0)
             {
@@ -29,15 +28,15 @@ internal sealed class BridgePortCheck : ITopologyCheck
         }
     }
 
-    private static string Problem(TopologyIndex index, InterfaceDraft[] bridges, string ns, string name)
+    /// <summary>Why a port's <c>bridge:</c> names no bridge of its namespace; every lookup indexed.</summary>
+    private static string Problem(TopologyIndex index, string ns, string name)
     {
         if (index.Find(ns, name) is { } other)
             return $"'{name}' in namespace '{ns}' is a {other.KindName}, not a bridge";
-        if (index.Draft.OvsBridges.FirstOrDefault(b => b.Name?.Value == name) is { } ovs)
+        if (index.OvsBridgesByName.TryGetValue(name, out var ovs))
             return $"OVS bridge '{name}' is in namespace '{ovs.Namespace}', not '{ns}'; a port must be in the namespace of its bridge's ovs-vswitchd";
-        if (bridges.FirstOrDefault(b => b.Name!.Value.Value == name) is { } elsewhere)
+        if (index.BridgesByName.TryGetValue(name, out var elsewhere))
             return $"bridge '{name}' is in namespace '{elsewhere.Namespace}', not '{ns}'; a port must be in its bridge's namespace";
-        return $"no bridge '{name}' is declared in namespace '{ns}'"
-               + Suggestions.DidYouMean(name, bridges.Where(b => b.Namespace == ns).Select(b => b.Name!.Value.Value));
+        return $"no bridge '{name}' is declared in namespace '{ns}'" + index.Suggestions.DidYouMean(name, index.BridgeCandidatesIn(ns));
     }
 }

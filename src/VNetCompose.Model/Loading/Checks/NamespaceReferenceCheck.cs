@@ -11,7 +11,7 @@ internal sealed class NamespaceReferenceCheck : ITopologyCheck
             {
                 diagnostics.Error(reference.At, reference.Path,
                     $"namespace '{reference.Value}' is not declared under 'namespaces'"
-                    + Suggestions.DidYouMean(reference.Value, index.DeclaredNamespaces.Append(Topology.HostNamespace)));
+                    + index.Suggestions.DidYouMean(reference.Value, index.NamespaceCandidates));
             }
         }
     }

@@ -24,13 +24,16 @@ internal sealed class NatCheck : ITopologyCheck
             }
         }
 
+        // The first rule of each namespace and family: one lookup per sysctl, not one scan of every rule.
+        var firstRule = new Dictionary<(string Namespace, bool Ipv6Only), NatRule>();
+        foreach (NatRule rule in index.Draft.Nat) firstRule.TryAdd((rule.Namespace, HandlesIPv6Only(rule)), rule);
         foreach (NamespaceDraft ns in index.Draft.Namespaces)
         {
             foreach (SysctlSpec off in ns.Sysctls.Where(s => s.Value.Trim() == "0"))
             {
                 bool ipv6 = off.Key == "net.ipv6.conf.all.forwarding";
                 if (!ipv6 && off.Key != "net.ipv4.ip_forward") continue;
-                NatRule? needing = index.Draft.Nat.FirstOrDefault(r => r.Namespace == ns.Name.Value && HandlesIPv6Only(r) == ipv6);
+                NatRule? needing = firstRule.GetValueOrDefault((ns.Name.Value, ipv6));
                 if (needing is null) continue;
                 diagnostics.Warning(new Position(off.Location.Line, off.Location.Column), off.Location.KeyPath,
                     $"{needing.Location.KeyPath} (line {needing.Location.Line}) translates packets this namespace forwards, but {off.Key} 0 turns forwarding off; remove the key and vnet sets it to 1");

@@ -10,7 +10,7 @@ internal sealed class OvsCheck : ITopologyCheck
     /// <summary>The OVS bridge a link's <c>bridge:</c> names in the link's own namespace, or null.</summary>
     public static OvsBridgeDraft? OvsBridgeOf(TopologyIndex index, InterfaceDraft port) =>
         port is { Bridge: { } bridge, Namespace: { } ns }
-            ? index.Draft.OvsBridges.FirstOrDefault(b => b.Name?.Value == bridge.Value && b.Namespace == ns)
+            ? index.FindOvsBridge(ns, bridge.Value)
             : null;
 
     public void Check(TopologyIndex index, DiagnosticBag diagnostics)

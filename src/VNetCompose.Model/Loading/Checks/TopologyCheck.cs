@@ -28,6 +28,9 @@ internal sealed class TopologyIndex
 
     private readonly Dictionary<(string Namespace, string Name), InterfaceDraft> byName = [];
     private readonly ILookup<string, InterfaceDraft> byNamespace;
+    private readonly Lazy<CandidateNames> namespaceCandidates;
+    private readonly Dictionary<string, CandidateNames> bridgeCandidates = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Namespace, string Name), OvsBridgeDraft> ovsByName = [];
 
     public TopologyIndex(TopologyDraft draft)
     {
@@ -36,10 +39,42 @@ internal sealed class TopologyIndex
         foreach (InterfaceDraft link in Named)
             byName.TryAdd((link.Namespace!, link.Name!.Value.Value), link);
         byNamespace = Named.ToLookup(l => l.Namespace!, StringComparer.Ordinal);
+        namespaceCandidates = new(() => new CandidateNames(DeclaredNamespaces.Append(Topology.HostNamespace)));
+        foreach (InterfaceDraft bridge in Named.Where(i => i.Kind.IsSwitch))
+            BridgesByName.TryAdd(bridge.Name!.Value.Value, bridge);
+        foreach (OvsBridgeDraft ovs in draft.OvsBridges)
+        {
+            if (ovs.Name is not { } name) continue;
+            OvsBridgesByName.TryAdd(name.Value, ovs);
+            if (ovs.Namespace is { } ns) ovsByName.TryAdd((ns, name.Value), ovs);
+        }
     }
 
     public TopologyDraft Draft { get; }
     public IReadOnlySet<string> DeclaredNamespaces { get; }
+
+    /// <summary>"did you mean" for this file: indexed and bounded (see <see cref="NameSuggestions"/>).</summary>
+    public NameSuggestions Suggestions { get; } = new();
+
+    /// <summary>The declared namespaces and host, to suggest from.</summary>
+    public CandidateNames NamespaceCandidates => namespaceCandidates.Value;
+
+    /// <summary>The first bridge declared with each name, in any namespace.</summary>
+    public Dictionary<string, InterfaceDraft> BridgesByName { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The first OVS bridge declared with each name, in any namespace.</summary>
+    public Dictionary<string, OvsBridgeDraft> OvsBridgesByName { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The first OVS bridge declared with this name in this namespace.</summary>
+    public OvsBridgeDraft? FindOvsBridge(string ns, string name) => ovsByName.GetValueOrDefault((ns, name));
+
+    /// <summary>The bridges of a namespace, to suggest from.</summary>
+    public CandidateNames BridgeCandidatesIn(string ns)
+    {
+        if (!bridgeCandidates.TryGetValue(ns, out var candidates))
+            bridgeCandidates[ns] = candidates = new CandidateNames(NamedIn(ns).Where(i => i.Kind.IsSwitch).Select(b => b.Name!.Value.Value));
+        return candidates;
+    }
 
     /// <summary>Interfaces whose name and namespace were read without error: the ones checks can reason about.</summary>
     public IEnumerable<InterfaceDraft> Named => Draft.Interfaces.Where(i => i.Name is not null && i.Namespace is not null);
