@@ -9,7 +9,8 @@ public sealed partial class VNetEngine
 {
     /// <summary>
     /// Watches a lab: subscribes to kernel events in its namespaces (the driver must implement
-    /// <see cref="IKernelEvents"/>), reports the status once (<see cref="WatchStarted"/>), then each settled
+    /// <see cref="IKernelEvents"/>) and, for a lab with Open vSwitch objects, to the OVS driver's changes when it implements
+    /// <see cref="Kernel.Ovs.IOvsEvents"/>, reports the status once (<see cref="WatchStarted"/>), then each settled
     /// change to the lab's objects (<see cref="DriftReported"/>), another vnet process's up or down
     /// (<see cref="ChangedByVnet"/>) and, with <paramref name="heal"/>, each repair (<see cref="Healed"/>,
     /// <see cref="NotHealed"/>). Nothing runs while nothing changes. The stream ends, without an exception,
@@ -32,6 +33,6 @@ public sealed partial class VNetEngine
         var events = _kernel as IKernelEvents
             ?? throw new NotSupportedException($"the kernel driver {_kernel.GetType().Name} cannot report changes (no {nameof(IKernelEvents)})");
         var desired = DesiredStateBuilder.Build(topology, options);
-        return new LabWatcher(_kernel, events, desired, heal, _store, _log, _settings).RunAsync(cancellationToken);
+        return new LabWatcher(_kernel, events, _ovs, desired, heal, _store, _log, _settings).RunAsync(cancellationToken);
     }
 }

@@ -5,9 +5,10 @@ using System.Threading.Channels;
 namespace VNetCompose.Kernel;
 
 /// <summary>
-/// A driver capability: changes to links, addresses, routes, nftables objects and named namespaces,
-/// reported as they happen (rtnetlink and nfnetlink multicast groups, inotify on /run/netns for the
-/// netlink driver). A driver that cannot report events simply does not implement it.
+/// A driver capability: changes to links, addresses, routes, qdiscs and filters, the sysctls the kernel
+/// announces (netconf), nftables objects and named namespaces, reported as they happen (rtnetlink and
+/// nfnetlink multicast groups, inotify on /run/netns for the netlink driver; the in-memory kernel raises
+/// the same events). A driver that cannot report events simply does not implement it.
 /// </summary>
 public interface IKernelEvents
 {
@@ -87,6 +88,68 @@ public sealed record AddressEvent(NetnsId Namespace, KernelChange Change, Addres
 
 /// <summary>RTM_NEWROUTE / RTM_DELROUTE of the main table, IPv4 and IPv6.</summary>
 public sealed record RouteEvent(NetnsId Namespace, KernelChange Change, RouteState Route) : KernelEvent(Namespace);
+
+/// <summary>
+/// RTM_NEWNETCONF / RTM_DELNETCONF (RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF): a namespace's IPv4 or IPv6
+/// configuration of all devices, of new devices, or of one device changed. The kernel announces only some of its
+/// sysctls, and only when their value changes: <c>forwarding</c> (with <c>net.ipv4.ip_forward</c>, which sets it
+/// for all, default and every device), <c>rp_filter</c>, <c>proxy_arp</c>/<c>proxy_ndp</c> (as proxy_neigh),
+/// <c>ignore_routes_with_linkdown</c> (devinet_conf_proc in net/ipv4/devinet.c, addrconf_sysctl_* in
+/// net/ipv6/addrconf.c); a device's whole configuration is announced when it registers, removed when it goes.
+/// </summary>
+/// <param name="Namespace">Where the configuration changed.</param>
+/// <param name="Change">Added (or changed) or removed.</param>
+/// <param name="IPv6">False for IPv4 (AF_INET), true for IPv6.</param>
+/// <param name="Device">The device's ifindex, or <see cref="AllDevices"/> (the <c>all</c> configuration) or
+/// <see cref="DefaultDevice"/> (the <c>default</c> one).</param>
+/// <param name="Values">The values the message carries, by sysctl name (<c>forwarding</c>, <c>rp_filter</c>,
+/// <c>proxy_neigh</c>, <c>ignore_routes_with_linkdown</c>, <c>mc_forwarding</c>).</param>
+public sealed record NetconfEvent(NetnsId Namespace, KernelChange Change, bool IPv6, int Device, IReadOnlyDictionary<string, int> Values)
+    : KernelEvent(Namespace)
+{
+    /// <summary>NETCONFA_IFINDEX_ALL (include/uapi/linux/netconf.h): <c>net.ipv4.conf.all.*</c>.</summary>
+    public const int AllDevices = -1;
+
+    /// <summary>NETCONFA_IFINDEX_DEFAULT: <c>net.ipv4.conf.default.*</c>, what new devices get.</summary>
+    public const int DefaultDevice = -2;
+
+    /// <summary>The sysctl keys this message is about, with <paramref name="deviceName"/> for a device's own
+    /// (<c>net.ipv4.conf.eth0.forwarding</c>): <c>all</c>'s forwarding is also <c>net.ipv4.ip_forward</c>.</summary>
+    public IEnumerable<string> Keys(string? deviceName = null)
+    {
+        string family = IPv6 ? "ipv6" : "ipv4";
+        string device = Device switch { AllDevices => "all", DefaultDevice => "default", _ => deviceName ?? Device.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        foreach (var name in Values.Keys)
+        {
+            yield return $"net.{family}.conf.{device}.{(name == "proxy_neigh" ? IPv6 ? "proxy_ndp" : "proxy_arp" : name)}";
+            if (!IPv6 && Device == AllDevices && name == "forwarding") yield return "net.ipv4.ip_forward";
+        }
+    }
+}
+
+/// <summary>What a traffic-control notification is about.</summary>
+public enum TrafficControlObject
+{
+    /// <summary>A qdisc (RTM_NEWQDISC, RTM_DELQDISC).</summary>
+    Qdisc,
+    /// <summary>A filter (RTM_NEWTFILTER, RTM_DELTFILTER).</summary>
+    Filter,
+}
+
+/// <summary>
+/// RTM_NEWQDISC / RTM_DELQDISC, RTM_NEWTFILTER / RTM_DELTFILTER (RTNLGRP_TC). The kernel announces qdiscs added,
+/// changed (as added) and deleted, and the default qdisc a new one replaces (deleted); not a default qdisc coming
+/// back after a deletion, nor the qdiscs of a link going down, up or away.
+/// </summary>
+/// <param name="Namespace">Where the link is.</param>
+/// <param name="Change">Added (or changed) or deleted.</param>
+/// <param name="Object">A qdisc or a filter.</param>
+/// <param name="LinkIndex">The link's ifindex.</param>
+/// <param name="Kind">TCA_KIND: <c>tbf</c>, <c>netem</c>, <c>ingress</c>, <c>noqueue</c>; <c>u32</c> for a filter.</param>
+/// <param name="Handle">The qdisc's handle (<c>5601:</c>); a filter's handle.</param>
+/// <param name="Parent">The parent: <see cref="TcHandle.Root"/>, <see cref="TcHandle.IngressParent"/>, or for a filter its qdisc.</param>
+public sealed record TrafficControlEvent(NetnsId Namespace, KernelChange Change, TrafficControlObject Object, int LinkIndex, string Kind,
+    TcHandle Handle, TcHandle Parent) : KernelEvent(Namespace);
 
 /// <summary>The kinds of nf_tables objects a notification is about.</summary>
 public enum NftObjectKind

@@ -6,7 +6,7 @@ namespace VNetCompose.Netlink;
 public sealed partial class NetlinkKernel : IKernelEvents
 {
     /// <summary>
-    /// Equivalent to: <c>ip monitor link address route</c> and <c>nft monitor</c> in each namespace, plus
+    /// Equivalent to: <c>ip monitor link address route netconf</c>, <c>tc monitor</c> and <c>nft monitor</c> in each namespace, plus
     /// <c>inotifywait /run/netns</c>. See <see cref="IKernelEvents.Subscribe"/>; the subscription has one thread
     /// of its own, waiting in epoll while nothing happens. Dispose the subscription before the driver.
     /// </summary>

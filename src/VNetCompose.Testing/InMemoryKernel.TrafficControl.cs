@@ -142,6 +142,7 @@ public sealed partial class InMemoryKernel : ITrafficControl
         lock (_gate)
         {
             var target = FindLink(Find(ns, "adding a foreign qdisc"), link, "adding a foreign qdisc");
+            BeginChange();
             target.Root = new RootQdisc(TcHandle.Of(major), null, kind);
         }
     }
@@ -153,6 +154,7 @@ public sealed partial class InMemoryKernel : ITrafficControl
         {
             var netns = Find(ns, "adding a foreign filter");
             var from = FindLink(netns, link, "adding a foreign filter");
+            BeginChange();
             from.IngressQdisc ??= new IngressQdisc("ingress");
             from.IngressQdisc.Filters.Add(new IngressFilter(priority, FindLink(netns, target, "adding a foreign filter"), IsVNet: false));
         }

@@ -188,6 +188,7 @@ public sealed partial class InMemoryKernel : IKernel
     {
         lock (_gate)
         {
+            if (_pendingCleanup.Count > 0) BeginChange(); // the kernel's own deletions raise events too
             AdvanceCleanup();
             var set = namespaces.ToHashSet();
             var result = new Dictionary<NetnsId, NamespaceSnapshot>();
@@ -362,8 +363,14 @@ public sealed partial class InMemoryKernel : IKernel
             if (update.Up is { } up && up != link.AdminUp)
             {
                 link.AdminUp = up;
-                // The kernel flushes routes through a link that goes down (fib_disable_ip).
-                if (!up) netns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
+                if (!up)
+                {
+                    // The kernel flushes routes through a link that goes down (fib_disable_ip), and its IPv6 addresses
+                    // (addrconf_ifdown; net.ipv6.conf.*.keep_addr_on_down is 0 by default). Addresses added while it was
+                    // down stay until it has been up.
+                    netns.Routes.RemoveAll(r => r.OutputIndex == link.Index);
+                    link.Addresses.RemoveAll(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6);
+                }
             }
             if (update.MoveTo is { } target && target != ns) Move(netns, link, Find(target, op));
             AdjustMtus(netns);
@@ -499,9 +506,14 @@ public sealed partial class InMemoryKernel : IKernel
         {
             string op = $"deleting address {address}/{prefixLength} from {link} in {In(ns)}";
             Write(op);
-            var target = FindLink(Find(ns, op), link, op);
+            var netns = Find(ns, op);
+            var target = FindLink(netns, link, op);
             if (target.Addresses.RemoveAll(a => a.Address.Equals(address) && a.PrefixLength == prefixLength) == 0)
                 throw new KernelException(Errnos.EADDRNOTAVAIL, op);
+            // The last IPv4 address of a link takes every IPv4 route through it along (fib_disable_ip from
+            // fib_inetaddr_event): a default route via a gateway on it is gone too.
+            if (address.AddressFamily == AddressFamily.InterNetwork && !target.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetwork))
+                netns.Routes.RemoveAll(r => r.OutputIndex == target.Index && r.Family == AddressFamily.InterNetwork);
         }
     }
 
@@ -666,7 +678,12 @@ public sealed partial class InMemoryKernel : IKernel
     /// <summary>Adds a table vnet does not own (as another tool would), for conflict-warning tests.</summary>
     public void AddForeignNftTable(NetnsId ns, NftTableInfo table)
     {
-        lock (_gate) Find(ns, "adding a foreign table").ForeignTables.Add(table);
+        lock (_gate)
+        {
+            var netns = Find(ns, "adding a foreign table");
+            BeginChange();
+            netns.ForeignTables.Add(table);
+        }
     }
 
     /// <inheritdoc />
@@ -745,6 +762,7 @@ public sealed partial class InMemoryKernel : IKernel
     /// is left to the call (<see cref="TakeKill"/>), which leaves its partial result first.</param>
     private void Write(string operation, bool creation = false)
     {
+        BeginChange();
         Writes++;
         if (_failures.Remove(Writes, out int errno)) throw new KernelException(errno, operation, "injected fault");
         if (_kills.TryGetValue(Writes, out var point) && (point == KillPoint.Before || !creation))

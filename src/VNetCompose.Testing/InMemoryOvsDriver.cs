@@ -13,7 +13,7 @@ namespace VNetCompose.Testing;
 /// unless its datapath is missing (<see cref="KernelDatapath"/>). Kept in agreement with the real driver by the
 /// contract tests that run against both. Hand edits (as a user with ovs-vsctl) go through the <c>ByHand</c> methods.
 /// </summary>
-public sealed class InMemoryOvsDriver : IOvsDriver
+public sealed partial class InMemoryOvsDriver : IOvsDriver
 {
     private readonly object _lock = new();
     private readonly InMemoryKernel? _kernel;
@@ -197,6 +197,7 @@ public sealed class InMemoryOvsDriver : IOvsDriver
                 port.Error = present ? null : error ?? $"could not open network device {port.Name} (No such device)";
             }
         }
+        Notify();
     }
 
     private bool DeviceExists(string name) =>

@@ -109,6 +109,37 @@ public sealed class InMemoryKernelTests
     }
 
     [Fact]
+    public void LastIPv4AddressDeleted_TakesTheIPv4RoutesThroughItsLink_AsTheKernelDoes()
+    {
+        var kernel = TwoNamespaces();
+        kernel.CreateBridge(A, new BridgeRequest("br0"));
+        kernel.AddAddress(A, "br0", IPAddress.Parse("10.1.2.3"), 24);
+        kernel.AddAddress(A, "br0", IPAddress.Parse("10.1.3.3"), 24);
+        kernel.UpdateLink(A, "br0", new LinkUpdate(Up: true));
+        kernel.ReplaceRoute(A, new RouteRequest(IPAddress.Any, 0, IPAddress.Parse("10.1.2.1")));
+
+        kernel.DeleteAddress(A, "br0", IPAddress.Parse("10.1.3.3"), 24);
+        kernel.Observe([A])[A].Routes.Should().Contain(r => r.PrefixLength == 0, "another IPv4 address is left");
+        kernel.DeleteAddress(A, "br0", IPAddress.Parse("10.1.2.3"), 24);
+        kernel.Observe([A])[A].Routes.Should().BeEmpty("fib_disable_ip flushes the link's IPv4 routes with its last address");
+    }
+
+    [Fact]
+    public void LinkGoingDown_LosesItsIPv6Addresses_ButOnesAddedWhileDownStayUntilItWasUp()
+    {
+        var kernel = TwoNamespaces();
+        kernel.CreateBridge(A, new BridgeRequest("br0"));
+        kernel.AddAddress(A, "br0", IPAddress.Parse("fd00::1"), 64);
+        kernel.AddAddress(A, "br0", IPAddress.Parse("10.1.2.3"), 24);
+        kernel.UpdateLink(A, "br0", new LinkUpdate(Up: false));
+        kernel.Observe([A])[A].Addresses.Should().Contain(a => a.Address.Equals(IPAddress.Parse("fd00::1")));
+
+        kernel.UpdateLink(A, "br0", new LinkUpdate(Up: true));
+        kernel.UpdateLink(A, "br0", new LinkUpdate(Up: false));
+        kernel.Observe([A])[A].Addresses.Select(a => a.Address.ToString()).Should().Equal("10.1.2.3");
+    }
+
+    [Fact]
     public void FaultInjection_FailsTheChosenWriteAndCountsWrites()
     {
         var kernel = TwoNamespaces();

@@ -20,6 +20,16 @@ internal static class FileArguments
         return file;
     }
 
+    /// <summary>The <c>--name INSTANCE</c> option of a command that takes either FILE or an instance, completing instance names.</summary>
+    public static Option<string?> Instance(string description) => CommonOptions.InstanceNameOption(description);
+
+    /// <summary>Makes <paramref name="command"/> take exactly one of <paramref name="file"/> and <paramref name="name"/>.</summary>
+    public static void RequireFileOrName(Command command, Argument file, Option name) =>
+        command.Validators.Add(result =>
+        {
+            if (Given(result, file) == Given(result, name)) result.AddError("give either FILE or --name INSTANCE");
+        });
+
     /// <summary>
     /// System.CommandLine hands an unknown option such as <c>--strcit</c> to a string argument as a value;
     /// report it as the usage error it is (exit 1) instead of as a missing file. A file whose name starts

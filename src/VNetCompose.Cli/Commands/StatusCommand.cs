@@ -16,18 +16,14 @@ internal static class StatusCommand
     {
         var common = new CommonOptions();
         var file = FileArguments.Topology(optional: true);
-        var name = CommonOptions.InstanceNameOption();
+        var name = FileArguments.Instance("The instance (prefix + topology name), from its state file alone.");
         var output = OutputFormat.Create();
         var command = new Command("status", "Show each object of the topology: ok, missing, drifted (with the difference) or foreign. Exit 0 all ok, 2 otherwise.")
         {
             file, name, output,
         };
         common.AddTo(command);
-        command.Validators.Add(result =>
-        {
-            if (FileArguments.Given(result, file) == FileArguments.Given(result, name))
-                result.AddError("give either FILE or --name INSTANCE");
-        });
+        FileArguments.RequireFileOrName(command, file, name);
         command.SetAction(parse => common.Run(parse, session =>
         {
             StatusReport report;

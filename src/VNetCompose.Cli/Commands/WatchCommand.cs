@@ -16,9 +16,8 @@ internal static class WatchCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var file = new Argument<string?>("FILE") { Description = "The topology file.", Arity = ArgumentArity.ZeroOrOne };
-        FileArguments.RejectUnknownOptions(file);
-        var name = CommonOptions.InstanceNameOption("The instance (prefix + topology name): its state file names the topology file and the options.");
+        var file = FileArguments.Topology(optional: true);
+        var name = FileArguments.Instance("The instance (prefix + topology name): its state file names the topology file and the options.");
         var heal = new Option<bool>("--heal") { Description = "Repair each settled drift with the plan 'vnet up' would apply (conflicts are never forced)." };
         var output = new Option<string>("--output", "-o") { Description = "text (default) or json (one object per event and line).", DefaultValueFactory = _ => "text" };
         output.AcceptOnlyFromAmong("text", "json");
@@ -27,11 +26,7 @@ internal static class WatchCommand
             file, name, heal, output,
         };
         common.AddTo(command);
-        command.Validators.Add(result =>
-        {
-            if ((result.GetValue(file) is null) == (result.GetValue(name) is null))
-                result.AddError("give either FILE or --name INSTANCE");
-        });
+        FileArguments.RequireFileOrName(command, file, name);
         command.SetAction(parse => common.Run(parse, session =>
         {
             if (Resolve(parse, file, name, common, session) is not var (topology, lab)) return CommonOptions.ErrorExitCode;

@@ -14,14 +14,17 @@ public static partial class Observer
     /// (its peer's namespace id means nothing outside the observed set); it keeps the peer namespace
     /// <paramref name="last"/> gave it when that peer, as last seen, still points back at it. Any change
     /// to the pair raises events in both namespaces, so a stale pairing cannot survive a refresh of both.</para>
+    /// <para>Traffic control (qdiscs, redirects) is read again with the namespaces that hold it; the kernel's feature probe is
+    /// kept. Open vSwitch is read again only when <paramref name="ovs"/> is given (it changed); otherwise
+    /// <paramref name="last"/>'s is kept.</para>
     /// </summary>
     public static ObservedState Refresh(IKernel kernel, DesiredState desired, InstanceRecord? previous, ObservedState last,
-        IReadOnlyCollection<NetnsId> changed)
+        IReadOnlyCollection<NetnsId> changed, Kernel.Ovs.IOvsDriver? ovs = null)
     {
         ArgumentNullException.ThrowIfNull(last);
         ArgumentNullException.ThrowIfNull(changed);
         var only = changed.ToHashSet();
-        var fresh = Read(kernel, desired, previous, alsoConcerned: null, only);
+        var fresh = Read(kernel, desired, previous, alsoConcerned: null, only, ovs);
 
         var snapshots = Kept(last.Snapshots, only);
         foreach (var (ns, snapshot) in fresh.Snapshots) snapshots[ns] = snapshot;
@@ -41,8 +44,9 @@ public static partial class Observer
             {
                 Qdiscs = Merged(last.TrafficControl.Qdiscs, fresh.TrafficControl.Qdiscs, only),
                 Redirects = Merged(last.TrafficControl.Redirects, fresh.TrafficControl.Redirects, only),
+                Unavailable = fresh.TrafficControl.Unavailable ?? last.TrafficControl.Unavailable,
             },
-            Ovs = last.Ovs,
+            Ovs = ovs is null ? last.Ovs : fresh.Ovs,
         };
     }
 

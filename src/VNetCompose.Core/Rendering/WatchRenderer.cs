@@ -15,8 +15,9 @@ namespace VNetCompose.Core.Rendering;
 ///   "ok": true,                              // every object matches the topology (not for not_healed)
 ///   "lines": [ { "state": "ok|missing|drifted|foreign", "kind": "link", "object": "link net0/eth0",
 ///                "detail": "mtu 1500 -> 1280", "notice": false, "text": "drifted link net0/eth0: mtu 1500 -> 1280" } ],
-///   // started: "instance", "objects", "namespaces"; drift: "latency_ms" (first kernel event to report);
-///   // vnet: "command" ("up"|"down"), "objects_changed"; healed: "changes", "kernel_writes", "duration_ms";
+///   // started: "instance", "objects", "namespaces"; drift: "latency_ms" (first kernel event to report),
+///   //   "warnings" and "warnings_gone" (the plan's warnings that came or went with the change);
+///   // vnet: "command" ("up"|"down"|"heal"), "objects_changed"; healed: "changes", "kernel_writes", "duration_ms";
 ///   // not_healed: "reason"
 /// }
 /// </code>
@@ -42,12 +43,17 @@ public static class WatchRenderer
                 Lines(s.Drift, s.Ok);
                 break;
             case DriftReported d:
+                foreach (var warning in d.Warnings) Line("warning: " + warning);
+                foreach (var gone in d.WarningsGone) Line("warning gone: " + gone);
                 Lines(d.Lines, d.Ok && d.StatusChanged);
                 break;
             case ChangedByVnet v:
-                Line(v.Command == "down"
-                    ? $"vnet down (another process) removed the lab: {Count(v.ObjectsChanged, "object")} changed"
-                    : $"vnet up (another process): {Count(v.ObjectsChanged, "object")} changed");
+                Line(v.Command switch
+                {
+                    "down" => $"vnet down (another process) removed the lab: {Count(v.ObjectsChanged, "object")} changed",
+                    "heal" => $"healed by another vnet watch: {Count(v.ObjectsChanged, "object")} changed",
+                    _ => $"vnet up (another process): {Count(v.ObjectsChanged, "object")} changed",
+                });
                 Lines(v.Drift, v.Ok);
                 break;
             case Healed h:
@@ -97,6 +103,8 @@ public static class WatchRenderer
             case DriftReported d:
                 json.WriteNumber("latency_ms", Math.Round(d.Latency.TotalMilliseconds, 3));
                 WriteLines(json, d.Lines, d.Ok);
+                WriteStrings(json, "warnings", d.Warnings);
+                WriteStrings(json, "warnings_gone", d.WarningsGone);
                 break;
             case ChangedByVnet v:
                 json.WriteString("command", v.Command);
@@ -131,6 +139,13 @@ public static class WatchRenderer
             json.WriteString("text", line.Text);
             json.WriteEndObject();
         }
+        json.WriteEndArray();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values) json.WriteStringValue(value);
         json.WriteEndArray();
     }
 

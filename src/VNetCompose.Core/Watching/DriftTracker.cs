@@ -37,11 +37,15 @@ internal sealed class DriftTracker
     {
         var lines = new List<DriftLine>();
         var next = Index(status);
+        var conflicted = ConflictedLinks(status.Plan);
         foreach (var row in status.Rows)
         {
             var old = _rows.GetValueOrDefault(row.Object);
             bool same = old is not null && old.State == row.State && old.Detail == row.Detail;
             if (same) continue;
+            // The planner plans nothing on a link another program holds: the addresses and shaping of it are not ok, merely
+            // unplanned while the conflict lasts (the conflict's own line says why).
+            if (row.State == ObjectState.Ok && OnLink(row.Object) is { } link && conflicted.Contains(link)) continue;
             if (row.State != ObjectState.Ok || (old is not null && !status.AllOk)) lines.AddRange(DriftDetail.Lines(row, status.Plan));
         }
         // Rows gone from the status: owned objects the topology does not declare, removed since.
@@ -55,6 +59,29 @@ internal sealed class DriftTracker
         Ok = status.AllOk;
         return lines.Count == 0 && Ok == wasOk ? null : lines;
     }
+
+    /// <summary>The links of the plan's conflicts, with the objects they are part of: both ends of a veth one end of which
+    /// another program holds.</summary>
+    private static HashSet<LinkObject> ConflictedLinks(Plan plan)
+    {
+        var conflicts = plan.Conflicts.Select(c => c.Object).ToHashSet();
+        var objects = plan.Objects.Where(o => conflicts.Contains(o.Object) || o.Parts.Any(conflicts.Contains))
+            .SelectMany(o => o.Parts.Prepend(o.Object)).Concat(conflicts);
+        return objects.SelectMany(o => o switch
+        {
+            LinkObject link => [link],
+            VethObject veth => [veth.A, veth.B],
+            _ => Array.Empty<LinkObject>(),
+        }).ToHashSet();
+    }
+
+    /// <summary>The link an object lives on, for objects that belong to one.</summary>
+    private static LinkObject? OnLink(ObjectAddress address) => address switch
+    {
+        AddressObject a => a.Link,
+        QdiscObject q => q.Link,
+        _ => null,
+    };
 
     private static Dictionary<ObjectAddress, StatusRow> Index(StatusReport status)
     {

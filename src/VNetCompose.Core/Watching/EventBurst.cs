@@ -10,11 +10,24 @@ namespace VNetCompose.Core.Watching;
 /// </summary>
 internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSettings settings)
 {
-    private long _lastEvent;
+    private long _lastChange;
 
-    /// <summary>The pause between the previous burst and the last one when it was short (at most
+    /// <summary>The pause between the last two changes of the lab (<see cref="Counted"/>) when it was short (at most
     /// <see cref="WatchSettings.MaxSettle"/>): the pace of a script's commands; zero otherwise.</summary>
     public TimeSpan Pace { get; private set; }
+
+    /// <summary>
+    /// Takes <paramref name="burst"/> as a change of the lab for <see cref="Pace"/>. Bursts the lab does not care about (the
+    /// kernel's own IPv6 address setup a second after a link came up, a foreign namespace's changes, the vanishing a deleted
+    /// namespace's veth peers that was already reported) are not counted: they would make a lone hand change look like a
+    /// script and its repair wait longer.
+    /// </summary>
+    public void Counted(IReadOnlyList<KernelEvent> burst)
+    {
+        var pause = _lastChange == 0 ? TimeSpan.MaxValue : Stopwatch.GetElapsedTime(_lastChange, burst[0].Timestamp);
+        Pace = pause <= settings.MaxSettle ? pause : TimeSpan.Zero;
+        _lastChange = burst.Max(e => e.Timestamp);
+    }
 
     /// <summary>
     /// The next burst; null when the subscription ended or <paramref name="cancellationToken"/> was cancelled;
@@ -40,10 +53,7 @@ internal sealed class EventBurst(ChannelReader<KernelEvent> reader, WatchSetting
             return null;
         }
         var burst = new List<KernelEvent> { first };
-        var pause = _lastEvent == 0 ? TimeSpan.MaxValue : Stopwatch.GetElapsedTime(_lastEvent, first.Timestamp);
-        Pace = pause <= settings.MaxSettle ? pause : TimeSpan.Zero;
         bool complete = await CollectAsync(burst, _ => { }, new Awaited(TimeSpan.Zero), adaptive: true, cancellationToken).ConfigureAwait(false);
-        _lastEvent = burst.Max(e => e.Timestamp);
         return complete ? burst : null;
     }
 

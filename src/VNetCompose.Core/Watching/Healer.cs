@@ -3,6 +3,7 @@ using VNetCompose.Core.Apply;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Ovs;
 
 namespace VNetCompose.Core.Watching;
 
@@ -16,11 +17,11 @@ internal sealed record HealOutcome(HealStatus Status, InstanceRecord Record, int
 
 /// <summary>
 /// Applies the plan that repairs a drift, as <c>up</c> would: under the instance lock (never waiting: another
-/// vnet process at work on the lab is left to finish), through the <see cref="Reconciler"/> with its
+/// vnet process at work on the lab is left to finish), marked as a repair for other watches, through the <see cref="Reconciler"/> with its
 /// retries and undo. The plan of a lab that was ok before holds only the drifted objects: the planner
 /// already is minimal, and its ownership rules and conflicts are the same as <c>up</c>'s.
 /// </summary>
-internal sealed class Healer(IKernel kernel, StateStore store, ILogger log, ReconcileTimings timings)
+internal sealed class Healer(IKernel kernel, IOvsDriver? ovs, StateStore store, ILogger log, ReconcileTimings timings)
 {
     public HealOutcome Apply(Plan plan, InstanceRecord record, CancellationToken cancellationToken)
     {
@@ -35,11 +36,12 @@ internal sealed class Healer(IKernel kernel, StateStore store, ILogger log, Reco
         }
         using (held)
         {
+            InstanceActivity.MarkHeal(store, record.Instance); // other watches report this as a repair, not an up
             bool holdingsChange = !record.Holdings.Equivalent(plan.Holdings);
             var final = holdingsChange ? record with { Holdings = plan.Holdings, UpdatedAt = DateTimeOffset.UtcNow } : record;
             // Intent first, as up does: a crash after a kernel write leaves a state file naming all the repair may create.
             if (holdingsChange) store.Write(final with { Holdings = plan.Holdings.Union(record.Holdings) });
-            var counting = new CountingKernel(kernel);
+            var counting = new CountingKernel(kernel, ovs);
             ApplyOutcome outcome;
             try
             {

@@ -3,6 +3,7 @@ using VNetCompose.Core.Observation;
 using VNetCompose.Core.Planning;
 using VNetCompose.Core.State;
 using VNetCompose.Kernel;
+using VNetCompose.Kernel.Ovs;
 
 namespace VNetCompose.Core.Watching;
 
@@ -25,18 +26,29 @@ internal sealed class LabScope(DesiredState desired)
         desired.Namespaces.Select(n => n.Id).Concat(record?.Holdings.ObservedNamespaces ?? []).Distinct()
             .OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
 
-    /// <summary>Whether the event may change what the planner concludes (or a foreign-link notice).</summary>
+    /// <summary>Whether the lab has Open vSwitch objects (declared, or recorded by the state file): OVS changes concern it.</summary>
+    public bool HasOvs(InstanceRecord? record) => desired.OvsBridges.Count > 0 || record?.Holdings.OvsEndpoint is not null;
+
+    /// <summary>Whether a namespace's event may change what the planner concludes (or a notice). Open vSwitch's
+    /// events (<see cref="OvsEvent"/>) are not a namespace's: see <see cref="HasOvs"/>.</summary>
     public bool Concerns(KernelEvent e, ObservedState observed) => e switch
     {
         NamespaceEvent or ResyncNeeded => true,
+        OvsEvent or OvsMonitorLost => false,
         NftCommitEvent => false, // the objects of the transaction say what changed
-        NftEvent nft => nft.Table == desired.NatTableName,
+        NftEvent nft => nft.Table == desired.NatTableName
+            // Another table's base chains in a namespace with the lab's NAT: the plan warns about nat chains at vnet's hooks.
+            || (nft.Object is NftObjectKind.Table or NftObjectKind.Chain && observed.NftTables.ContainsKey(nft.Namespace)),
+        // Only the sysctls the lab sets (or set), by the keys the message is about.
+        NetconfEvent n => n.Keys(observed.Snapshot(n.Namespace)?.FindLink(n.Device)?.Name)
+            .Any(key => observed.Sysctls.ContainsKey(new SysctlKey(n.Namespace, key))),
         AddressEvent a when a.Address.Address.IsIPv6LinkLocal => false, // the kernel's own, ignored by the planner
         RouteEvent r when r.Route.Protocol == RouteProtocols.Kernel => false, // follow their addresses
         _ when !e.Namespace.IsCurrent => true,
         LinkEvent l => l.Link.Alias == desired.LinkMarker || _hostLinkNames.Contains(l.Link.Name) || IsLabLink(observed, l.Link.Index),
         AddressEvent a => IsLabLink(observed, a.Address.LinkIndex),
         RouteEvent r => r.Route.Protocol == RouteProtocols.VNet || IsLabLink(observed, r.Route.OutputIndex),
+        TrafficControlEvent t => IsLabLink(observed, t.LinkIndex),
         _ => false,
     };
 

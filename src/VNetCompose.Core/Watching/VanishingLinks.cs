@@ -28,6 +28,19 @@ internal sealed class VanishingLinks(TimeSpan wait)
 
     public bool Overdue => Any && Stopwatch.GetTimestamp() >= _deadline;
 
+    /// <summary>
+    /// Whether the event is the predicted vanishing itself (a veth peer going down, its addresses and routes, then the
+    /// link): what the observation already shows, to be neither read again nor counted as a change.
+    /// </summary>
+    public bool Explains(KernelEvent e) => e switch
+    {
+        LinkEvent { Change: not KernelChange.Added } l => _links.ContainsKey((l.Namespace, l.Link.Index)),
+        AddressEvent { Change: KernelChange.Removed } a => _links.ContainsKey((a.Namespace, a.Address.LinkIndex)),
+        RouteEvent { Change: KernelChange.Removed } r => _links.ContainsKey((r.Namespace, r.Route.OutputIndex)),
+        NetconfEvent { Change: KernelChange.Removed } n => _links.ContainsKey((n.Namespace, n.Device)),
+        _ => false,
+    };
+
     /// <summary>Takes note of namespaces deleted (their veth peers will vanish) and of links removed.</summary>
     public void Track(IEnumerable<KernelEvent> events, ObservedState observed)
     {

@@ -81,16 +81,23 @@ public sealed record WatchStarted(DateTimeOffset Time, string Instance, int Obje
 /// </summary>
 public sealed record DriftReported(DateTimeOffset Time, IReadOnlyList<DriftLine> Lines, bool Ok, TimeSpan Latency) : WatchEvent(Time)
 {
-    /// <summary>The status changed (false for a report of foreign links alone): with <see cref="Ok"/>, the lab is back to ok.</summary>
+    /// <summary>The status changed (false for a report of foreign links or warnings alone): with <see cref="Ok"/>, the lab is back to ok.</summary>
     public bool StatusChanged { get; init; } = true;
+
+    /// <summary>Warnings of the plan that came with this change, as <c>vnet plan</c> words them: another nftables table with a
+    /// nat chain at the hook and priority of one of vnet's, in a namespace of the lab's NAT.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>Warnings reported before that this change ended (the other table is gone).</summary>
+    public IReadOnlyList<string> WarningsGone { get; init; } = [];
 }
 
 /// <summary>
-/// Another vnet process brought the lab up or down (it held the instance lock): one change, not drift.
-/// <see cref="Drift"/> is what still differs after an <c>up</c>.
+/// Another vnet process brought the lab up or down, or another <c>vnet watch --heal</c> repaired it (it held the instance
+/// lock): one change, not drift. <see cref="Drift"/> is what still differs afterwards.
 /// </summary>
 /// <param name="Time">When it was reported.</param>
-/// <param name="Command">"up" (the state file exists afterwards) or "down".</param>
+/// <param name="Command">"up" (the state file exists afterwards), "down", or "heal" (another watch's repair).</param>
 /// <param name="ObjectsChanged">Objects whose state this changed.</param>
 /// <param name="Drift">What still differs from the topology afterwards.</param>
 /// <param name="Ok">Every object matches the topology.</param>

@@ -2,6 +2,7 @@ using VNetCompose.Kernel;
 using VNetCompose.Netlink.Interop;
 using VNetCompose.Netlink.Nftables;
 using VNetCompose.Netlink.Rtnetlink;
+using VNetCompose.Netlink.Tc;
 using VNetCompose.Netlink.Wire;
 
 namespace VNetCompose.Netlink.Events;
@@ -44,6 +45,12 @@ internal static class EventDecoder
                     if (AddressMessages.Parse(message) is { } address)
                         events.Add(new AddressEvent(ns, message.Type == Rtm.DELADDR ? KernelChange.Removed : KernelChange.Added, address));
                     break;
+                case Rtm.NEWNETCONF or Rtm.DELNETCONF:
+                    if (Netconf(message, ns) is { } netconf) events.Add(netconf);
+                    break;
+                case TcMessageTypes.NEWQDISC or TcMessageTypes.DELQDISC or TcMessageTypes.NEWTFILTER or TcMessageTypes.DELTFILTER:
+                    events.Add(TrafficControl(message, ns));
+                    break;
                 case Rtm.NEWROUTE or Rtm.DELROUTE:
                     if (RouteMessages.Parse(message) is { } route)
                     {
@@ -54,6 +61,46 @@ internal static class EventDecoder
                     break;
             }
         }
+    }
+
+    /// <summary>RTM_NEWNETCONF / RTM_DELNETCONF (inet_netconf_fill_devconf, inet6_netconf_fill_devconf): the ifindex and the values
+    /// carried; null for a family other than IPv4 and IPv6 (MPLS has netconf messages too).</summary>
+    private static NetconfEvent? Netconf(NetlinkMessage message, NetnsId ns)
+    {
+        var header = message.ReadStruct<NetconfMsg>();
+        if (header.Family is not (AddressFamilies.AF_INET or AddressFamilies.AF_INET6)) return null;
+        int device = 0;
+        var values = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var a in message.Attributes<NetconfMsg>())
+        {
+            switch (a.Type)
+            {
+                case Netconfa.IFINDEX: device = a.S32(); break;
+                case Netconfa.FORWARDING: values["forwarding"] = a.S32(); break;
+                case Netconfa.RP_FILTER: values["rp_filter"] = a.S32(); break;
+                case Netconfa.MC_FORWARDING: values["mc_forwarding"] = a.S32(); break;
+                case Netconfa.PROXY_NEIGH: values["proxy_neigh"] = a.S32(); break;
+                case Netconfa.IGNORE_ROUTES_WITH_LINKDOWN: values["ignore_routes_with_linkdown"] = a.S32(); break;
+            }
+        }
+        return new NetconfEvent(ns, message.Type == Rtm.DELNETCONF ? KernelChange.Removed : KernelChange.Added,
+            header.Family == AddressFamilies.AF_INET6, device, values);
+    }
+
+    /// <summary>A qdisc or filter notification (tc_fill_qdisc, tcf_fill_node in net/sched/): where it is and its kind;
+    /// parameters are read by the next observation.</summary>
+    private static TrafficControlEvent TrafficControl(NetlinkMessage message, NetnsId ns)
+    {
+        var header = message.ReadStruct<TcMsg>();
+        string kind = "";
+        foreach (var a in message.Attributes<TcMsg>())
+        {
+            if (a.Type == Tca.KIND) kind = a.String();
+        }
+        bool filter = message.Type is TcMessageTypes.NEWTFILTER or TcMessageTypes.DELTFILTER;
+        bool removed = message.Type is TcMessageTypes.DELQDISC or TcMessageTypes.DELTFILTER;
+        return new TrafficControlEvent(ns, removed ? KernelChange.Removed : KernelChange.Added,
+            filter ? TrafficControlObject.Filter : TrafficControlObject.Qdisc, header.Index, kind, new TcHandle(header.Handle), new TcHandle(header.Parent));
     }
 
     /// <summary>The events of one datagram of the nfnetlink socket of <paramref name="ns"/>.</summary>

@@ -9,7 +9,7 @@ namespace VNetCompose.Netlink.Events;
 
 /// <summary>
 /// The netlink driver's event subscription. In each watched namespace, two sockets created inside it on
-/// the namespace thread: rtnetlink joined to the link, address and route groups, nfnetlink joined to
+/// the namespace thread: rtnetlink joined to the link, address, route, tc and netconf groups, nfnetlink joined to
 /// NFNLGRP_NFTABLES. One thread of its own waits in epoll on all of them, on an inotify watch of
 /// /run/netns (namespaces created and deleted) and on /proc/self/mountinfo (a namespace file is created
 /// before it is mounted: the mount is what makes it enterable); nothing runs while nothing happens.

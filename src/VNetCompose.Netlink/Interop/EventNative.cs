@@ -98,12 +98,14 @@ internal static unsafe partial class EventNative
 internal static class MulticastGroups
 {
     // enum rtnetlink_groups (include/uapi/linux/rtnetlink.h)
-    public const uint RTNLGRP_LINK = 1, RTNLGRP_IPV4_IFADDR = 5, RTNLGRP_IPV4_ROUTE = 7, RTNLGRP_IPV6_IFADDR = 9,
-        RTNLGRP_IPV6_ROUTE = 11;
+    public const uint RTNLGRP_LINK = 1, RTNLGRP_TC = 4, RTNLGRP_IPV4_IFADDR = 5, RTNLGRP_IPV4_ROUTE = 7, RTNLGRP_IPV6_IFADDR = 9,
+        RTNLGRP_IPV6_ROUTE = 11, RTNLGRP_IPV4_NETCONF = 24, RTNLGRP_IPV6_NETCONF = 25;
 
     /// <summary>enum nfnetlink_groups (include/uapi/linux/netfilter/nfnetlink.h): nf_tables ruleset changes.</summary>
     public const uint NFNLGRP_NFTABLES = 7;
 
+    /// <summary>Links, addresses, routes, qdiscs and filters (link shaping), and the sysctls the kernel announces.</summary>
     public static readonly uint[] Rtnetlink =
-        [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE];
+        [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_TC,
+            RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF];
 }

@@ -8,6 +8,7 @@ internal static class Rtm
     public const ushort NEWADDR = 20, DELADDR = 21, GETADDR = 22;
     public const ushort NEWROUTE = 24, DELROUTE = 25, GETROUTE = 26;
     public const ushort NEWNSID = 88, DELNSID = 89, GETNSID = 90;
+    public const ushort NEWNETCONF = 80, DELNETCONF = 81;
 
     public const byte RT_TABLE_MAIN = 254;
     public const byte RTN_UNICAST = 1;
@@ -89,4 +90,18 @@ internal static class Nfnl
 
     /// <summary>nlmsg_type of a subsystem message: subsystem id in the high byte.</summary>
     public static ushort MessageType(byte subsystem, byte message) => (ushort)((subsystem << 8) | message);
+}
+
+/// <summary>struct netconfmsg (include/uapi/linux/netconf.h): the family, padded to 4 bytes by NLMSG_ALIGN.</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+internal struct NetconfMsg
+{
+    public byte Family;
+}
+
+/// <summary>Netconf attributes (enum NETCONFA_*, include/uapi/linux/netconf.h), each an s32.</summary>
+internal static class Netconfa
+{
+    public const ushort IFINDEX = 1, FORWARDING = 2, RP_FILTER = 3, MC_FORWARDING = 4, PROXY_NEIGH = 5,
+        IGNORE_ROUTES_WITH_LINKDOWN = 6;
 }

@@ -20,7 +20,7 @@ public sealed record OvsdbDriverOptions(OvsdbClientOptions Client, TimeSpan Swit
 /// <see cref="IOvsDriver"/> over OVSDB: observation is one transaction of selects, every apply one transaction
 /// built by <see cref="OvsTransactionBuilder"/>. The connection is opened on first use and again after it was lost.
 /// </summary>
-public sealed class OvsdbDriver : IOvsDriver
+public sealed partial class OvsdbDriver : IOvsDriver
 {
     private readonly OvsdbDriverOptions _options;
     private readonly SemaphoreSlim _connectLock = new(1, 1);

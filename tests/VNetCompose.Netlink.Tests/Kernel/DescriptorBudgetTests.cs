@@ -8,6 +8,8 @@ namespace VNetCompose.Netlink.Tests.Kernel;
 /// of any size works within a small descriptor limit: with a budget of 8, creating, observing (veth peers
 /// resolved across parts) and changing 40 namespaces holds at most 8 open, and sees what an unbounded driver sees.
 /// </summary>
+// It counts every descriptor of the test process: no other test may open or close any meanwhile.
+[Collection(nameof(ProcessResources))]
 public sealed class DescriptorBudgetTests : KernelTestBase
 {
     private const int Hosts = 40;

@@ -152,6 +152,73 @@ public sealed class KernelEventTests : KernelTestBase
     }
 
     [Fact]
+    public async Task SysctlsTheKernelAnnounces_AreReportedAsNetconf_OthersAreNot()
+    {
+        string ns = NamespaceWithUpBridge("nc");
+        using var subscription = Kernel.Subscribe([Ns(ns)]);
+
+        Sandbox.Exec(ns, "sysctl", "-qw", "net.core.somaxconn=100").EnsureSuccess(); // not announced: nothing comes
+        Sandbox.Exec(ns, "sysctl", "-qw", "net.ipv4.ip_forward=1").EnsureSuccess();
+        var all = await Next<NetconfEvent>(subscription, e => e.Device == NetconfEvent.AllDevices);
+        (all.IPv6, all.Values["forwarding"]).Should().Be((false, 1));
+        all.Keys().Should().BeEquivalentTo("net.ipv4.conf.all.forwarding", "net.ipv4.ip_forward");
+
+        Sandbox.Exec(ns, "sysctl", "-qw", "net.ipv6.conf.br0.forwarding=1").EnsureSuccess();
+        var device = await Next<NetconfEvent>(subscription, e => e.IPv6);
+        device.Device.Should().Be(Oracle.Link(ns, "br0")!.Index);
+        device.Keys("br0").Should().Equal("net.ipv6.conf.br0.forwarding");
+
+        Sandbox.Exec(ns, "sysctl", "-qw", "net.ipv4.conf.default.rp_filter=2").EnsureSuccess();
+        var rpFilter = await Next<NetconfEvent>(subscription, e => e.Values.ContainsKey("rp_filter"));
+        (rpFilter.Device, rpFilter.Values["rp_filter"]).Should().Be((NetconfEvent.DefaultDevice, 2));
+        (await Collected(subscription)).Should().NotContain(e => e is NetconfEvent, "each change is announced once");
+    }
+
+    [Fact]
+    public async Task QdiscsAndFilters_AddedChangedAndDeleted_WithTc_AreReported()
+    {
+        string ns = NamespaceWithUpBridge("tc");
+        int index = Oracle.Link(ns, "br0")!.Index;
+        using var subscription = Kernel.Subscribe([Ns(ns)]);
+        void Tc(string arguments) => ProcessRunner.RunChecked("tc", ["-n", ns, .. arguments.Split(' ')]);
+
+        Tc("qdisc add dev br0 root handle 5601: tbf rate 10mbit burst 10kb latency 50ms");
+        // The default qdisc it replaces is announced deleted, then the new one.
+        (await Next<TrafficControlEvent>(subscription, e => e.Change == KernelChange.Removed)).Handle.Should().Be(TcHandle.None);
+        var added = await Next<TrafficControlEvent>(subscription, e => e.Kind == "tbf");
+        added.Should().BeEquivalentTo(new TrafficControlEvent(Ns(ns), KernelChange.Added, TrafficControlObject.Qdisc, index, "tbf",
+            TcHandle.VNetRootA, TcHandle.Root), o => o.Excluding(e => e.Timestamp));
+        Tc("qdisc change dev br0 root handle 5601: tbf rate 20mbit burst 10kb latency 50ms");
+        (await Next<TrafficControlEvent>(subscription, e => e.Kind == "tbf")).Change.Should().Be(KernelChange.Added);
+
+        Tc("qdisc add dev br0 handle ffff: ingress");
+        (await Next<TrafficControlEvent>(subscription, e => e.Kind == "ingress")).Parent.Should().Be(TcHandle.IngressParent);
+        Tc("filter add dev br0 parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev br0");
+        (await Next<TrafficControlEvent>(subscription, e => e.Object == TrafficControlObject.Filter)).Kind.Should().Be("u32");
+        Tc("filter del dev br0 parent ffff: prio 1");
+        (await Next<TrafficControlEvent>(subscription, e => e.Object == TrafficControlObject.Filter)).Change.Should().Be(KernelChange.Removed);
+
+        Tc("qdisc del dev br0 root");
+        var deleted = await Next<TrafficControlEvent>(subscription, e => e.Kind == "tbf");
+        (deleted.Change, deleted.Handle).Should().Be((KernelChange.Removed, TcHandle.VNetRootA));
+    }
+
+    /// <summary>Whatever comes within half a second.</summary>
+    private static async Task<List<KernelEvent>> Collected(IKernelEventSubscription subscription)
+    {
+        var events = new List<KernelEvent>();
+        using var quiet = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            while (true) events.Add(await subscription.Events.ReadAsync(quiet.Token));
+        }
+        catch (OperationCanceledException)
+        {
+            return events;
+        }
+    }
+
+    [Fact]
     public async Task NamespaceCreatedWhileWatched_IsSubscribed_AndItsChangesAreReported()
     {
         string later = Sandbox.Name("later");
