@@ -5,7 +5,10 @@
 #  3. samples/VNetCompose.Sample.Tests, an xunit v3 project that references VNetCompose.Xunit from that
 #     folder (samples/nuget.config), restored, built and run with `dotnet test`;
 #  4. the same test process killed with SIGKILL in the middle of a test: nothing of its lab is left
-#     (ip netns list, the state directory) within 5 seconds.
+#     (ip netns list, the state directory) within 5 seconds;
+#  5. without root: the unprivileged user of the sandbox tests ($VNET_TEST_USER, default vnettest, made by
+#     test.sh) installs the tool from the packages, restores a copy of the sample, and runs its tests with
+#     `vnet sandbox -- dotnet test` (skipped, saying so, when the user does not exist).
 # Restores use a package folder of their own (artifacts/nuget), emptied of VNetCompose packages first, so a
 # package rebuilt with the same version is never served from an older copy.
 set -euo pipefail
@@ -77,3 +80,30 @@ for _ in $(seq 50); do
 done
 [ -z "$left" ] || fail "5 s after kill -9, left: $left"
 step "lab $prefix gone $(( ($(date +%s%N) - start) / 1000000 )) ms after kill -9 of the test process"
+
+user=${VNET_TEST_USER:-vnettest}
+if ! id -u "$user" >/dev/null 2>&1; then
+  step "SKIPPED: the sample without root (no user $user; test.sh creates it)"
+  exit 0
+fi
+step "the sample as $user, without root: vnet (the tool from the packages) sandbox -- dotnet test"
+# A folder of the user's own: the packages, the sample and its topology, the tool, the user's package folder.
+home=$(mktemp -d)
+trap 'rm -rf "$tools" "$home"' EXIT
+mkdir -p "$home/artifacts"
+cp -r "$feed" "$home/artifacts/packages"
+cp -r samples topologies "$home/"
+rm -rf "$home/samples/VNetCompose.Sample.Tests/bin" "$home/samples/VNetCompose.Sample.Tests/obj"
+chown -R "$user:" "$home"
+chmod 755 "$home"
+as_user() {
+  setpriv --reuid="$user" --regid="$user" --init-groups --reset-env env PATH=/usr/local/bin:/usr/bin:/bin \
+    HOME="$home" NUGET_PACKAGES="$home/nuget" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 "$@"
+}
+as_user dotnet tool install VNetCompose.Tool --version 0.1.0 --tool-path "$home/tools" --add-source "$home/artifacts/packages" >/dev/null
+# Restored outside: the sandbox has no network (vnet sandbox --uplink would give it one).
+as_user sh -c "cd '$home/samples' && dotnet restore VNetCompose.Sample.Tests >/dev/null"
+as_user sh -c "cd '$home/samples' && '$home/tools/vnet' sandbox -- dotnet test --project VNetCompose.Sample.Tests -c Release" | tee "$tools/sandboxed.log" \
+  || fail "vnet sandbox -- dotnet test of the sample failed"
+grep -q "failed: 0" "$tools/sandboxed.log" && grep -q "succeeded: 2" "$tools/sandboxed.log" || fail "the sample's tests did not all pass in a sandbox"
+step "the sample's tests passed as $user in vnet sandbox"

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using VNetCompose.Cli.Commands;
 using VNetCompose.Cli.Output;
+using VNetCompose.Cli.Sandbox;
 using VNetCompose.Netlink;
 
 // Common practice: a soft descriptor limit below the hard one is raised to it. The driver stays within
@@ -23,6 +24,7 @@ var root = new RootCommand("vnet: builds Linux virtual networks (namespaces, vet
     WatchCommand.Create(),
     GraphCommand.Create(),
     ExportCommand.Create(),
+    SandboxCommand.Create(),
 };
 // -h and --help only: the DOS spellings (/h, /?, -?) would only crowd the shell's completion lists.
 foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
@@ -36,4 +38,5 @@ foreach (var command in root.Subcommands)
 }
 var parse = root.Parse(args);
 // A command-line mistake is one line on stderr and exit 1, never the help text or a stack trace.
-return parse.Action is ParseErrorAction ? UsageErrors.Report(parse) : parse.Invoke();
+// Kernel commands run without root say to use a sandbox (or sudo) before they touch anything.
+return parse.Action is ParseErrorAction ? UsageErrors.Report(parse) : RootlessGuard.Refuse(parse) ?? parse.Invoke();

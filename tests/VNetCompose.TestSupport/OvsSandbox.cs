@@ -6,8 +6,9 @@ namespace VNetCompose.TestSupport;
 
 /// <summary>
 /// A private Open vSwitch for one test: its own database (created with ovsdb-tool from the installed
-/// vswitch.ovsschema), run directory, socket, pid files and logs under <c>/run/vnet-tests/ovs-NAME</c>, with
-/// ovsdb-server and ovs-vswitchd started inside a sandbox namespace (so the bridges' internal ports appear
+/// vswitch.ovsschema), run directory, socket, pid files and logs under <c>/run/vnet-tests/ovs-NAME</c> (in a vnet
+/// sandbox: <c>$TMPDIR/vnet-tests/ovs-NAME</c>), with ovsdb-server and ovs-vswitchd started inside a sandbox
+/// namespace (so the bridges' internal ports appear
 /// there). Never touches the machine's own Open vSwitch. The daemons are children of the test process;
 /// <see cref="Dispose"/> stops them in every outcome (SIGTERM, then SIGKILL, then reaped) and removes the
 /// directory; <see cref="Start"/> first stops daemons that an earlier test process which died left behind
@@ -15,7 +16,11 @@ namespace VNetCompose.TestSupport;
 /// </summary>
 public sealed class OvsSandbox : IDisposable
 {
-    private const string RunRoot = "/run/vnet-tests";
+    // In a vnet sandbox (VNET_SANDBOX set) the machine's /run/vnet-tests shows through, the machine's root's and not
+    // writable by the sandbox's root: the sandbox's own temporary folder (its TMPDIR, /run/tmp) is used instead.
+    private static readonly string RunRoot = Environment.GetEnvironmentVariable("VNET_SANDBOX") is null
+        ? "/run/vnet-tests"
+        : Path.Combine(Path.GetTempPath(), "vnet-tests");
     private const string Schema = "/usr/share/openvswitch/vswitch.ovsschema";
     private static readonly string[] Tools = ["ovsdb-server", "ovs-vswitchd", "ovsdb-tool", "ovs-vsctl"];
     private bool _disposed;
