@@ -30,6 +30,20 @@ public sealed class PlannerTests : IDisposable
         _engine.Up(topology, options ?? LabOptions.Default).Status.Should().Be(UpStatus.Applied);
 
     [Fact]
+    public void ALinkTakenDown_GetsItsIPv6AddressesAgain_AfterTheKernelDropsThem()
+    {
+        // addrconf_ifdown removes a link's IPv6 addresses when it goes down (keep_addr_on_down is 0 by default).
+        Topology Lab(bool up) => Topology("v6", [Ns("net0"), Ns("net1")],
+            veths: [Veth(End("net0", "eth0", ["10.0.0.1/24", "fd00::1/64"], up: up), End("net1", "eth0", ["10.0.0.2/24"]))]);
+        Up(Lab(up: true));
+        PlanText(Lab(up: false)).Should().Contain("+ address fd00::1/64 on net0/eth0\n    (the kernel drops IPv6 addresses of a link going down)")
+            .And.NotContain("+ address 10.0.0.1/24");
+        Up(Lab(up: false));
+        _engine.Plan(Lab(up: false), LabOptions.Default).HasChanges.Should().BeFalse();
+        _kernel.Observe([Net0])[Net0].Addresses.Select(a => a.Address.ToString()).Should().Contain("fd00::1");
+    }
+
+    [Fact]
     public void Plan_OnAnEmptyKernel_CreatesEverythingInDependencyOrder()
     {
         var topology = TwoNamespaces() with

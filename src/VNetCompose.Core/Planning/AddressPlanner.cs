@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using VNetCompose.Core.Desired;
 using VNetCompose.Model;
 
@@ -27,10 +28,20 @@ internal sealed class AddressPlanner : IObjectPlanner
             int change = context.AddChange(ChangeAction.Delete, new AddressObject(at, extra), []);
             context.AddStep(new DeleteAddressStep(change, d.Namespace, d.Name, extra.Address, extra.PrefixLength) { Needs = [at] });
         }
-        foreach (var missing in d.Addresses.Where(a => !present.Contains(a)))
+        // The kernel drops a link's IPv6 addresses when it goes down (addrconf_ifdown, unless keep_addr_on_down):
+        // those the topology keeps are added again after the plan takes the link down.
+        var dropped = fate == Fate.Keep && link!.AdminUp && !d.Up
+            ? present.Where(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6 && d.Addresses.Contains(a)).ToHashSet()
+            : [];
+        foreach (var missing in d.Addresses.Where(a => !present.Contains(a) || dropped.Contains(a)))
         {
-            int change = context.AddChange(ChangeAction.Create, new AddressObject(at, missing), [], location: d.Location);
-            context.AddStep(new AddAddressStep(change, d.Namespace, d.Name, missing.Address, missing.PrefixLength) { Needs = [at] });
+            int change = context.AddChange(ChangeAction.Create, new AddressObject(at, missing), [],
+                dropped.Contains(missing) ? "the kernel drops IPv6 addresses of a link going down" : null, d.Location);
+            context.AddStep(new AddAddressStep(change, d.Namespace, d.Name, missing.Address, missing.PrefixLength)
+            {
+                Needs = [at],
+                MayExist = dropped.Contains(missing),
+            });
         }
     }
 }

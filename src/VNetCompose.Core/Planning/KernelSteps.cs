@@ -261,8 +261,23 @@ public sealed record AddAddressStep(int Change, NetnsId Namespace, string Link, 
     public override int Rank => StepRank.AddAddress;
     /// <inheritdoc/>
     public override string Label => "add address";
+
+    /// <summary>The address may still be there (an IPv6 address re-added after its link went down, which the kernel
+    /// keeps when keep_addr_on_down is set): EEXIST is success.</summary>
+    public bool MayExist { get; init; }
+
     /// <inheritdoc/>
-    public override void Apply(IKernel kernel) => kernel.AddAddress(Namespace, Link, Address, PrefixLength);
+    public override void Apply(IKernel kernel)
+    {
+        try
+        {
+            kernel.AddAddress(Namespace, Link, Address, PrefixLength);
+        }
+        catch (KernelException e) when (MayExist && e.Errno == Errnos.EEXIST)
+        {
+            // Kept by the kernel: the goal is reached.
+        }
+    }
     /// <inheritdoc/>
     public override KernelStep Undo() => new DeleteAddressStep(Change, Namespace, Link, Address, PrefixLength);
     /// <inheritdoc/>
