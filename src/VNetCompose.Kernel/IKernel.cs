@@ -101,19 +101,23 @@ public interface IKernel : IDisposable
     IReadOnlyDictionary<NetnsId, IReadOnlyList<NftTableInfo>> ListNftTables(IReadOnlyList<NetnsId> namespaces)
     {
         ArgumentNullException.ThrowIfNull(namespaces);
-        var tables = new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
-        foreach (var ns in namespaces)
+        return namespaces.Distinct().ToDictionary(ns => ns, ns => ListNftTablesOrNone(this, ns));
+    }
+
+    /// <summary><see cref="ListNftTables(NetnsId)"/>, with none for a namespace whose kernel has no nf_tables.</summary>
+    /// <param name="kernel">The kernel to ask.</param>
+    /// <param name="ns">The namespace.</param>
+    static IReadOnlyList<NftTableInfo> ListNftTablesOrNone(IKernel kernel, NetnsId ns)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        try
         {
-            try
-            {
-                tables[ns] = ListNftTables(ns);
-            }
-            catch (KernelException e) when (e.Errno is Errnos.EPROTONOSUPPORT or Errnos.EAFNOSUPPORT)
-            {
-                tables[ns] = [];
-            }
+            return kernel.ListNftTables(ns);
         }
-        return tables;
+        catch (KernelException e) when (e.Errno is Errnos.EPROTONOSUPPORT or Errnos.EAFNOSUPPORT)
+        {
+            return []; // no NETLINK_NETFILTER, or no nf_tables: no tables
+        }
     }
 
     /// <summary>

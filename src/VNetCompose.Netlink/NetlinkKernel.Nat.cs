@@ -54,46 +54,17 @@ public sealed partial class NetlinkKernel
     public IReadOnlyDictionary<NetnsId, IReadOnlyList<NftTableInfo>> ListNftTables(IReadOnlyList<NetnsId> namespaces)
     {
         ArgumentNullException.ThrowIfNull(namespaces);
-        // One trip of the namespace thread opens every netfilter socket (one trip each cost more than the dumps),
-        // while as many readers as there are CPUs list the namespaces whose socket is ready, as Observe does.
-        var handles = namespaces.Select(ns => Namespace(ns, $"listing nftables tables in {In(ns)}")).ToList();
-        var tables = new IReadOnlyList<NftTableInfo>[handles.Count];
-        using var ready = new System.Collections.Concurrent.BlockingCollection<int>();
-        var opening = Task.Run(() =>
+        // One trip of the namespace thread opens the netfilter sockets of a part (one trip each cost more than the
+        // dumps) while as many readers as there are CPUs list the namespaces whose socket is ready, as Observe does.
+        var tables = new Dictionary<NetnsId, IReadOnlyList<NftTableInfo>>();
+        foreach (var part in namespaces.Distinct().Chunk(PartSize))
         {
-            try
-            {
-                NamespaceHandle.OpenSockets(handles, NetlinkProtocol.Netfilter, ready.Add);
-            }
-            finally
-            {
-                ready.CompleteAdding();
-            }
-        });
-        try
-        {
-            Parallel.For(0, Math.Min(Environment.ProcessorCount, handles.Count), _ =>
-            {
-                foreach (int i in ready.GetConsumingEnumerable())
-                {
-                    try
-                    {
-                        tables[i] = ListNftTables(namespaces[i]);
-                    }
-                    catch (KernelException e) when (e.Errno is Errnos.EPROTONOSUPPORT or Errnos.EAFNOSUPPORT)
-                    {
-                        tables[i] = [];
-                    }
-                }
-            });
+            using var reading = _namespaces.ProtectFromNow();
+            var handles = part.Select(ns => Namespace(ns, $"listing nftables tables in {In(ns)}")).ToList();
+            var listed = ReadAll(handles, NetlinkProtocol.Netfilter, i => IKernel.ListNftTablesOrNone(this, part[i]));
+            for (int i = 0; i < part.Length; i++) tables[part[i]] = listed[i];
         }
-        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is KernelException) is KernelException first)
-        {
-            opening.Wait();
-            throw first;
-        }
-        opening.Wait();
-        return Enumerable.Range(0, handles.Count).ToDictionary(i => namespaces[i], i => tables[i]);
+        return tables;
     }
 
     /// <summary>

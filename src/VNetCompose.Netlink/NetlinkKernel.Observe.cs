@@ -16,15 +16,13 @@ public sealed partial class NetlinkKernel
     /// </summary>
     public IReadOnlyDictionary<NetnsId, NamespaceSnapshot> Observe(IReadOnlyCollection<NetnsId> namespaces)
     {
-        // As many namespaces at a time as may be open at once (all of them, unless the descriptor limit is low):
-        // the handles of a part read earlier may be closed while the next part is read.
-        int perPart = Math.Max(1, _namespaces.OpenBudget - NamespaceManager.ProtectedRecent - 1);
+        int perPart = PartSize;
         var dumps = new List<NamespaceDump>(namespaces.Count);
         foreach (var part in namespaces.Distinct().Chunk(perPart))
         {
             using var reading = _namespaces.ProtectFromNow();
             var handles = part.Select(id => _namespaces.TryGet(id, $"observing {In(id)}")).OfType<NamespaceHandle>().ToList();
-            dumps.AddRange(ReadAll(handles));
+            dumps.AddRange(ReadAll(handles, NetlinkProtocol.Route, i => NamespaceDump.Read(handles[i])));
         }
         var peers = PeerNamespaceResolver.Resolve(dumps, perPart, _namespaces.ProtectFromNow);
 
@@ -43,18 +41,25 @@ public sealed partial class NetlinkKernel
     }
 
     /// <summary>
-    /// The dumps of every namespace. Sockets still to be opened are opened by the namespace thread one
-    /// after the other while the namespaces ready so far are read, by as many readers as there are CPUs.
+    /// Namespaces worked on at a time: as many as may be open at once (all of them, unless the descriptor limit is
+    /// low); the handles of a part done earlier may be closed while the next part is worked on.
     /// </summary>
-    private static NamespaceDump[] ReadAll(List<NamespaceHandle> handles)
+    private int PartSize => Math.Max(1, _namespaces.OpenBudget - NamespaceManager.ProtectedRecent - 1);
+
+    /// <summary>
+    /// <paramref name="read"/> of every handle (by its position). Sockets of <paramref name="protocol"/> still to be
+    /// opened are opened by the namespace thread one after the other while the namespaces ready so far are read, by
+    /// as many readers as there are CPUs.
+    /// </summary>
+    private static T[] ReadAll<T>(IReadOnlyList<NamespaceHandle> handles, NetlinkProtocol protocol, Func<int, T> read)
     {
-        var dumps = new NamespaceDump[handles.Count];
+        var dumps = new T[handles.Count];
         using var ready = new BlockingCollection<int>();
         var opening = Task.Run(() =>
         {
             try
             {
-                NamespaceHandle.OpenSockets(handles, NetlinkProtocol.Route, ready.Add);
+                NamespaceHandle.OpenSockets(handles, protocol, ready.Add);
             }
             finally
             {
@@ -66,7 +71,7 @@ public sealed partial class NetlinkKernel
         {
             Parallel.For(0, Math.Min(Environment.ProcessorCount, handles.Count), _ =>
             {
-                foreach (int i in ready.GetConsumingEnumerable()) dumps[i] = NamespaceDump.Read(handles[i]);
+                foreach (int i in ready.GetConsumingEnumerable()) dumps[i] = read(i);
             });
         }
         catch (AggregateException e)
