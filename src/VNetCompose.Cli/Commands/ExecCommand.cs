@@ -164,12 +164,19 @@ internal static class ExecCommand
     private static int RunAsChildren(RunningLab lab, IReadOnlyList<LabNamespace> targets, ExecRequest request, TextWriter output, TextWriter error)
     {
         Process? running = null;
+        PosixSignal? missed = null;
         bool stop = false;
+        var gate = new object();
         void Relay(PosixSignalContext context)
         {
             context.Cancel = true;
-            stop = true;
-            if (Volatile.Read(ref running) is { } child) NamespaceExec.Forward(child, context.Signal);
+            lock (gate)
+            {
+                stop = true;
+                // A signal that comes between a child's start and its being known here is forwarded when it is known.
+                if (running is { } child) NamespaceExec.Forward(child, context.Signal);
+                else missed = context.Signal;
+            }
         }
         using var signals = new CompositeDisposable(
             new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
@@ -181,7 +188,7 @@ internal static class ExecCommand
         int worst = 0;
         foreach (var target in targets)
         {
-            if (stop) break;
+            if (Volatile.Read(ref stop)) break;
             var start = new ProcessStartInfo(request.Program[0])
             {
                 UseShellExecute = false,
@@ -209,12 +216,17 @@ internal static class ExecCommand
             }
             using (child)
             {
-                Volatile.Write(ref running, child);
+                lock (gate)
+                {
+                    running = child;
+                    if (missed is { } signal) NamespaceExec.Forward(child, signal);
+                    missed = null;
+                }
                 if (request.All) child.StandardInput.Close();
                 var stdout = request.Json ? child.StandardOutput.ReadToEndAsync() : Task.FromResult("");
                 var stderr = request.Json ? child.StandardError.ReadToEndAsync() : Task.FromResult("");
                 child.WaitForExit();
-                Volatile.Write(ref running, null);
+                lock (gate) running = null;
                 records.Add(new ExecRecord(target.Name, target.Kernel.Name, child.ExitCode, stdout.Result, stderr.Result));
                 worst = Math.Max(worst, child.ExitCode);
                 if (!request.Json && child.ExitCode != 0) error.WriteLine($"vnet exec: exit code {child.ExitCode} in {target.Display}");
